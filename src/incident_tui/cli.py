@@ -1,2 +1,353 @@
-def main() -> None:  # replaced below once the CLI lands
-    raise SystemExit("incident-tui: CLI not built yet")
+"""The command line: opens the dashboard, or runs one non-interactive command.
+
+Non-interactive commands never import textual, so alert hooks and scripts start quickly.
+Output is plain text, or JSON with --json; errors are one line on stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from incident_tui.config import Config, ConfigError, load_config
+
+DB_ENV = "INCIDENT_TUI_DB"
+
+
+def default_db_path() -> Path:
+    override = os.environ.get(DB_ENV)
+    if override:
+        return Path(override)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("incident-tui")) / "incidents.json"
+
+
+class CliContext:
+    """What every subcommand needs: the db path, the config, and lazily the db and services."""
+
+    def __init__(self, db_path: Path | None, config_path: Path | None) -> None:
+        self.db_path = db_path or default_db_path()
+        self.config_path = config_path
+        self._config: Config | None = None
+        self._db = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path, explicit=self.config_path is not None)
+        return self._config
+
+    def open_db(self):
+        if self._db is None:
+            from incident_tui.store.storage import open_db
+
+            self._db = open_db(self.db_path)
+        return self._db
+
+    def incidents(self):
+        from incident_tui.services.incidents import IncidentService
+
+        return IncidentService(self.open_db(), config=self.config)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+def fail(message: str, code: int = 1) -> None:
+    click.echo(f"incident-tui: error: {message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(func):
+    """Turn every expected error into one line on stderr and exit 1; never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from incident_tui.domain.lifecycle import LifecycleError
+        from incident_tui.domain.times import TimeParseError
+        from incident_tui.services.incidents import ServiceError
+        from incident_tui.store.storage import StoreError
+
+        try:
+            return func(*args, **kwargs)
+        except (ConfigError, StoreError, ServiceError, LifecycleError, TimeParseError, LookupError) as exc:
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            fail(message.strip("'\""))
+        except OSError as exc:
+            fail(f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}")
+
+    return wrapper
+
+
+def parse_time_option(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    from incident_tui.domain.times import local_now, parse_when
+
+    return parse_when(value, local_now())
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def incident_json(incident) -> dict[str, Any]:
+    from incident_tui.domain.times import format_duration
+
+    data = incident.to_dict()
+    data["derived"] = {
+        "started_at": incident.started_at.isoformat(),
+        "duration_s": _secs(incident.duration),
+        "detection_gap_s": _secs(incident.detection_gap),
+        "time_to_contain_s": _secs(incident.time_to_contain),
+        "time_to_resolve_s": _secs(incident.time_to_resolve),
+        "duration": format_duration(incident.duration) if incident.duration else None,
+    }
+    return data
+
+
+def _secs(delta) -> float | None:
+    return delta.total_seconds() if delta is not None else None
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), help="Database file.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Config file (TOML).")
+@click.version_option(package_name="incident-tui")
+@click.pass_context
+def main(ctx: click.Context, db_path: Path | None, config_path: Path | None) -> None:
+    """incident-tui: respond to LLM prompt incidents from the keyboard.
+
+    With no command, opens the dashboard.
+    """
+    ctx.obj = CliContext(db_path, config_path)
+    ctx.call_on_close(ctx.obj.close)
+    if ctx.invoked_subcommand is None:
+        run_app(ctx.obj)
+
+
+@handle_errors
+def run_app(cli: CliContext, **app_kwargs) -> None:
+    cli.config  # a bad config is reported before the screen switches
+    db = cli.open_db()
+    from incident_tui.tui.app import IncidentApp
+
+    IncidentApp(db=db, config=cli.config, db_path=cli.db_path, **app_kwargs).run()
+
+
+SEVERITIES = click.Choice(["P1", "P2", "P3"], case_sensitive=False)
+DETECTION = click.Choice(["alert", "user-report", "downstream", "manual"])
+
+
+@main.command()
+@click.option("--title", required=True, help="What is going wrong, in a line.")
+@click.option("--prompt", "prompt_id", required=True, help="The prompt id.")
+@click.option("--version", "version", type=int, help="Prompt version live at the time (default: production).")
+@click.option("--severity", required=True, type=SEVERITIES)
+@click.option("--detected-by", required=True, type=DETECTION)
+@click.option("--started-at", help="When impact started: ISO 8601, 14:32 or -15m.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@handle_errors
+def declare(cli: CliContext, title, prompt_id, version, severity, detected_by, started_at, as_json) -> None:
+    """Declare an incident; prints its id."""
+    incident = cli.incidents().declare(
+        title=title,
+        prompt_id=prompt_id,
+        version=version,
+        severity=severity.upper(),
+        detected_by=detected_by,
+        started_at=parse_time_option(started_at),
+    )
+    if as_json:
+        echo_json(incident_json(incident))
+    else:
+        click.echo(incident.id)
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("incident_id")
+@click.argument("text", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.option("--at", help="Backdate: ISO 8601, 14:32 or -5m.")
+@click.option("--star", is_flag=True, help="Star it for the postmortem.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@handle_errors
+def note(cli: CliContext, incident_id, text, at, star, as_json) -> None:
+    """Add a note to the timeline."""
+    event = cli.incidents().note(incident_id, " ".join(text), at=parse_time_option(at), star=star)
+    if as_json:
+        echo_json({**event.to_dict(), "id": event.doc_id})
+    else:
+        click.echo(f"{event.at:%Y-%m-%d %H:%M} {event.text}")
+
+
+@main.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Include closed incidents.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@handle_errors
+def list_cmd(cli: CliContext, show_all, as_json) -> None:
+    """List incidents, worst first."""
+    from incident_tui.domain.times import format_duration, local_now
+
+    incidents = cli.incidents().list(include_closed=show_all)
+    if as_json:
+        echo_json([incident_json(i) for i in incidents])
+        return
+    now = local_now()
+    for i in incidents:
+        version = f"v{i.prompt_version}" if i.prompt_version is not None else "v?"
+        age = format_duration(now - i.started_at)
+        click.echo(f"{i.id}  {i.severity.value}  {i.stage.value:<10} {age:>8}  {i.prompt_id} {version}  {i.title}")
+
+
+@main.command()
+@click.argument("incident_id")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@handle_errors
+def show(cli: CliContext, incident_id, as_json) -> None:
+    """Show one incident."""
+    from incident_tui.domain.times import format_duration
+
+    i = cli.incidents().get(incident_id)
+    if as_json:
+        echo_json(incident_json(i))
+        return
+    rows = [
+        ("Incident", i.id),
+        ("Title", i.title),
+        ("Severity", i.severity.value),
+        ("Stage", i.stage.value),
+        ("Prompt", f"{i.prompt_id} v{i.prompt_version}" if i.prompt_version is not None else i.prompt_id),
+        ("Detected", f"{i.detected_at.isoformat()} by {i.detected_by.label}"),
+        ("Impact start", i.impact_started_at.isoformat() if i.impact_started_at else "—"),
+        ("Detection gap", format_duration(i.detection_gap)),
+        ("Category", i.category.label if i.category else "—"),
+        ("Hypothesis", i.hypothesis or "—"),
+        ("Contained", f"{i.contained_at.isoformat()} ({i.containment.value})" if i.contained_at else "no"),
+        ("Root cause", i.root_cause or "—"),
+        ("Commander", i.commander or "—"),
+        ("Scribe", i.scribe or "—"),
+        ("Responders", ", ".join(i.responders) or "—"),
+        ("Duration", format_duration(i.duration)),
+    ]
+    for key, value in rows:
+        click.echo(f"{key + ':':<15}{value}")
+
+
+@main.command()
+@click.argument("incident_id")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@handle_errors
+def timeline(cli: CliContext, incident_id, as_json) -> None:
+    """Print the incident's timeline, oldest first."""
+    events = cli.incidents().timeline(incident_id)
+    if as_json:
+        echo_json([{**e.to_dict(), "id": e.doc_id} for e in events])
+        return
+    for e in events:
+        star = "*" if e.starred else " "
+        who = f" ({e.author})" if e.kind.manual and e.author else ""
+        click.echo(f"{e.at:%Y-%m-%d %H:%M}{star} {e.text}{who}")
+
+
+@main.command()
+@click.argument("incident_id")
+@click.argument("stage", required=False)
+@click.option("--reason", default="", help="Override reason for the contain-first rule.")
+@click.pass_obj
+@handle_errors
+def advance(cli: CliContext, incident_id, stage, reason) -> None:
+    """Move an incident to STAGE (default: the next stage)."""
+    incident = cli.incidents().advance(incident_id, stage, reason=reason)
+    click.echo(f"{incident.id} {incident.stage.value}")
+
+
+@main.command()
+@click.argument("incident_id")
+@click.argument("category", type=click.Choice(["prompt-quality", "api", "upstream-data", "model-behaviour"]))
+@click.option("--hypothesis", default="", help="Root cause hypothesis.")
+@click.pass_obj
+@handle_errors
+def triage(cli: CliContext, incident_id, category, hypothesis) -> None:
+    """Record the triage category and hypothesis."""
+    incident = cli.incidents().triage(incident_id, category, hypothesis)
+    click.echo(f"{incident.id} {incident.stage.value} {incident.category.value}")
+
+
+def _report_containment(result) -> None:
+    click.echo(result.message)
+    if result.hook is not None and result.hook.tail:
+        click.echo(f"hook output: {result.hook.tail}", err=not result.contained)
+    if not result.contained:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("incident_id")
+@click.option("--to", "to_version", type=int, help="Version to roll back to (default: the previous good one).")
+@click.pass_obj
+@handle_errors
+def rollback(cli: CliContext, incident_id, to_version) -> None:
+    """Roll the prompt back and run the rollback hook."""
+    _report_containment(cli.incidents().rollback(incident_id, to_version))
+
+
+@main.command("kill-switch")
+@click.argument("incident_id")
+@click.pass_obj
+@handle_errors
+def kill_switch(cli: CliContext, incident_id) -> None:
+    """Use the kill switch and run its hook."""
+    _report_containment(cli.incidents().kill_switch(incident_id))
+
+
+@main.command()
+@click.argument("incident_id")
+@click.argument("which", type=click.Choice(["impact-resolved", "root-cause", "staging", "promoted", "closed"]))
+@click.option("--text", default="", help="The root cause, for root-cause.")
+@click.option("--version", type=int, help="Prompt version, for staging and promoted.")
+@click.pass_obj
+@handle_errors
+def milestone(cli: CliContext, incident_id, which, text, version) -> None:
+    """Stamp a milestone: impact-resolved, root-cause, staging, promoted, closed."""
+    incident = cli.incidents().milestone(incident_id, which, text=text, version=version)
+    click.echo(f"{incident.id} {which}")
+
+
+@main.command()
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), help="Demo database file.")
+@click.option("--incidents", "count", type=int, default=0, help="Also build N synthetic incidents (~50 events each).")
+@click.option("--no-open", is_flag=True, help="Seed only; do not open the dashboard.")
+@click.pass_obj
+@handle_errors
+def demo(cli: CliContext, db_path, count, no_open) -> None:
+    """Seed a realistic demo database (a real prompt regression and its rollback) and open it."""
+    from incident_tui.demo import default_demo_path, seed_demo
+
+    path = db_path or (cli.db_path if cli.db_path != default_db_path() else default_demo_path())
+    cli.db_path = Path(path)
+    summary = seed_demo(cli.open_db(), incidents=count)
+    click.echo(f"demo data in {cli.db_path}: {summary}", err=not no_open)
+    if not no_open:
+        run_app(cli)
+
+
+# Commands that live in their own modules (prompt registry, exports, alert ingestion) register here.
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

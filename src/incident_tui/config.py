@@ -1,0 +1,134 @@
+"""The user's config file (TOML): hooks, playbook entries, user name, theme and key remaps.
+
+Loaded once by the CLI and handed to the services and the app. A bad file raises ConfigError
+with one line naming the file, the line and the key.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from platformdirs import user_config_dir
+
+from incident_tui.domain.models import TriageCategory
+
+CONFIG_ENV = "INCIDENT_TUI_CONFIG"
+
+
+class ConfigError(ValueError):
+    """One line: file, line, key, what is wrong."""
+
+
+@dataclass
+class HookConfig:
+    rollback: list[str] = field(default_factory=list)
+    kill_switch: list[str] = field(default_factory=list)
+    timeout: float = 60.0
+
+
+@dataclass
+class Config:
+    user: str = ""
+    theme: str = ""
+    hooks: HookConfig = field(default_factory=HookConfig)
+    playbooks: dict[TriageCategory, list[str]] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def author(self) -> str:
+        return self.user or default_user()
+
+
+def default_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "responder"
+
+
+def default_config_path() -> Path:
+    override = os.environ.get(CONFIG_ENV)
+    if override:
+        return Path(override)
+    return Path(user_config_dir("incident-tui")) / "config.toml"
+
+
+def _line_of(text: str, key: str) -> int | None:
+    pattern = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=", re.MULTILINE)
+    match = pattern.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def load_config(path: Path | None = None, *, explicit: bool = False) -> Config:
+    """Read the config file; a missing default file gives the defaults, a missing explicit one is an error."""
+    path = path or default_config_path()
+    if not path.exists():
+        if explicit:
+            raise ConfigError(f"{path}: config file not found")
+        return Config()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file ({exc})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+    def fail(key: str, message: str) -> ConfigError:
+        line = _line_of(text, key.rsplit(".", 1)[-1])
+        where = f"line {line}, " if line else ""
+        return ConfigError(f"{path}: {where}key '{key}': {message}")
+
+    config = Config(path=path)
+    known = {"user", "theme", "hooks", "playbooks", "keys"}
+    for key in data:
+        if key not in known:
+            raise fail(key, f"unknown key (known: {', '.join(sorted(known))})")
+    for key in ("user", "theme"):
+        if key in data:
+            if not isinstance(data[key], str):
+                raise fail(key, "must be a string")
+            setattr(config, key, data[key])
+    hooks = data.get("hooks", {})
+    if not isinstance(hooks, dict):
+        raise fail("hooks", "must be a table")
+    for key, value in hooks.items():
+        if key in ("rollback", "kill_switch"):
+            if isinstance(value, str):
+                value = [value]
+            if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
+                raise fail(f"hooks.{key}", "must be a command as a list of strings, e.g. [\"./rollback.sh\", \"--now\"]")
+            setattr(config.hooks, key, value)
+        elif key == "timeout":
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+                raise fail("hooks.timeout", "must be a positive number of seconds")
+            config.hooks.timeout = float(value)
+        else:
+            raise fail(f"hooks.{key}", "unknown key (known: rollback, kill_switch, timeout)")
+    playbooks = data.get("playbooks", {})
+    if not isinstance(playbooks, dict):
+        raise fail("playbooks", "must be a table")
+    for key, value in playbooks.items():
+        try:
+            category = TriageCategory(key.replace("_", "-"))
+        except ValueError:
+            names = ", ".join(c.value for c in TriageCategory)
+            raise fail(f"playbooks.{key}", f"unknown triage category (known: {names})") from None
+        if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise fail(f"playbooks.{key}", "must be a list of strings")
+        config.playbooks[category] = value
+    keys = data.get("keys", {})
+    if not isinstance(keys, dict):
+        raise fail("keys", "must be a table")
+    for key, value in keys.items():
+        if not isinstance(value, str) or not value:
+            raise fail(f"keys.{key}", "must be a key name such as \"ctrl+n\" or \"n\"")
+        config.keys[key] = value
+    return config

@@ -1,0 +1,90 @@
+"""Parsing what a responder types for a time, and printing durations the way they read them."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta, timezone
+
+_REL_RE = re.compile(r"^-\s*(\d+)\s*(s|sec|m|min|h|hr|d)$", re.IGNORECASE)
+_HM_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_UNITS = {"s": "seconds", "sec": "seconds", "m": "minutes", "min": "minutes", "h": "hours", "hr": "hours", "d": "days"}
+
+
+class TimeParseError(ValueError):
+    """A time the user typed that we could not read; the message says what is accepted."""
+
+
+def local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def parse_when(value: str, now: datetime) -> datetime:
+    """Read "-15m", "2h" ago forms, "14:32" (today, or yesterday if that is in the future) or ISO 8601.
+
+    ``now`` must be timezone-aware; its zone is used for wall-clock and naive ISO inputs.
+    """
+    text = value.strip()
+    if not text:
+        raise TimeParseError("empty time")
+    match = _REL_RE.match(text)
+    if match:
+        amount, unit = int(match.group(1)), _UNITS[match.group(2).lower()]
+        return now - timedelta(**{unit: amount})
+    match = _HM_RE.match(text)
+    if match:
+        hour, minute, second = int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
+        if hour > 23 or minute > 59 or second > 59:
+            raise TimeParseError(f"not a time of day: {text!r}")
+        local = now.astimezone()
+        candidate = datetime.combine(local.date(), time(hour, minute, second), tzinfo=local.tzinfo)
+        if candidate > now + timedelta(minutes=1):
+            candidate -= timedelta(days=1)
+        return candidate
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise TimeParseError(
+            f"cannot read time {text!r}: use -15m, -2h, 14:32 or ISO 8601 (2026-11-25T14:32+01:00)"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=now.astimezone().tzinfo)
+    return parsed
+
+
+def split_time_prefix(text: str, now: datetime) -> tuple[datetime | None, str]:
+    """A note may start with a time ("14:32 saw it", "-5m rollback done"): split it off.
+
+    Returns (time or None, the rest of the text). Only the first word is considered.
+    """
+    head, _, rest = text.strip().partition(" ")
+    if not rest.strip():
+        return None, text.strip()
+    if _REL_RE.match(head) or _HM_RE.match(head) or (len(head) >= 16 and head[:4].isdigit() and "T" in head):
+        try:
+            return parse_when(head, now), rest.strip()
+        except TimeParseError:
+            return None, text.strip()
+    return None, text.strip()
+
+
+def format_duration(delta: timedelta | None) -> str:
+    """Compact and readable: 45s, 12m, 3h 04m, 1d 02h. None gives an em dash."""
+    if delta is None:
+        return "—"
+    seconds = int(delta.total_seconds())
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    days, rem = divmod(seconds, 86400)
+    hours, rem = divmod(rem, 3600)
+    minutes, secs = divmod(rem, 60)
+    if days:
+        return f"{sign}{days}d {hours:02d}h"
+    if hours:
+        return f"{sign}{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{sign}{minutes}m"
+    return f"{sign}{secs}s"
+
+
+def utc(dt: datetime) -> datetime:
+    return dt.astimezone(timezone.utc)

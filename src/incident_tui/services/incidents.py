@@ -1,0 +1,573 @@
+"""What a responder does to an incident. The CLI and the TUI both call this; neither holds rules.
+
+Every method that changes an incident writes the incident and its timeline line(s) in one
+store transaction, so a kill between the two cannot leave one without the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from tinydb import TinyDB
+
+from incident_tui.config import Config
+from incident_tui.domain import timeline as words
+from incident_tui.domain.ids import next_incident_id
+from incident_tui.domain.lifecycle import LifecycleError, check_advance
+from incident_tui.domain.models import (
+    ContainmentAction,
+    DetectionMethod,
+    EventKind,
+    FailureSample,
+    Incident,
+    Severity,
+    Stage,
+    TimelineEvent,
+    TriageCategory,
+)
+from incident_tui.domain.text import clean
+from incident_tui.domain.times import local_now, split_time_prefix
+from incident_tui.services.hooks import HookResult, hook_name, run_hook
+from incident_tui.store.repository import NotFoundError, Repository
+from incident_tui.store.storage import transaction
+
+if TYPE_CHECKING:
+    from incident_tui.services.prompts import PromptService
+
+
+class ServiceError(ValueError):
+    """A request the service refuses; the message is one line for the responder."""
+
+
+@dataclass(frozen=True)
+class ContainmentPlan:
+    """What a containment action will do, for the confirmation dialog."""
+
+    incident_id: str
+    action: ContainmentAction
+    prompt_id: str
+    from_version: int | None
+    to_version: int | None
+    hook: list[str]
+    change_summary: str  # e.g. "+12 −3 lines", or "" when the texts are unknown
+
+    @property
+    def description(self) -> str:
+        hook = f" and run {hook_name(self.hook)}" if self.hook else " (no hook configured: nothing external runs)"
+        fv = f"v{self.from_version}" if self.from_version is not None else "the live version"
+        if self.action is ContainmentAction.ROLLBACK:
+            size = f" ({self.change_summary})" if self.change_summary else ""
+            return f"Route {self.prompt_id} from {fv} to v{self.to_version}{size}{hook}"
+        to = f", traffic to v{self.to_version}" if self.to_version is not None else ""
+        return f"Kill switch: disable {self.prompt_id} {fv}{to}{hook}"
+
+
+@dataclass(frozen=True)
+class ContainmentResult:
+    plan: ContainmentPlan
+    contained: bool
+    hook: HookResult | None
+    message: str
+
+
+MILESTONES = ("impact-resolved", "root-cause", "staging", "promoted", "closed")
+
+
+class IncidentService:
+    """Declare, note, advance, triage, contain, and the milestones of an incident."""
+
+    def __init__(
+        self,
+        db: TinyDB,
+        *,
+        config: Config | None = None,
+        clock: Callable[[], datetime] = local_now,
+        prompts: PromptService | None = None,
+    ) -> None:
+        self.db = db
+        self.repo = Repository(db)
+        self.config = config or Config()
+        self.clock = clock
+        self._prompts = prompts
+
+    @property
+    def prompts(self) -> PromptService:
+        if self._prompts is None:
+            from incident_tui.services.prompts import PromptService
+
+            self._prompts = PromptService(self.db, clock=self.clock)
+        return self._prompts
+
+    @property
+    def author(self) -> str:
+        return self.config.author
+
+    # --- reading -------------------------------------------------------------------
+
+    def get(self, incident_id: str) -> Incident:
+        try:
+            return self.repo.get_incident(incident_id.strip().upper())
+        except NotFoundError as exc:
+            raise ServiceError(str(exc)) from None
+
+    def list(self, include_closed: bool = False) -> list[Incident]:
+        """Open incidents (or all), worst first: severity, then oldest impact start."""
+        incidents = [i for i in self.repo.list_incidents() if include_closed or i.is_open]
+        incidents.sort(key=lambda i: (not i.is_open, i.severity.rank, i.started_at))
+        return incidents
+
+    def timeline(self, incident_id: str) -> list[TimelineEvent]:
+        self.get(incident_id)
+        return self.repo.timeline(incident_id.strip().upper())
+
+    def samples(self, incident_id: str) -> list[FailureSample]:
+        return self.repo.samples_for(self.get(incident_id).id)
+
+    # --- helpers -------------------------------------------------------------------
+
+    def _event(
+        self,
+        incident: Incident,
+        kind: EventKind,
+        text: str,
+        *,
+        at: datetime | None = None,
+        backdated: bool = False,
+        starred: bool = False,
+        author: str | None = None,
+        **meta,
+    ) -> TimelineEvent:
+        return self.repo.add_event(
+            TimelineEvent(
+                incident_id=incident.id,
+                at=at or self.clock(),
+                kind=kind,
+                text=text,
+                author=self.author if author is None else author,
+                starred=starred,
+                backdated=backdated,
+                meta={k: v for k, v in meta.items() if v is not None},
+            )
+        )
+
+    def _move_stage(self, incident: Incident, target: Stage, at: datetime) -> None:
+        old = incident.stage
+        incident.stage = target
+        self._event(incident, EventKind.STAGE, words.stage_change(old, target), at=at, old=old.value, new=target.value)
+
+    # --- declare -------------------------------------------------------------------
+
+    def declare(
+        self,
+        *,
+        title: str,
+        prompt_id: str,
+        severity: Severity | str,
+        detected_by: DetectionMethod | str,
+        version: int | None = None,
+        started_at: datetime | None = None,
+        detected_at: datetime | None = None,
+        commander: str | None = None,
+        alert_key: str | None = None,
+        extra_events: list[tuple[EventKind, str]] | None = None,
+    ) -> Incident:
+        """Create an incident with its detection (and impact-start) lines; the id is allocated under the lock."""
+        title = clean(title, multiline=False)
+        prompt_id = clean(prompt_id, multiline=False)
+        if not title:
+            raise ServiceError("a title is required")
+        if not prompt_id:
+            raise ServiceError("a prompt id is required")
+        try:
+            severity = Severity(severity)
+            detected_by = DetectionMethod(detected_by)
+        except ValueError as exc:
+            raise ServiceError(str(exc)) from None
+        now = detected_at or self.clock()
+        if started_at is not None and started_at > now:
+            raise ServiceError("impact start is after detection; give a time in the past")
+        with transaction(self.db):
+            if version is None:
+                version = self._production_version(prompt_id)
+            incident_id = next_incident_id(now.date(), self.repo.incident_ids())
+            incident = Incident(
+                id=incident_id,
+                title=title,
+                prompt_id=prompt_id,
+                prompt_version=version,
+                severity=severity,
+                detected_by=detected_by,
+                detected_at=now,
+                impact_started_at=started_at,
+                commander=commander if commander is not None else self.author,
+                declared_by=self.author,
+                alert_keys=[alert_key] if alert_key else [],
+            )
+            if started_at is not None:
+                self._event(incident, EventKind.IMPACT_START, words.impact_start(), at=started_at, backdated=True)
+            self._event(incident, EventKind.DETECTION, words.detection(incident), at=now)
+            for kind, text in extra_events or ():
+                self._event(incident, kind, clean(text), at=now)
+            self.repo.insert_incident(incident)
+        return incident
+
+    def _production_version(self, prompt_id: str) -> int | None:
+        try:
+            return self.prompts.production_version(prompt_id)
+        except Exception:  # unknown prompt: the version stays unknown, which is allowed
+            return None
+
+    # --- notes ---------------------------------------------------------------------
+
+    def note(
+        self,
+        incident_id: str,
+        text: str,
+        *,
+        at: datetime | None = None,
+        star: bool = False,
+        author: str | None = None,
+    ) -> TimelineEvent:
+        """Stamp a note. Without ``at``, a leading time ("14:32 …", "-5m …") backdates it."""
+        incident = self.get(incident_id)
+        text = clean(text).strip()
+        backdated = at is not None
+        if at is None:
+            at, text = split_time_prefix(text, self.clock())
+            backdated = at is not None
+        if not text:
+            raise ServiceError("the note is empty")
+        with transaction(self.db):
+            return self._event(
+                incident, EventKind.NOTE, text, at=at, backdated=backdated, starred=star, author=author
+            )
+
+    def toggle_star(self, event_id: int) -> TimelineEvent:
+        with transaction(self.db):
+            try:
+                event = self.repo.get_event(event_id)
+            except NotFoundError as exc:
+                raise ServiceError(str(exc)) from None
+            event.starred = not event.starred
+            self.repo.save_event(event)
+        return event
+
+    # --- lifecycle -----------------------------------------------------------------
+
+    def advance(self, incident_id: str, stage: Stage | str | None = None, *, reason: str = "") -> Incident:
+        """Move to ``stage`` (default: the next one) under the lifecycle rules."""
+        with transaction(self.db):
+            incident = self.get(incident_id)
+            if stage is None:
+                from incident_tui.domain.lifecycle import next_stage
+
+                target = next_stage(incident.stage)
+                if target is None:
+                    raise ServiceError(f"{incident.id} is closed; nothing follows closed")
+            else:
+                try:
+                    target = Stage(stage)
+                except ValueError:
+                    raise ServiceError(
+                        f"unknown stage {stage!r} (one of: {', '.join(s.value for s in Stage)})"
+                    ) from None
+            try:
+                overridden = check_advance(incident, target, reason)
+            except LifecycleError:
+                raise
+            now = self.clock()
+            if overridden:
+                incident.contain_override = clean(reason, multiline=False)
+                self._event(
+                    incident, EventKind.OVERRIDE, words.contain_override(incident.contain_override, self.author), at=now
+                )
+            self._move_stage(incident, target, now)
+            if target is Stage.CLOSED:
+                incident.closed_at = now
+                self._event(incident, EventKind.MILESTONE, words.incident_closed(), at=now, milestone="closed")
+            self.repo.save_incident(incident)
+        return incident
+
+    def triage(self, incident_id: str, category: TriageCategory | str, hypothesis: str) -> Incident:
+        """Record the category and hypothesis; moves a detect-stage incident into triage."""
+        try:
+            category = TriageCategory(category)
+        except ValueError:
+            raise ServiceError(
+                f"unknown category {category!r} (one of: {', '.join(c.value for c in TriageCategory)})"
+            ) from None
+        with transaction(self.db):
+            incident = self.get(incident_id)
+            if not incident.is_open:
+                raise ServiceError(f"{incident.id} is closed")
+            now = self.clock()
+            if incident.stage is Stage.DETECT:
+                self._move_stage(incident, Stage.TRIAGE, now)
+            incident.category = category
+            incident.hypothesis = clean(hypothesis).strip()
+            incident.triaged_at = now
+            self._event(
+                incident, EventKind.TRIAGE, words.triage_complete(category, incident.hypothesis), at=now,
+                category=category.value,
+            )
+            self.repo.save_incident(incident)
+        return incident
+
+    # --- containment -----------------------------------------------------------------
+
+    def plan_containment(
+        self, incident_id: str, action: ContainmentAction | str, to_version: int | None = None
+    ) -> ContainmentPlan:
+        """Work out both versions, the change size and the hook, without changing anything."""
+        action = ContainmentAction(action)
+        incident = self.get(incident_id)
+        if not incident.is_open:
+            raise ServiceError(f"{incident.id} is closed")
+        from_version = self._production_version(incident.prompt_id)
+        if from_version is None:
+            from_version = incident.prompt_version
+        if to_version is None:
+            to_version = self._previous_good(incident.prompt_id, from_version)
+        if action is ContainmentAction.ROLLBACK:
+            if to_version is None:
+                raise ServiceError(
+                    f"no earlier version of {incident.prompt_id} is known: give one (rollback --to VERSION)"
+                )
+            if to_version == from_version:
+                raise ServiceError(f"{incident.prompt_id} v{to_version} is already live")
+            if self._has_versions(incident.prompt_id) and not self._version_exists(incident.prompt_id, to_version):
+                raise ServiceError(f"{incident.prompt_id} has no version {to_version}")
+        hook = self.config.hooks.rollback if action is ContainmentAction.ROLLBACK else self.config.hooks.kill_switch
+        return ContainmentPlan(
+            incident_id=incident.id,
+            action=action,
+            prompt_id=incident.prompt_id,
+            from_version=from_version,
+            to_version=to_version,
+            hook=list(hook),
+            change_summary=self._change_summary(incident.prompt_id, to_version, from_version),
+        )
+
+    def _has_versions(self, prompt_id: str) -> bool:
+        try:
+            return bool(self.prompts.versions(prompt_id))
+        except Exception:
+            return False
+
+    def _version_exists(self, prompt_id: str, version: int) -> bool:
+        try:
+            return any(v.version == version for v in self.prompts.versions(prompt_id))
+        except Exception:
+            return False
+
+    def _previous_good(self, prompt_id: str, failing: int | None) -> int | None:
+        if failing is None:
+            return None
+        try:
+            good = self.prompts.last_known_good(prompt_id, failing)
+        except Exception:
+            good = None
+        if good is None and not self._has_versions(prompt_id) and failing > 1:
+            good = failing - 1
+        return good
+
+    def _change_summary(self, prompt_id: str, old: int | None, new: int | None) -> str:
+        if old is None or new is None:
+            return ""
+        try:
+            from incident_tui.domain.diff import diff_texts
+
+            a = self.prompts.get(prompt_id, old).text
+            b = self.prompts.get(prompt_id, new).text
+        except Exception:
+            return ""
+        stats = diff_texts(a, b).stats
+        return f"+{stats.added} −{stats.removed} lines"
+
+    def contain(self, plan: ContainmentPlan) -> ContainmentResult:
+        """Carry out a plan: run the hook (blocking: call it from a worker), then record the outcome.
+
+        A failing or hanging hook is stamped and leaves the incident not contained.
+        """
+        action_word = "Rollback" if plan.action is ContainmentAction.ROLLBACK else "Kill switch"
+        hook_result: HookResult | None = None
+        if plan.hook:
+            env = {
+                "INCIDENT_ID": plan.incident_id,
+                "PROMPT_ID": plan.prompt_id,
+                "FROM_VERSION": "" if plan.from_version is None else str(plan.from_version),
+                "TO_VERSION": "" if plan.to_version is None else str(plan.to_version),
+                "ACTION": plan.action.value,
+            }
+            hook_result = run_hook(plan.hook, env, self.config.hooks.timeout)
+        with transaction(self.db):
+            incident = self.get(plan.incident_id)
+            now = self.clock()
+            if hook_result is not None:
+                self._event(
+                    incident,
+                    EventKind.HOOK,
+                    words.hook_result(
+                        hook_result.name, hook_result.ok, hook_result.exit_code, hook_result.seconds, hook_result.tail
+                    ),
+                    at=now,
+                    ok=hook_result.ok,
+                    exit_code=hook_result.exit_code,
+                )
+                if not hook_result.ok:
+                    detail = "hook timed out" if hook_result.exit_code is None else f"hook exit {hook_result.exit_code}"
+                    if hook_result.exit_code is None and hook_result.tail.startswith("could not start"):
+                        detail = f"hook {hook_result.tail}"
+                    self._event(incident, EventKind.CONTAINMENT, words.containment_failed(action_word, detail), at=now)
+                    self.repo.save_incident(incident)
+                    return ContainmentResult(plan, False, hook_result, f"{action_word} failed: {detail}")
+            else:
+                self._event(incident, EventKind.HOOK, words.no_hook(action_word.lower()), at=now)
+            if plan.action is ContainmentAction.ROLLBACK:
+                text = words.rollback(plan.prompt_id, plan.from_version, plan.to_version)
+                self._move_production(plan.prompt_id, plan.to_version, f"rollback in {incident.id}", incident.id, now)
+            else:
+                text = words.kill_switch(plan.prompt_id, plan.from_version, plan.to_version)
+            self._event(
+                incident, EventKind.CONTAINMENT, text, at=now, action=plan.action.value,
+                from_version=plan.from_version, to_version=plan.to_version,
+            )
+            incident.containment = plan.action
+            incident.contained_at = incident.contained_at or now
+            incident.routed_to_version = plan.to_version
+            if incident.stage.index < Stage.CONTAIN.index:
+                self._move_stage(incident, Stage.CONTAIN, now)
+            self.repo.save_incident(incident)
+        return ContainmentResult(plan, True, hook_result, text)
+
+    def _move_production(self, prompt_id: str, version: int | None, why: str, incident_id: str, at: datetime) -> None:
+        if version is None or not self._version_exists(prompt_id, version):
+            return
+        self.prompts.move_label(prompt_id, "production", version, self.author, why, incident_id=incident_id, at=at)
+
+    def rollback(self, incident_id: str, to_version: int | None = None) -> ContainmentResult:
+        return self.contain(self.plan_containment(incident_id, ContainmentAction.ROLLBACK, to_version))
+
+    def kill_switch(self, incident_id: str) -> ContainmentResult:
+        return self.contain(self.plan_containment(incident_id, ContainmentAction.KILL_SWITCH))
+
+    # --- milestones ------------------------------------------------------------------
+
+    def milestone(self, incident_id: str, which: str, *, text: str = "", version: int | None = None) -> Incident:
+        """Stamp one of MILESTONES, with the time the postmortem needs."""
+        if which not in MILESTONES:
+            raise ServiceError(f"unknown milestone {which!r} (one of: {', '.join(MILESTONES)})")
+        if which == "closed":
+            return self.advance(incident_id, Stage.CLOSED)
+        with transaction(self.db):
+            incident = self.get(incident_id)
+            if not incident.is_open:
+                raise ServiceError(f"{incident.id} is closed")
+            now = self.clock()
+            if which == "impact-resolved":
+                incident.impact_resolved_at = now
+                line = words.impact_resolved()
+            elif which == "root-cause":
+                cause = clean(text).strip()
+                if not cause:
+                    raise ServiceError("say what the root cause is")
+                incident.root_cause = cause
+                incident.root_cause_at = now
+                line = words.root_cause_confirmed(cause)
+            elif which == "staging":
+                incident.staging_at = now
+                incident.staging_version = version
+                line = words.remediation_staging(incident.prompt_id, version)
+                if version is not None and self._version_exists(incident.prompt_id, version):
+                    self.prompts.move_label(
+                        incident.prompt_id, "staging", version, self.author, f"remediation of {incident.id}",
+                        incident_id=incident.id, at=now,
+                    )
+            else:  # promoted
+                version = version if version is not None else incident.staging_version
+                incident.promoted_at = now
+                incident.promoted_version = version
+                line = words.remediation_promoted(incident.prompt_id, version)
+                self._move_production(incident.prompt_id, version, f"remediation of {incident.id}", incident.id, now)
+            self._event(incident, EventKind.MILESTONE, line, at=now, milestone=which, version=version)
+            self.repo.save_incident(incident)
+        return incident
+
+    # --- people and edits ----------------------------------------------------------------
+
+    def set_people(
+        self,
+        incident_id: str,
+        *,
+        commander: str | None = None,
+        scribe: str | None = None,
+        responders: list[str] | None = None,
+    ) -> Incident:
+        with transaction(self.db):
+            incident = self.get(incident_id)
+            now = self.clock()
+            for name, value in (("commander", commander), ("scribe", scribe)):
+                if value is None:
+                    continue
+                value = clean(value, multiline=False)
+                old = getattr(incident, name)
+                if value != old:
+                    setattr(incident, name, value)
+                    self._event(incident, EventKind.EDIT, words.edited(name.capitalize(), old, value), at=now)
+            if responders is not None:
+                new = [clean(r, multiline=False) for r in responders if clean(r, multiline=False)]
+                if new != incident.responders:
+                    old = ", ".join(incident.responders)
+                    incident.responders = new
+                    self._event(incident, EventKind.EDIT, words.edited("Responders", old, ", ".join(new)), at=now)
+            self.repo.save_incident(incident)
+        return incident
+
+    def edit(self, incident_id: str, *, title: str | None = None, severity: Severity | str | None = None) -> Incident:
+        with transaction(self.db):
+            incident = self.get(incident_id)
+            now = self.clock()
+            if title is not None:
+                title = clean(title, multiline=False)
+                if not title:
+                    raise ServiceError("a title cannot be empty")
+                if title != incident.title:
+                    self._event(incident, EventKind.EDIT, words.edited("Title", incident.title, title), at=now)
+                    incident.title = title
+            if severity is not None:
+                try:
+                    severity = Severity(severity)
+                except ValueError:
+                    raise ServiceError(f"unknown severity {severity!r} (P1, P2 or P3)") from None
+                if severity is not incident.severity:
+                    self._event(
+                        incident, EventKind.EDIT, words.edited("Severity", incident.severity.value, severity.value), at=now
+                    )
+                    incident.severity = severity
+            self.repo.save_incident(incident)
+        return incident
+
+    def add_sample(self, incident_id: str, *, input: str, output: str, note: str = "") -> FailureSample:
+        if not output.strip():
+            raise ServiceError("a failure sample needs the bad output")
+        with transaction(self.db):
+            incident = self.get(incident_id)
+            now = self.clock()
+            sample = self.repo.add_sample(
+                FailureSample(incident.id, clean(input), clean(output), clean(note), at=now, author=self.author)
+            )
+            self._event(incident, EventKind.SAMPLE, words.sample_added(clean(note, multiline=False)), at=now)
+        return sample
+
+    def add_alert_key(self, incident_id: str, key: str, text: str) -> Incident:
+        """Attach an alert fingerprint to an incident and stamp the alert's line."""
+        with transaction(self.db):
+            incident = self.get(incident_id)
+            if key and key not in incident.alert_keys:
+                incident.alert_keys.append(key)
+            self._event(incident, EventKind.ALERT, clean(text), at=self.clock())
+            self.repo.save_incident(incident)
+        return incident
