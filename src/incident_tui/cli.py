@@ -85,6 +85,10 @@ def handle_errors(func):
             fail(message.strip("'\""))
         except OSError as exc:
             fail(f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}")
+        except Exception as exc:  # a bug: still one line for the responder, the traceback on request
+            if os.environ.get("INCIDENT_TUI_DEBUG"):
+                raise
+            fail(f"unexpected {type(exc).__name__}: {exc} (set INCIDENT_TUI_DEBUG=1 for the traceback)")
 
     return wrapper
 

@@ -35,8 +35,7 @@ def parse_when(value: str, now: datetime) -> datetime:
         hour, minute, second = int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
         if hour > 23 or minute > 59 or second > 59:
             raise TimeParseError(f"not a time of day: {text!r}")
-        local = now.astimezone()
-        candidate = datetime.combine(local.date(), time(hour, minute, second), tzinfo=local.tzinfo)
+        candidate = datetime.combine(now.date(), time(hour, minute, second), tzinfo=now.tzinfo)
         if candidate > now + timedelta(minutes=1):
             candidate -= timedelta(days=1)
         return candidate
@@ -47,7 +46,7 @@ def parse_when(value: str, now: datetime) -> datetime:
             f"cannot read time {text!r}: use -15m, -2h, 14:32 or ISO 8601 (2026-11-25T14:32+01:00)"
         ) from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=now.astimezone().tzinfo)
+        parsed = parsed.replace(tzinfo=now.tzinfo)
     return parsed
 
 
