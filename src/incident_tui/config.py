@@ -31,11 +31,27 @@ class HookConfig:
     timeout: float = 60.0
 
 
+def _default_severity_map() -> dict[str, str]:
+    return {"critical": "P1", "warning": "P2"}
+
+
+@dataclass
+class AlertsConfig:
+    """Which alert labels name the prompt, its version and the severity, and how severities map."""
+
+    prompt_label: str = "prompt_id"
+    version_label: str = "prompt_version"
+    severity_label: str = "severity"
+    severity_map: dict[str, str] = field(default_factory=_default_severity_map)
+    default_severity: str = "P3"
+
+
 @dataclass
 class Config:
     user: str = ""
     theme: str = ""
     hooks: HookConfig = field(default_factory=HookConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
     playbooks: dict[TriageCategory, list[str]] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
@@ -87,7 +103,7 @@ def load_config(path: Path | None = None, *, explicit: bool = False) -> Config:
         return ConfigError(f"{path}: {where}key '{key}': {message}")
 
     config = Config(path=path)
-    known = {"user", "theme", "hooks", "playbooks", "keys"}
+    known = {"user", "theme", "hooks", "playbooks", "keys", "alerts"}
     for key in data:
         if key not in known:
             raise fail(key, f"unknown key (known: {', '.join(sorted(known))})")
@@ -124,6 +140,7 @@ def load_config(path: Path | None = None, *, explicit: bool = False) -> Config:
         if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             raise fail(f"playbooks.{key}", "must be a list of strings")
         config.playbooks[category] = value
+    _load_alerts(data.get("alerts", {}), config.alerts, fail)
     keys = data.get("keys", {})
     if not isinstance(keys, dict):
         raise fail("keys", "must be a table")
@@ -132,3 +149,33 @@ def load_config(path: Path | None = None, *, explicit: bool = False) -> Config:
             raise fail(f"keys.{key}", "must be a key name such as \"ctrl+n\" or \"n\"")
         config.keys[key] = value
     return config
+
+
+def _load_alerts(alerts, target: AlertsConfig, fail) -> None:
+    """The [alerts] table: label names, and [alerts.severity_map] of label value to P1/P2/P3."""
+    if not isinstance(alerts, dict):
+        raise fail("alerts", "must be a table")
+    severities = ("P1", "P2", "P3")
+    for key, value in alerts.items():
+        if key in ("prompt_label", "version_label", "severity_label"):
+            if not isinstance(value, str) or not value.strip():
+                raise fail(f"alerts.{key}", "must be a label name such as \"prompt_id\"")
+            setattr(target, key, value.strip())
+        elif key == "default_severity":
+            if not isinstance(value, str) or value.upper() not in severities:
+                raise fail("alerts.default_severity", "must be P1, P2 or P3")
+            target.default_severity = value.upper()
+        elif key == "severity_map":
+            if not isinstance(value, dict):
+                raise fail("alerts.severity_map", "must be a table of label value = \"P1\" | \"P2\" | \"P3\"")
+            mapping: dict[str, str] = {}
+            for label_value, severity in value.items():
+                if not isinstance(severity, str) or severity.upper() not in severities:
+                    raise fail(f"alerts.severity_map.{label_value}", "must be P1, P2 or P3")
+                mapping[label_value.lower()] = severity.upper()
+            target.severity_map = mapping
+        else:
+            raise fail(
+                f"alerts.{key}",
+                "unknown key (known: prompt_label, version_label, severity_label, severity_map, default_severity)",
+            )
