@@ -43,6 +43,7 @@ __all__ = [
     "split_eol",
     "split_lines",
     "unified_diff",
+    "visible",
 ]
 
 EQUAL: Literal["equal"] = "equal"
@@ -120,6 +121,15 @@ class DiffStats:
     def words_changed(self) -> int:
         return self.words_added + self.words_removed
 
+    # Short names, as a header reads them ("+3 -1 lines").
+    @property
+    def added(self) -> int:
+        return self.lines_added
+
+    @property
+    def removed(self) -> int:
+        return self.lines_removed
+
 
 @dataclass(frozen=True, slots=True)
 class DiffResult:
@@ -161,6 +171,33 @@ def split_eol(line: str) -> tuple[str, str]:
     if line.endswith("\n"):
         return line[:-1], "\n"
     return line, ""
+
+
+# Control characters (C0 but tab, DEL, C1) become their Unicode "control picture" or a
+# visible code, so a terminal never interprets an escape sequence hidden in a prompt,
+# while the change stays visible. Bidi overrides and zero-width characters could make a
+# line read differently than it diffs, so they are spelled out too.
+_INVISIBLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def _picture(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)
+    if code == 0x7F:
+        return "\u2421"
+    return f"<U+{code:04X}>"
+
+
+def visible(text: str, tab: str = "    ") -> str:
+    """A line content made safe and visible for a terminal.
+
+    Escape sequences and other control or invisible characters are shown as symbols
+    ("\u241b[31m" for ESC [31m), never passed through; tabs become `tab`.
+    """
+    if "\t" in text:
+        text = text.replace("\t", tab)
+    return _INVISIBLE.sub(_picture, text)
 
 
 def _ws_key(line: str) -> str:

@@ -1,0 +1,259 @@
+"""`incident-tui prompts …`: import prompt versions, list them, diff two of them.
+
+Scripts call these, so this module never imports textual (startup stays fast). The main
+CLI sets `ctx.obj` to an object whose `.open_db()` returns the TinyDB, and owns closing it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import sys
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from incident_tui.domain.diff import (
+    DELETE,
+    EQUAL,
+    INSERT,
+    DiffResult,
+    diff_to_json,
+    fold_rows,
+    split_eol,
+    visible,
+)
+from incident_tui.domain.prompts import PromptError, PromptVersion
+from incident_tui.services.prompts import PromptService
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(message: str) -> None:
+    click.echo(f"incident-tui: error: {message}", err=True)
+    sys.exit(1)
+
+
+def _friendly(func: F) -> F:
+    """One plain line on stderr and exit 1 for expected failures; never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except BrokenPipeError:
+            # `… | head` closed the pipe: not an error worth a line. Point stdout at
+            # devnull so the interpreter's final flush does not complain either.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
+        except PromptError as exc:
+            _fail(str(exc))
+        except OSError as exc:
+            _fail(f"{exc.filename or ''}{': ' if exc.filename else ''}{exc.strerror or exc}")
+        except Exception as exc:  # the store's own errors, reported the same way
+            if type(exc).__module__.startswith("incident_tui.store"):
+                _fail(str(exc))
+            raise
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _service(obj: Any) -> PromptService:
+    if obj is None or not hasattr(obj, "open_db"):
+        raise PromptError("no database: run this as `incident-tui prompts …`")
+    return PromptService(obj.open_db())
+
+
+def _range(added: list[PromptVersion]) -> str:
+    if len(added) == 1:
+        return f"v{added[0].version}"
+    return f"v{added[0].version}–v{added[-1].version}"
+
+
+def _report_import(prompt_id: str, added: list[PromptVersion]) -> None:
+    if added:
+        noun = "version" if len(added) == 1 else "versions"
+        click.echo(f"{prompt_id}: added {len(added)} {noun} ({_range(added)})")
+    else:
+        click.echo(f"{prompt_id}: nothing new")
+
+
+@click.group("prompts")
+def prompts() -> None:
+    """Prompt versions: import, list and diff them."""
+
+
+@prompts.command("import-git")
+@click.argument("repo", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("file")
+@click.option("--prompt", "prompt_id", required=True, help="Prompt id to register the versions under.")
+@click.pass_obj
+@_friendly
+def import_git(obj: Any, repo: Path, file: str, prompt_id: str) -> None:
+    """Register every commit of REPO that changed FILE, oldest first (follows renames)."""
+    _report_import(prompt_id, _service(obj).import_git(repo, file, prompt_id))
+
+
+@prompts.command("import-dir")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--prompt", "prompt_id", required=True, help="Prompt id to register the versions under.")
+@click.option("--glob", "pattern", default=None, help="Which files (default: versions.tsv if present, else the most common suffix).")
+@click.pass_obj
+@_friendly
+def import_dir(obj: Any, directory: Path, prompt_id: str, pattern: str | None) -> None:
+    """Register the files of DIRECTORY as versions, in natural sort order (v2 before v10)."""
+    _report_import(prompt_id, _service(obj).import_dir(directory, prompt_id, pattern))
+
+
+@prompts.command("add")
+@click.argument("prompt_id")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--author", default=None, help="Who wrote this version.")
+@click.option("--note", default=None, help="What changed and why.")
+@click.pass_obj
+@_friendly
+def add(obj: Any, prompt_id: str, file: Path, author: str | None, note: str | None) -> None:
+    """Register FILE as the next version of PROMPT_ID if its text changed."""
+    service = _service(obj)
+    version = service.add(prompt_id, file, author=author, note=note)
+    if version is None:
+        latest = service.latest(prompt_id)
+        click.echo(f"{prompt_id}: unchanged (same text as v{latest.version if latest else '?'})")
+    else:
+        click.echo(f"{prompt_id} v{version.version}")
+
+
+@prompts.command("list")
+@click.argument("prompt_id", required=False)
+@click.option("--json", "as_json", is_flag=True, help="A JSON list of version objects.")
+@click.pass_obj
+@_friendly
+def list_(obj: Any, prompt_id: str | None, as_json: bool) -> None:
+    """List the versions of PROMPT_ID, or of every prompt."""
+    service = _service(obj)
+    if prompt_id is not None:
+        versions = service.versions(prompt_id)
+        if not versions:
+            raise PromptError(f"no prompt {prompt_id!r} is registered")
+        groups = {prompt_id: versions}
+    else:
+        groups = {s.prompt_id: service.versions(s.prompt_id) for s in service.list_prompts()}
+    if as_json:
+        rows = []
+        for pid, versions in groups.items():
+            labels = service.labels(pid)
+            for v in versions:
+                doc = v.summary()
+                doc["labels"] = sorted(name for name, n in labels.items() if n == v.version)
+                rows.append(doc)
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for pid, versions in groups.items():
+        labels = service.labels(pid)
+        click.echo(visible(pid))
+        for v in versions:
+            tags = ",".join(name for name, n in labels.items() if n == v.version)
+            origin = f"git {v.commit[:10]}" if v.commit else v.source
+            line = f"  v{v.version:<4} {v.created_at.isoformat()}  {origin}"
+            if v.author:
+                line += f"  {v.author}"
+            if tags:
+                line += f"  [{tags}]"
+            if v.note:
+                line += f"  {v.note}"
+            click.echo(visible(line))
+
+
+def _cells(ch: str) -> int:
+    if unicodedata.combining(ch):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def _fit(text: str, width: int) -> str:
+    """Pad or cut to exactly `width` terminal cells, marking a cut with '…'."""
+    out: list[str] = []
+    used = 0
+    for i, ch in enumerate(text):
+        w = _cells(ch)
+        if used + w > width or (used + w == width and i < len(text) - 1):
+            out.append("…" if used < width else "")
+            used += 1
+            break
+        out.append(ch)
+        used += w
+    return "".join(out) + " " * max(0, width - used)
+
+
+def _side_by_side(result: DiffResult, width: int, context: int) -> str:
+    rows = result.rows
+    last = max((r.left_no or 0) for r in rows) if rows else 0
+    last = max([last] + [(r.right_no or 0) for r in rows])
+    num = max(3, len(str(last)))
+    col = max(10, (width - 3) // 2 - num - 3)
+    lines = []
+    for start, end, folded in fold_rows(rows, context):
+        if folded:
+            lines.append(f"{'⋯':>{num}}   {end - start} unchanged lines")
+            continue
+        for r in rows[start:end]:
+            left_mark = " " if r.kind == EQUAL else ("-" if r.kind != INSERT else " ")
+            right_mark = " " if r.kind == EQUAL else ("+" if r.kind != DELETE else " ")
+            lno = str(r.left_no) if r.left_no is not None else ""
+            rno = str(r.right_no) if r.right_no is not None else ""
+            ltext = visible(split_eol(r.left_text)[0]) if r.left_text is not None else ""
+            rtext = visible(split_eol(r.right_text)[0]) if r.right_text is not None else ""
+            lines.append(f"{lno:>{num}} {left_mark} {_fit(ltext, col)} │ {rno:>{num}} {right_mark} {rtext}".rstrip())
+    return "\n".join(lines)
+
+
+@prompts.command("diff")
+@click.argument("prompt_id")
+@click.argument("v1", type=int)
+@click.argument("v2", type=int)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["side-by-side", "unified", "json"]),
+    default="side-by-side",
+    show_default=True,
+)
+@click.option("--context", default=3, show_default=True, type=click.IntRange(0), help="Unchanged lines around a change.")
+@click.option("--ignore-whitespace", is_flag=True, help="Lines differing only in whitespace count as equal (not for unified).")
+@click.option("--width", type=click.IntRange(40), default=None, help="Side-by-side width (default: the terminal's).")
+@click.pass_obj
+@_friendly
+def diff(
+    obj: Any, prompt_id: str, v1: int, v2: int, fmt: str, context: int, ignore_whitespace: bool, width: int | None
+) -> None:
+    """Diff versions V1 and V2 of PROMPT_ID. Unified output applies with GNU patch."""
+    service = _service(obj)
+    if fmt == "unified":
+        if ignore_whitespace:
+            raise PromptError("--ignore-whitespace would make a unified diff that does not apply; drop it")
+        text = service.unified(prompt_id, v1, v2, context)
+        # Bytes as they are: CRs and the missing-final-newline marker must reach `patch`.
+        click.echo(text.encode("utf-8", "surrogatepass"), nl=False)
+        return
+    result = service.diff(prompt_id, v1, v2, ignore_whitespace=ignore_whitespace)
+    if fmt == "json":
+        doc = {"prompt_id": prompt_id, "old_version": v1, "new_version": v2, **diff_to_json(result)}
+        click.echo(json.dumps(doc, ensure_ascii=False))
+        return
+    s = result.stats
+    changes = len(result.hunks)
+    click.echo(
+        visible(
+            f"{prompt_id} v{v1} → v{v2}: +{s.lines_added} −{s.lines_removed} lines, "
+            f"{s.words_changed} words changed, {changes} change{'s' if changes != 1 else ''}"
+        )
+    )
+    if result.identical:
+        click.echo("identical" + (" (ignoring whitespace)" if ignore_whitespace else ""))
+        return
+    click.echo(_side_by_side(result, width or shutil.get_terminal_size((120, 24)).columns, context))
