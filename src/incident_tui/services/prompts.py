@@ -6,6 +6,7 @@ version, text included) and `label_moves` (one per move, never rewritten).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import subprocess
@@ -35,7 +36,7 @@ from incident_tui.domain.prompts import (
 )
 from incident_tui.domain.prompts import last_known_good as _last_known_good
 from incident_tui.domain.prompts import version_live_at as _version_live_at
-from incident_tui.store.storage import transaction
+from incident_tui.store.storage import JournalStorage, transaction
 
 VERSIONS_TABLE = "prompt_versions"
 MOVES_TABLE = "label_moves"
@@ -43,6 +44,14 @@ MOVES_TABLE = "label_moves"
 # subject, file), as ../shared/data/prompt-history does; it then decides order and dates.
 MANIFEST = "versions.tsv"
 _GIT_TIMEOUT_S = 60
+
+
+def _atomic(db: Any) -> contextlib.AbstractContextManager[Any]:
+    """One atomic commit on the app's journaled db; a bare TinyDB (a script's, a
+    MemoryStorage in a test) has no transactions and writes document by document."""
+    if isinstance(db.storage, JournalStorage):
+        return transaction(db)
+    return contextlib.nullcontext(db)
 
 
 def _local_now() -> datetime:
@@ -176,7 +185,7 @@ class PromptService:
         if not prompt_id:
             raise PromptError("a prompt id is required")
         added: list[PromptVersion] = []
-        with transaction(self.db):
+        with _atomic(self.db):
             versions = self.versions(prompt_id)
             seen = {self._key_of(v) for v in versions}
             docs = []
@@ -421,7 +430,7 @@ class PromptService:
     ) -> LabelMove:
         """Point `label` at `version`, keeping the move (who, when, why, incident) forever."""
         validate_label(label)
-        with transaction(self.db):
+        with _atomic(self.db):
             self.get(prompt_id, version)  # raises for an unknown prompt or version
             moves = self._moves(prompt_id)
             move = LabelMove(
