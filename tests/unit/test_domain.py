@@ -141,3 +141,21 @@ def test_event_round_trip():
     assert TimelineEvent.from_dict(event.to_dict(), 5) == TimelineEvent(
         "INC-1", NOW, EventKind.NOTE, "hello", author="ana", starred=True, meta={"a": 1}, doc_id=5
     )
+
+
+def test_common_phrases_across_samples():
+    from incident_tui.domain.models import FailureSample
+    from incident_tui.domain.samples import common_phrases
+
+    samples = [
+        FailureSample("I", "refund?", "You are eligible for a full refund within 90 days."),
+        FailureSample("I", "cancel?", "Cancel anytime. You are eligible for a full refund within 90 days!"),
+        FailureSample("I", "hello", "Hi! Nothing in common here."),
+    ]
+    phrases = common_phrases(samples, prompt_text="Refunds are possible within 30 days.")
+    assert phrases[0].phrase == "you are eligible for a full refund within 90 days"
+    assert phrases[0].samples == 2 and not phrases[0].in_prompt
+    assert "eligible" not in [p.phrase for p in phrases]  # inside a longer phrase shared as widely
+    assert common_phrases(samples[:1]) == []
+    taught = common_phrases(samples[:2], prompt_text="you are eligible for a full refund within 90 days always")
+    assert taught[0].in_prompt

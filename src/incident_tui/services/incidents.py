@@ -388,21 +388,28 @@ class IncidentService:
         return f"+{stats.added} −{stats.removed} lines"
 
     def contain(self, plan: ContainmentPlan) -> ContainmentResult:
-        """Carry out a plan: run the hook (blocking: call it from a worker), then record the outcome.
+        """Carry out a plan: run the hook (blocking: call it from a worker), then record the outcome."""
+        return self.record_containment(plan, self.run_containment_hook(plan))
 
-        A failing or hanging hook is stamped and leaves the incident not contained.
+    def run_containment_hook(self, plan: ContainmentPlan) -> HookResult | None:
+        """Run the configured hook with the plan in its environment; None when no hook is configured.
+
+        Touches no data, so a caller may run it without holding any lock.
         """
+        if not plan.hook:
+            return None
+        env = {
+            "INCIDENT_ID": plan.incident_id,
+            "PROMPT_ID": plan.prompt_id,
+            "FROM_VERSION": "" if plan.from_version is None else str(plan.from_version),
+            "TO_VERSION": "" if plan.to_version is None else str(plan.to_version),
+            "ACTION": plan.action.value,
+        }
+        return run_hook(plan.hook, env, self.config.hooks.timeout)
+
+    def record_containment(self, plan: ContainmentPlan, hook_result: HookResult | None) -> ContainmentResult:
+        """Stamp the hook's result; only a success (or no hook) marks the incident contained."""
         action_word = "Rollback" if plan.action is ContainmentAction.ROLLBACK else "Kill switch"
-        hook_result: HookResult | None = None
-        if plan.hook:
-            env = {
-                "INCIDENT_ID": plan.incident_id,
-                "PROMPT_ID": plan.prompt_id,
-                "FROM_VERSION": "" if plan.from_version is None else str(plan.from_version),
-                "TO_VERSION": "" if plan.to_version is None else str(plan.to_version),
-                "ACTION": plan.action.value,
-            }
-            hook_result = run_hook(plan.hook, env, self.config.hooks.timeout)
         with transaction(self.db):
             incident = self.get(plan.incident_id)
             now = self.clock()

@@ -1,0 +1,61 @@
+"""What the failure outputs have in common: phrases shared across samples, checked against the prompt."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from .models import FailureSample
+
+_WORD_RE = re.compile(r"[\w'%$€£.-]+", re.UNICODE)
+STOPWORDS = frozenset(
+    "a an the and or but if of to in on at for with by from as is are was were be been it its this that these "
+    "those i you we they he she them our your their my me us do does did not no yes so than then there here "
+    "can could should would will may might must have has had".split()
+)
+
+
+@dataclass(frozen=True)
+class SharedPhrase:
+    phrase: str
+    samples: int  # in how many samples it appears
+    in_prompt: bool  # whether the prompt's text contains it
+
+
+def _tokens(text: str) -> list[str]:
+    return [w.strip(".-").lower() for w in _WORD_RE.findall(text) if w.strip(".-")]
+
+
+def common_phrases(
+    samples: list[FailureSample], prompt_text: str = "", *, limit: int = 15
+) -> list[SharedPhrase]:
+    """The longest word runs shared by at least two samples' outputs, most shared and longest first.
+
+    Runs come from matching every pair of outputs word by word; a run inside a longer one
+    that is shared as widely is dropped, so the list reads as the failure's signature rather
+    than its fragments. ``in_prompt`` says whether the prompt itself uses the phrase (a hint
+    that the prompt taught it).
+    """
+    if len(samples) < 2:
+        return []
+    token_lists = [_tokens(s.output) for s in samples]
+    candidates: set[str] = set()
+    for i, a in enumerate(token_lists):
+        for b in token_lists[i + 1 :]:
+            matcher = SequenceMatcher(None, a, b, autojunk=False)
+            for block in matcher.get_matching_blocks():
+                run = a[block.a : block.a + block.size]
+                if run and not all(t in STOPWORDS for t in run):
+                    candidates.add(" ".join(run))
+    padded = [f" {' '.join(tokens)} " for tokens in token_lists]
+    counts = {c: sum(1 for p in padded if f" {c} " in p) for c in candidates}
+    kept = [
+        (phrase, count)
+        for phrase, count in counts.items()
+        if count >= 2
+        and not any(o != phrase and f" {phrase} " in f" {o} " and counts[o] >= count for o in counts)
+    ]
+    kept.sort(key=lambda pc: (-pc[1], -len(pc[0].split()), pc[0]))
+    prompt_words = f" {' '.join(_tokens(prompt_text))} "
+    return [SharedPhrase(p, c, f" {p} " in prompt_words) for p, c in kept[:limit]]

@@ -1,0 +1,150 @@
+"""How incidents and events look: rich Text built from data, never from markup strings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+
+from incident_tui.domain.models import STAGE_ORDER, EventKind, Incident, Severity, Stage, TimelineEvent
+from incident_tui.domain.playbooks import Playbook
+from incident_tui.domain.times import format_duration
+
+SEVERITY_STYLE = {Severity.P1: "bold white on red", Severity.P2: "bold black on dark_orange", Severity.P3: "bold black on yellow"}
+EVENT_MARK = {
+    EventKind.NOTE: ("◆", "cyan"),
+    EventKind.IMPACT_START: ("◦", "red"),
+    EventKind.DETECTION: ("●", "bold"),
+    EventKind.CONTAINMENT: ("●", "green"),
+    EventKind.HOOK: ("⚙", "magenta"),
+    EventKind.OVERRIDE: ("!", "bold yellow"),
+    EventKind.ALERT: ("⚑", "red"),
+}
+
+
+def severity_badge(severity: Severity) -> Text:
+    return Text(f" {severity.value} ", style=SEVERITY_STYLE[severity])
+
+
+def version_label(incident: Incident) -> str:
+    return f"v{incident.prompt_version}" if incident.prompt_version is not None else "v?"
+
+
+def incident_row(incident: Incident, now: datetime, *, compact: bool, width: int = 40) -> Text:
+    """The list row: severity, id, stage, elapsed; then prompt and title (second line unless compact)."""
+    row = Text(no_wrap=True, overflow="ellipsis")
+    row.append_text(severity_badge(incident.severity))
+    row.append(f" {incident.id} ", style="bold")
+    row.append(f"{incident.stage.value:<10}", style="italic" if incident.is_open else "dim")
+    elapsed = format_duration(now - incident.started_at) if incident.is_open else "closed"
+    row.append(f" {elapsed:>7}", style="bold" if incident.severity is Severity.P1 and incident.is_open else "")
+    if compact:
+        row.append(f"  {incident.title}")
+        return row
+    second = Text(no_wrap=True, overflow="ellipsis")
+    second.append(f"     {incident.prompt_id} {version_label(incident)}", style="cyan")
+    second.append(" · ")
+    second.append(incident.title)
+    row.append("\n")
+    row.append_text(second)
+    return row
+
+
+def stage_track(stage: Stage) -> Text:
+    """detect ● triage ● contain ◉ diagnose ○ … — shape, not only colour, tells done / now / to do."""
+    text = Text()
+    for s in STAGE_ORDER:
+        if s.index < stage.index:
+            mark, style = "●", "green"
+        elif s is stage:
+            mark, style = "◉", "bold yellow"
+        else:
+            mark, style = "○", "dim"
+        text.append(f"{s.value} ", style="bold" if s is stage else ("" if s.index < stage.index else "dim"))
+        text.append(mark, style=style)
+        text.append(" ")
+    return text
+
+
+def _clock(value: datetime | None, now: datetime) -> str:
+    if value is None:
+        return "—"
+    local = value.astimezone(now.tzinfo)
+    return f"{local:%H:%M}" if local.date() == now.date() else f"{local:%b %d %H:%M}"
+
+
+def details(incident: Incident, now: datetime, playbook: Playbook | None) -> Text:
+    """The facts of the selected incident, one per line, plainly worded."""
+    text = Text()
+    text.append_text(stage_track(incident.stage))
+    text.append("\n")
+    text.append(f"{incident.prompt_id} {version_label(incident)}", style="cyan")
+    text.append(" · ")
+    text.append(incident.title)
+    text.append("\n")
+    text.append(f"impact {_clock(incident.impact_started_at, now)} · detected {_clock(incident.detected_at, now)}")
+    text.append(f" by {incident.detected_by.label}")
+    if incident.detection_gap is not None:
+        text.append(f" (gap {format_duration(incident.detection_gap)})", style="yellow")
+    text.append("\n")
+    if incident.is_contained:
+        how = incident.containment.value if incident.containment else "contained"
+        to = f" → v{incident.routed_to_version}" if incident.routed_to_version is not None else ""
+        text.append(f"contained {_clock(incident.contained_at, now)} ({how}{to})", style="green")
+    elif incident.is_open:
+        text.append("not contained", style="bold red")
+    if incident.impact_resolved_at:
+        text.append(f" · impact resolved {_clock(incident.impact_resolved_at, now)}", style="green")
+    text.append("\n")
+    text.append(f"commander {incident.commander or '—'} · scribe {incident.scribe or '—'}")
+    if incident.responders:
+        text.append(f" · {', '.join(incident.responders)}")
+    text.append("\n")
+    if incident.category:
+        text.append(f"triage: {incident.category.label}", style="bold")
+        if incident.hypothesis:
+            text.append(f" — {incident.hypothesis}")
+        text.append("\n")
+    else:
+        text.append("not triaged yet (t)", style="yellow")
+        text.append("\n")
+    if incident.contain_override:
+        text.append(f"contain-first overridden: {incident.contain_override}\n", style="yellow")
+    if incident.root_cause:
+        text.append("root cause: ", style="bold")
+        text.append(incident.root_cause)
+        text.append("\n")
+    if playbook and incident.is_open:
+        text.append(f"responds: {playbook.responders}\n", style="dim")
+        for step in playbook.actions:
+            text.append(f" · {step}\n", style="dim")
+    text.rstrip()
+    return text
+
+
+def event_row(event: TimelineEvent, now: datetime, *, with_date: bool) -> Text:
+    """A timeline line: time, a marker that does not rely on colour, the words, the author of notes."""
+    local = event.at.astimezone(now.tzinfo)
+    row = Text()
+    row.append(f"{local:%b %d %H:%M}" if with_date else f"{local:%H:%M}", style="dim")
+    row.append(" ")
+    if event.starred:
+        row.append("★", style="bold yellow")
+    else:
+        mark, style = EVENT_MARK.get(event.kind, ("●", ""))
+        row.append(mark, style=style)
+    row.append(" ")
+    if event.kind is EventKind.NOTE:
+        if event.author:
+            row.append(f"{event.author}: ", style="bold cyan")
+        row.append(event.text)
+    else:
+        row.append(event.text, style="bold" if event.kind in (EventKind.CONTAINMENT, EventKind.MILESTONE) else "")
+    if event.backdated:
+        row.append(" (backdated)", style="dim italic")
+    return row
+
+
+def spans_days(events: list[TimelineEvent], now: datetime) -> bool:
+    days = {e.at.astimezone(now.tzinfo).date() for e in events}
+    return len(days) > 1 or (bool(days) and days != {now.date()})

@@ -1,0 +1,148 @@
+"""One modal form for every small dialog: declare, people, edit, samples, reasons.
+
+Enter moves to the next field and submits on the last; ctrl+s submits from anywhere; escape
+cancels. A validator may refuse the values with one line, shown in the form, nothing lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
+
+
+@dataclass
+class Field:
+    name: str
+    label: str
+    kind: str = "input"  # input | select | textarea
+    value: str = ""
+    placeholder: str = ""
+    options: list[tuple[str, str]] = field(default_factory=list)  # (label, value) for select
+    suggestions: list[str] = field(default_factory=list)
+    hint: str = ""
+
+
+Validator = Callable[[dict[str, str]], str | None]
+
+
+class FormScreen(ModalScreen[dict[str, str] | None]):
+    BINDINGS = [
+        Binding("escape", "cancel", "cancel"),
+        Binding("ctrl+s", "submit", "submit"),
+    ]
+
+    def __init__(self, title: str, fields: list[Field], *, submit: str = "OK", intro: str = "",
+                 validate: Validator | None = None) -> None:
+        super().__init__(classes="form-screen")
+        self.form_title = title
+        self.fields = fields
+        self.submit_label = submit
+        self.intro = intro
+        self.validator = validate
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="form-box"):
+            yield Static(Text(self.form_title, style="bold"), id="form-title")
+            if self.intro:
+                yield Static(Text(self.intro), id="form-intro")
+            for f in self.fields:
+                yield Label(Text(f.label), classes="form-label")
+                if f.kind == "select":
+                    yield Select(f.options, value=f.value or f.options[0][1], allow_blank=False, id=f"f-{f.name}")
+                elif f.kind == "textarea":
+                    yield TextArea(f.value, id=f"f-{f.name}", classes="form-area", soft_wrap=True)
+                else:
+                    suggester = SuggestFromList(f.suggestions, case_sensitive=False) if f.suggestions else None
+                    yield Input(f.value, placeholder=f.placeholder, id=f"f-{f.name}", suggester=suggester)
+                if f.hint:
+                    yield Static(Text(f.hint, style="dim"), classes="form-hint")
+            yield Static(id="form-error")
+            with Horizontal(id="form-buttons"):
+                yield Button(f"{self.submit_label} (ctrl+s)", variant="primary", id="form-ok")
+                yield Button("Cancel (esc)", id="form-cancel")
+
+    def values(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for f in self.fields:
+            widget = self.query_one(f"#f-{f.name}")
+            if isinstance(widget, Select):
+                out[f.name] = str(widget.value)
+            elif isinstance(widget, TextArea):
+                out[f.name] = widget.text
+            else:
+                out[f.name] = widget.value
+        return out
+
+    def show_error(self, message: str) -> None:
+        self.query_one("#form-error", Static).update(Text(message, style="bold red"))
+
+    @on(Input.Submitted)
+    def next_or_submit(self, event: Input.Submitted) -> None:
+        event.stop()
+        inputs = [self.query_one(f"#f-{f.name}") for f in self.fields]
+        index = inputs.index(event.input) if event.input in inputs else -1
+        if 0 <= index < len(inputs) - 1:
+            inputs[index + 1].focus()
+        else:
+            self.action_submit()
+
+    @on(Button.Pressed, "#form-ok")
+    def action_submit(self) -> None:
+        values = self.values()
+        if self.validator is not None:
+            error = self.validator(values)
+            if error:
+                self.show_error(error)
+                return
+        self.dismiss(values)
+
+    @on(Button.Pressed, "#form-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Names exactly what will happen; y or enter confirms, n or escape does nothing."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "yes"),
+        Binding("n", "answer(False)", "no"),
+        Binding("escape", "answer(False)", "no", show=False),
+    ]
+
+    def __init__(self, title: str, body: Text | str, *, yes: str = "Do it") -> None:
+        super().__init__(classes="form-screen")
+        self.confirm_title = title
+        self.body = body if isinstance(body, Text) else Text(body)
+        self.yes = yes
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="form-box"):
+            yield Static(Text(self.confirm_title, style="bold"), id="form-title")
+            yield Static(self.body, id="confirm-body")
+            with Horizontal(id="form-buttons"):
+                yield Button(f"{self.yes} (y)", variant="error", id="confirm-yes")
+                yield Button("Cancel (n)", id="confirm-no")
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm-yes", Button).focus()
+
+    @on(Button.Pressed, "#confirm-yes")
+    def yes_pressed(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#confirm-no")
+    def no_pressed(self) -> None:
+        self.dismiss(False)
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)

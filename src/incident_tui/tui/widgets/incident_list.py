@@ -1,0 +1,70 @@
+"""Pane 1: the active incidents, worst first, with live elapsed clocks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from incident_tui.domain.models import Incident
+from incident_tui.tui.render import incident_row
+
+
+class IncidentList(OptionList):
+    """Rows keyed by incident id so a refresh keeps the cursor on the same incident."""
+
+    @dataclass
+    class Selected(Message):
+        incident_id: str | None
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.incidents: list[Incident] = []
+        self.compact = False
+        self._current: str | None = None
+
+    @property
+    def current_id(self) -> str | None:
+        option = self.highlighted_option
+        return option.id if option is not None else None
+
+    def show(self, incidents: list[Incident], now: datetime, *, compact: bool) -> None:
+        """Replace rows in place when the set is unchanged (clock ticks), rebuild otherwise."""
+        keep = self.current_id
+        same = [i.id for i in incidents] == [i.id for i in self.incidents] and compact == self.compact
+        self.incidents = incidents
+        self.compact = compact
+        if same:
+            for index, incident in enumerate(incidents):
+                self.replace_option_prompt_at_index(index, incident_row(incident, now, compact=compact))
+            return
+        self.set_options(Option(incident_row(i, now, compact=compact), id=i.id) for i in incidents)
+        if not incidents:
+            self._announce(None)
+            return
+        ids = [i.id for i in incidents]
+        self.highlighted = ids.index(keep) if keep in ids else 0
+        self._announce(self.current_id)
+
+    def select_id(self, incident_id: str) -> None:
+        for index, incident in enumerate(self.incidents):
+            if incident.id == incident_id:
+                self.highlighted = index
+                return
+
+    def _announce(self, incident_id: str | None) -> None:
+        if incident_id != self._current:
+            self._current = incident_id
+            self.post_message(self.Selected(incident_id))
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        self._announce(event.option.id)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self._announce(event.option.id)
+        self.app.action_pane("timeline")

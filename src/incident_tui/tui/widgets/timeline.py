@@ -1,0 +1,87 @@
+"""Pane 2: the selected incident's timeline, with the note line at its foot."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from incident_tui.domain.models import TimelineEvent
+from incident_tui.tui.render import event_row, spans_days
+
+FILTERS = ("all", "starred", "manual")
+
+
+class NoteInput(Input):
+    """One line; enter stamps it, escape leaves it (what was typed stays for next time)."""
+
+    BINDINGS = [Binding("escape", "leave", "back", show=False)]
+
+    def action_leave(self) -> None:
+        self.app.action_pane("timeline")
+
+
+class TimelinePane(Vertical):
+    """The events list, a filter line and the note input."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.events: list[TimelineEvent] = []
+        self.filter = "all"
+        self.incident_id: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="timeline-filter")
+        yield OptionList(id="timeline-events")
+        yield NoteInput(placeholder="note ▸ n to write · 14:32 or -5m first backdates · enter stamps", id="note")
+
+    @property
+    def option_list(self) -> OptionList:
+        return self.query_one("#timeline-events", OptionList)
+
+    @property
+    def selected_event(self) -> TimelineEvent | None:
+        option = self.option_list.highlighted_option
+        if option is None or option.id is None:
+            return None
+        doc_id = int(option.id)
+        return next((e for e in self.events if e.doc_id == doc_id), None)
+
+    def visible_events(self) -> list[TimelineEvent]:
+        if self.filter == "starred":
+            return [e for e in self.events if e.starred]
+        if self.filter == "manual":
+            return [e for e in self.events if e.kind.manual]
+        return self.events
+
+    def show(self, incident_id: str | None, events: list[TimelineEvent], now: datetime) -> None:
+        """Keep the cursor on the same event; follow the tail when it was on the last line."""
+        option_list = self.option_list
+        keep = option_list.highlighted_option.id if option_list.highlighted_option else None
+        at_end = option_list.highlighted is None or option_list.highlighted >= option_list.option_count - 1
+        new_incident = incident_id != self.incident_id
+        self.incident_id = incident_id
+        self.events = events
+        shown = self.visible_events()
+        with_date = spans_days(events, now)
+        option_list.set_options(
+            Option(event_row(e, now, with_date=with_date), id=str(e.doc_id)) for e in shown
+        )
+        if shown:
+            ids = [str(e.doc_id) for e in shown]
+            option_list.highlighted = len(shown) - 1 if (new_incident or at_end or keep not in ids) else ids.index(keep)
+        starred = sum(1 for e in events if e.starred)
+        label = Text()
+        label.append(f"filter: {self.filter}", style="bold")
+        label.append(f" (f) · {len(shown)} of {len(events)} events · {starred} starred", style="dim")
+        self.query_one("#timeline-filter", Static).update(label)
+
+    def cycle_filter(self, now: datetime) -> str:
+        self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
+        self.show(self.incident_id, self.events, now)
+        return self.filter
