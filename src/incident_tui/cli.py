@@ -83,6 +83,9 @@ def handle_errors(func):
         except (ConfigError, StoreError, ServiceError, LifecycleError, TimeParseError, LookupError) as exc:
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             fail(message.strip("'\""))
+        except BrokenPipeError:  # output piped into head and the like: not an error
+            sys.stderr.close()
+            sys.exit(0)
         except OSError as exc:
             fail(f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}")
         except Exception as exc:  # a bug: still one line for the responder, the traceback on request
@@ -340,17 +343,30 @@ def milestone(cli: CliContext, incident_id, which, text, version) -> None:
 @handle_errors
 def demo(cli: CliContext, db_path, count, no_open) -> None:
     """Seed a realistic demo database (a real prompt regression and its rollback) and open it."""
-    from incident_tui.demo import default_demo_path, seed_demo
+    from incident_tui.demo import DemoError, default_demo_path, reset_demo_file, seed_demo
 
-    path = db_path or (cli.db_path if cli.db_path != default_db_path() else default_demo_path())
-    cli.db_path = Path(path)
-    summary = seed_demo(cli.open_db(), incidents=count)
+    explicit = db_path or (cli.db_path if cli.db_path != default_db_path() else None)
+    cli.db_path = Path(explicit) if explicit else default_demo_path()
+    if not explicit:
+        reset_demo_file(cli.db_path)  # the default demo file is ours: fresh data, fresh clocks
+    try:
+        summary = seed_demo(cli.open_db(), incidents=count)
+    except DemoError as exc:
+        fail(f"{cli.db_path}: {exc}")
     click.echo(f"demo data in {cli.db_path}: {summary}", err=not no_open)
     if not no_open:
         run_app(cli)
 
 
 # Commands that live in their own modules (prompt registry, exports, alert ingestion) register here.
+from incident_tui.cli_prompts import prompts  # noqa: E402
+
+main.add_command(prompts)
+from incident_tui.cli_alerts import ingest, metrics, serve_webhook  # noqa: E402
+
+main.add_command(ingest)
+main.add_command(serve_webhook)
+main.add_command(metrics)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -572,7 +572,7 @@ class IncidentApp(App):
 
     def _prompt_ids(self) -> list[str]:
         try:
-            ids = set(self.read(self.service.prompts.list_prompts))
+            ids = {p.prompt_id for p in self.read(self.service.prompts.list_prompts)}
         except Exception:  # the registry is optional: complete from incidents alone
             ids = set()
         ids |= {i.prompt_id for i in self.incidents}
