@@ -27,6 +27,7 @@ from .text import clean
 ALERTMANAGER = "alertmanager"
 GRAFANA = "grafana"
 KINDS = (ALERTMANAGER, GRAFANA)
+_SENDER_NAMES = {ALERTMANAGER: "an Alertmanager", GRAFANA: "a Grafana"}
 
 FIRING = "firing"
 RESOLVED = "resolved"
@@ -365,7 +366,7 @@ def _parse(payload: Any, kind: str, expected_version: str) -> ParsedPayload:
         raise PayloadError(f"a {kind} payload must be a JSON object, not {_type_name(payload)}")
     version = payload.get("version")
     if version is not None and version != expected_version:
-        hint = f"; this looks like a {other} payload" if detect_kind(payload) == other else ""
+        hint = f"; this looks like {_SENDER_NAMES[other]} payload" if detect_kind(payload) == other else ""
         raise PayloadError(
             f"unsupported {kind} webhook version {_truncate(clean(str(version), multiline=False), 20)!r} "
             f"(expected \"{expected_version}\"){hint}"
@@ -526,8 +527,9 @@ def declare_params(alert: AlertRecord, mapping: AlertMapping, now: datetime) -> 
         raise MappingError(f"label {mapping.prompt_label!r} is too long for a prompt id")
     version, warning = version_of(alert, mapping)
     started = alert.starts_at
-    if started is not None and started > now:
-        started = now
+    if started is not None:
+        # Shown beside detection, so in the same zone as ``now``.
+        started = min(started, now).astimezone(now.tzinfo)
     return DeclareParams(
         title=alert.summary,
         prompt_id=prompt_id,
