@@ -385,9 +385,10 @@ class JournalStorage(Storage):
         for name, table in data.items():
             if not isinstance(table, dict):
                 raise self._corrupt(f"table {name!r} is not a JSON object")
-            for doc_id, doc in table.items():
-                if not isinstance(doc, dict):
-                    raise self._corrupt(f"document {doc_id!r} of table {name!r} is not a JSON object")
+            # set(map(type)) runs in C: a few ms for 150k documents.
+            if not set(map(type, table.values())) <= {dict}:
+                bad = next(k for k, v in table.items() if type(v) is not dict)
+                raise self._corrupt(f"document {bad!r} of table {name!r} is not a JSON object")
         return _Snapshot(_key(st), gen, data)
 
     def _load(self, snap: _Snapshot, *, exclusive: bool) -> None:
