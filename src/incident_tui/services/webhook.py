@@ -7,7 +7,7 @@ POST /alertmanager, /grafana, or / (the sender is guessed from the payload):
   200 with the ingest report as JSON when every alert was accepted;
   422 with the same report when some alerts were refused (the others are written);
   400 with {"error": ...} for a body that is not JSON or not a webhook payload (nothing written);
-  413 when the body is over the size limit (the body is not read), 411 without Content-Length.
+  413 when the body is over the size limit (nothing is parsed), 411 without Content-Length.
 GET / answers a small JSON health document.
 """
 
@@ -117,7 +117,15 @@ class WebhookHandler(BaseHTTPRequestHandler):
             self._error(HTTPStatus.LENGTH_REQUIRED, "Content-Length is required", close=True)
             return
         if length > self.server.max_body:
-            # The body stays unread: closing the connection is cheaper than draining it.
+            # Drain a moderately large body in small chunks, so the client reads our 413 rather
+            # than a connection reset; anything bigger is simply cut off.
+            if length <= 8 * self.server.max_body:
+                remaining = length
+                while remaining > 0:
+                    chunk = self.rfile.read(min(remaining, 64 * 1024))
+                    if not chunk:
+                        break
+                    remaining -= len(chunk)
             self._error(
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                 f"payload of {length} bytes is over the limit of {self.server.max_body} bytes",
@@ -162,9 +170,14 @@ def make_server(
     return WebhookServer((host, port), service, max_body=max_body, log=log)
 
 
-def serve_in_thread(server: WebhookServer) -> threading.Thread:
-    """Run ``server`` in a daemon thread (tests, or an app that wants the endpoint in-process)."""
-    thread = threading.Thread(target=server.serve_forever, name="incident-tui-webhook", daemon=True)
+def serve_in_thread(server: WebhookServer, *, poll_interval: float = 0.5) -> threading.Thread:
+    """Run ``server`` in a daemon thread (tests, or an app that wants the endpoint in-process).
+
+    ``poll_interval`` bounds how long ``shutdown()`` waits for the loop to notice.
+    """
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": poll_interval}, name="incident-tui-webhook", daemon=True
+    )
     thread.start()
     return thread
 
