@@ -1,0 +1,94 @@
+"""Autosave survives kill -9: every save the service acknowledged is there after reopening.
+
+A child process types a postmortem field by field (each keystroke one save, as the form's
+debounced autosave would at worst) and prints an acknowledgement after each save returns. The
+test kills it with SIGKILL after a number of acknowledgements, never after a time, then reopens
+the database: the last acknowledged value of every field must be there (or a later one).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from incident_tui.config import Config
+from incident_tui.services.incidents import IncidentService
+from incident_tui.services.postmortem import PostmortemService
+from incident_tui.store.storage import open_db
+
+CHILD = textwrap.dedent(
+    """
+    import json, sys
+    from incident_tui.services.incidents import IncidentService
+    from incident_tui.services.postmortem import PostmortemService
+    from incident_tui.store.storage import open_db
+
+    path, incident_id = sys.argv[1], sys.argv[2]
+    db = open_db(path)
+    pms = PostmortemService(db, IncidentService(db))
+    fields = ["summary", "root_cause", "detection_why", "went_well", "went_badly"]
+    n = 0
+    while True:
+        for field in fields:
+            n += 1
+            value = f"{field} typed {n} " + "x" * (n % 50)
+            pms.save_field(incident_id, field, value)
+            if n % 7 == 0:
+                pms.add_factor(incident_id, f"factor {n}")
+            sys.stdout.write(json.dumps([field, value, n]) + "\\n")
+            sys.stdout.flush()
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kill_after", [1, 17, 60, 150])
+def test_every_acknowledged_save_survives_sigkill(db_path, kill_after):
+    db = open_db(db_path)
+    incidents = IncidentService(
+        db, config=Config(user="ana"), clock=lambda: datetime(2026, 11, 25, 14, 2, tzinfo=timezone(timedelta(hours=1)))
+    )
+    incident_id = incidents.declare(title="t", prompt_id="p", severity="P2", detected_by="alert").id
+    db.close()
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(db_path), incident_id],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    acked: dict[str, tuple[str, int]] = {}
+    last_n = 0
+    try:
+        for _ in range(kill_after):
+            line = child.stdout.readline()
+            assert line, f"child died early: {child.stderr.read()}"
+            field, value, n = json.loads(line)
+            acked[field] = (value, n)
+            last_n = n
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+
+    db = open_db(db_path)
+    try:
+        pm = PostmortemService(db, IncidentService(db)).load(incident_id)
+    finally:
+        db.close()
+    for field, (value, n) in acked.items():
+        stored = pm.get(field)
+        assert stored, f"{field} lost"
+        stored_n = int(stored.split()[2])
+        assert stored_n >= n, f"{field}: acknowledged save {n} lost (found {stored_n})"
+        if stored_n == n:
+            assert stored == value.rstrip()  # prose is saved without trailing blanks
+    factors = [int(f.split()[1]) for f in pm.contributing_factors]
+    assert factors == sorted(factors)
+    assert set(range(7, last_n + 1, 7)) <= set(factors)
