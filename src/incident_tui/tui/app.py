@@ -304,7 +304,8 @@ class IncidentApp(App):
         while node is not None and not node.has_class("pane"):
             node = node.parent
         if node is not None:
-            screen.maximize(node, container=False)
+            # Set directly: maximize() refuses containers, and every pane is one.
+            screen.maximized = node
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.keymap_overrides))

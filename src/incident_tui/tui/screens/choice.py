@@ -31,6 +31,9 @@ class ChoiceScreen(ModalScreen[str | None]):
                 id="choice-list",
             )
 
+    def on_mount(self) -> None:
+        self.query_one("#choice-list", OptionList).focus()
+
     @on(OptionList.OptionSelected)
     def chosen(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)

@@ -70,6 +70,10 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
                 yield Button(f"{self.submit_label} (ctrl+s)", variant="primary", id="form-ok")
                 yield Button("Cancel (esc)", id="form-cancel")
 
+    def on_mount(self) -> None:
+        # The scrolling box would take focus first; the first field is where typing belongs.
+        self.query_one(f"#f-{self.fields[0].name}").focus()
+
     def values(self) -> dict[str, str]:
         out: dict[str, str] = {}
         for f in self.fields:

@@ -1,0 +1,428 @@
+"""The scrolling body of the diff pane: aligned rows, rendered only where visible.
+
+A ScrollView with render_line and an LRU cache of rendered line bodies (the toolong
+pattern): a 1 MB prompt lays out in one pass over its rows and each frame renders only
+the lines on screen. Layout is a flat list of visual lines; each names a row (and a
+wrap part), a fold, or a message, so scrolling is an index into it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from math import ceil
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from incident_tui.domain.diff import EQUAL, REPLACE, DiffResult, DiffRow, fold_rows, split_eol, visible
+
+NARROW_WIDTH = 100  # below this many terminal columns, "auto" layout is unified
+CONTEXT = 3
+
+# Visual line kinds.
+SPLIT, FOLD, OLD, NEW, BOTH, MESSAGE = range(6)
+LEFT, RIGHT = 0, 1
+
+_EOL_MARK = {"\n": "↵", "\r\n": "␍↵", "": "∅"}
+_WS_RUN = re.compile(r"[ \t]+|[^ \t]+")
+
+
+def measure_rows(result: DiffResult) -> list[tuple[int, int]]:
+    """Cells each side of each row takes on screen (tabs as 4, escapes spelled out).
+
+    Pure and slow-ish on megabytes, so the pane runs it in its worker next to the diff.
+    """
+    out = []
+    for row in result.rows:
+        left = cell_len(visible(split_eol(row.left_text)[0])) if row.left_text is not None else 0
+        right = cell_len(visible(split_eol(row.right_text)[0])) if row.right_text is not None else 0
+        out.append((left, right))
+    return out
+
+
+def eol_differs(row: DiffRow) -> bool:
+    """A replaced line whose terminator changed (CRLF/LF, final newline): marked on screen."""
+    return (
+        row.kind == REPLACE
+        and row.left_text is not None
+        and row.right_text is not None
+        and split_eol(row.left_text)[1] != split_eol(row.right_text)[1]
+    )
+
+
+def _append(text: Text, chunk: str, style: Style, ws_style: Style, mark_ws: bool) -> None:
+    if not chunk:
+        return
+    if not mark_ws:
+        text.append(visible(chunk), style)
+        return
+    for token in _WS_RUN.findall(chunk):
+        if token[0] in " \t":
+            text.append(token.replace(" ", "·").replace("\t", "→   "), style + ws_style)
+        else:
+            text.append(visible(token), style)
+
+
+def line_body(
+    raw: str,
+    spans: Sequence[tuple[int, int]],
+    *,
+    style: Style,
+    word_style: Style,
+    ws_style: Style,
+    show_ws: bool,
+    mark_eol: bool,
+) -> Text:
+    """One side of a row as Text: changed spans emphasised, whitespace made visible.
+
+    A changed span made only of whitespace always shows its markers: otherwise a
+    whitespace change would be an invisible highlight.
+    """
+    content, eol = split_eol(raw)
+    text = Text(no_wrap=True, end="")
+    pos = 0
+    for start, end in spans:
+        _append(text, content[pos:start], style, ws_style, show_ws)
+        chunk = content[start:end]
+        _append(text, chunk, word_style, ws_style, show_ws or not chunk.strip())
+        pos = end
+    _append(text, content[pos:], style, ws_style, show_ws)
+    if mark_eol:
+        text.append(_EOL_MARK[eol], word_style if not show_ws else style + ws_style)
+    return text
+
+
+class DiffView(ScrollView, can_focus=True):
+    """Rows of a DiffResult, side by side or unified, folded or not, wrapped or not."""
+
+    COMPONENT_CLASSES = {
+        "diff-view--lineno",
+        "diff-view--lineno-current",
+        "diff-view--removed",
+        "diff-view--added",
+        "diff-view--removed-word",
+        "diff-view--added-word",
+        "diff-view--filler",
+        "diff-view--fold",
+        "diff-view--whitespace",
+        "diff-view--separator",
+        "diff-view--message",
+    }
+
+    DEFAULT_CSS = """
+    DiffView {
+        scrollbar-gutter: stable;
+        overflow: auto auto;
+        & > .diff-view--lineno { color: $text-muted; }
+        & > .diff-view--lineno-current { color: $accent; text-style: bold reverse; }
+        & > .diff-view--removed { background: $error 18%; }
+        & > .diff-view--added { background: $success 18%; }
+        & > .diff-view--removed-word { background: $error 45%; text-style: bold strike; }
+        & > .diff-view--added-word { background: $success 45%; text-style: bold underline; }
+        & > .diff-view--filler { color: $text-disabled; background: $boost; }
+        & > .diff-view--fold { color: $text-muted; background: $boost; text-style: italic; }
+        & > .diff-view--whitespace { color: $text-disabled; }
+        & > .diff-view--separator { color: $panel-lighten-2; }
+        & > .diff-view--message { color: $text-muted; text-style: italic; }
+    }
+    """
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.result: DiffResult | None = None
+        self.layout_mode = "auto"  # auto | split | unified
+        self.folded = True
+        self.wrap = False
+        self.show_whitespace = False
+        self.current_hunk: int | None = None
+        self.message = "No diff yet: pick two versions (v) or an incident (g)."
+        self._widths: list[tuple[int, int]] = []
+        self._lines: list[tuple[int, int, int]] = []
+        self._hunk_lines: list[int] = []
+        self._row_lines: dict[int, int] = {}
+        self._num_w = 3
+        self._max_text = 0
+        self._body_cache: LRUCache[tuple[int, int, bool], Strip] = LRUCache(maxsize=4096)
+        self._styles: dict[str, Style] = {}
+        self._laid_out_for: tuple | None = None
+
+    # --- state in ----------------------------------------------------------------------
+
+    def set_diff(self, result: DiffResult | None, widths: list[tuple[int, int]] | None = None, message: str = "") -> None:
+        """Show `result` (None: only `message`); widths come from measure_rows."""
+        self.result = result
+        self.message = message
+        self._widths = widths if widths is not None else (measure_rows(result) if result else [])
+        self.current_hunk = None
+        self._body_cache.clear()
+        rows = result.rows if result else []
+        last = max((max(r.left_no or 0, r.right_no or 0) for r in rows), default=0)
+        self._num_w = max(3, len(str(last)))
+        self.relayout(keep_position=False)
+        self.scroll_to(0, 0, animate=False)
+
+    @property
+    def unified(self) -> bool:
+        if self.layout_mode == "unified":
+            return True
+        if self.layout_mode == "split":
+            return False
+        return self.app.size.width < NARROW_WIDTH
+
+    @property
+    def line_count(self) -> int:
+        return len(self._lines)
+
+    @property
+    def hunk_count(self) -> int:
+        return len(self.result.hunks) if self.result else 0
+
+    def _text_widths(self, width: int) -> tuple[int, int]:
+        if self.unified:
+            w = max(1, width - (2 * self._num_w + 4))
+            return w, w
+        left = (width - 1) // 2
+        right = width - 1 - left
+        gutter = self._num_w + 3
+        return max(1, left - gutter), max(1, right - gutter)
+
+    def relayout(self, keep_position: bool = True) -> None:
+        """Rebuild the visual lines after a change of diff, mode or width."""
+        anchor = self._top_row() if keep_position else None
+        width = self.size.width or 120
+        self._laid_out_for = (width, self.unified, self.folded, self.wrap, id(self.result))
+        lines: list[tuple[int, int, int]] = []
+        hunk_lines: list[int] = []
+        row_lines: dict[int, int] = {}
+        result = self.result
+        if result is None or not result.rows:
+            lines.append((MESSAGE, 0, 0))
+        else:
+            rows = result.rows
+            left_w, right_w = self._text_widths(width)
+            unified = self.unified
+            ranges = fold_rows(rows, CONTEXT) if self.folded else [(0, len(rows), False)]
+            if result.identical and self.message:
+                lines.append((MESSAGE, 0, 0))
+            for start, end, folded in ranges:
+                if folded:
+                    lines.append((FOLD, start, end))
+                    continue
+                hunk = rows[start].hunk
+                if hunk is not None:
+                    # fold_rows gives each run of changed rows, i.e. each hunk, its own range.
+                    hunk_lines.append(len(lines))
+                if not unified:
+                    for i in range(start, end):
+                        row_lines[i] = len(lines)
+                        for part in range(self._height(i, left_w, right_w)):
+                            lines.append((SPLIT, i, part))
+                elif hunk is None:
+                    for i in range(start, end):
+                        row_lines[i] = len(lines)
+                        for part in range(self._height(i, left_w, 0)):
+                            lines.append((BOTH, i, part))
+                else:
+                    # A change reads as its old lines, then its new lines.
+                    for i in range(start, end):
+                        row_lines.setdefault(i, len(lines))
+                        if rows[i].left_text is not None:
+                            for part in range(self._height(i, left_w, 0)):
+                                lines.append((OLD, i, part))
+                    for i in range(start, end):
+                        row_lines.setdefault(i, len(lines))
+                        if rows[i].right_text is not None:
+                            for part in range(self._height(i, 0, right_w)):
+                                lines.append((NEW, i, part))
+        self._lines, self._hunk_lines, self._row_lines = lines, hunk_lines, row_lines
+        longest = max((max(w) for w in self._widths), default=0)
+        text_w = min(self._text_widths(width))
+        self._max_text = 0 if self.wrap else max(0, longest - text_w)
+        self.virtual_size = Size(width + self._max_text, len(lines))
+        if anchor is not None:
+            self.scroll_to(y=self._line_of_row(anchor), animate=False)
+        self.refresh()
+
+    def _height(self, i: int, left_w: int, right_w: int) -> int:
+        if not self.wrap:
+            return 1
+        lw, rw = self._widths[i]
+        if self.show_whitespace or eol_differs(self.result.rows[i]):  # type: ignore[union-attr]
+            lw, rw = lw + 2, rw + 2  # the end-of-line marker
+        parts = 1
+        if left_w:
+            parts = max(parts, ceil(lw / left_w))
+        if right_w:
+            parts = max(parts, ceil(rw / right_w))
+        return parts
+
+    def _top_row(self) -> int | None:
+        y = int(self.scroll_offset.y)
+        if not self._lines or y >= len(self._lines):
+            return None
+        kind, a, _ = self._lines[y]
+        return None if kind == MESSAGE else a
+
+    def _line_of_row(self, row: int) -> int:
+        if row in self._row_lines:
+            return self._row_lines[row]
+        # The row is folded away now: the fold that holds it.
+        for y, (kind, a, b) in enumerate(self._lines):
+            if kind == FOLD and a <= row < b:
+                return y
+        return 0
+
+    def on_resize(self) -> None:
+        width = self.size.width
+        if self._laid_out_for is None or self._laid_out_for[:2] != (width, self.unified):
+            self.relayout()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = {}
+        self._body_cache.clear()
+
+    # --- navigation --------------------------------------------------------------------
+
+    def hunk_line(self, index: int) -> int:
+        return self._hunk_lines[index] if index < len(self._hunk_lines) else 0
+
+    def goto_hunk(self, index: int) -> None:
+        """Make change `index` current and scroll it near the top, context above it."""
+        self.current_hunk = index
+        self.scroll_to(y=max(0, self.hunk_line(index) - CONTEXT - 1), animate=False)
+        self.refresh()
+
+    def step_hunk(self, direction: int) -> int | None:
+        """Next (+1) or previous (-1) change from the current one, or from the screen when
+        the current one is scrolled away. Returns the new index, None at either end."""
+        if not self._hunk_lines:
+            return None
+        top = int(self.scroll_offset.y)
+        bottom = top + self.scrollable_content_region.height
+        current = self.current_hunk
+        if current is None or not top <= self.hunk_line(current) < bottom:
+            # Navigate relative to what is on screen, not to a change scrolled far away.
+            anchor = top + CONTEXT + 1
+            if direction > 0:
+                target = next((i for i, y in enumerate(self._hunk_lines) if y >= anchor), None)
+                if current is None and top == 0 and self._hunk_lines:
+                    target = 0
+            else:
+                target = next((i for i in range(len(self._hunk_lines) - 1, -1, -1) if self._hunk_lines[i] < anchor), None)
+        else:
+            target = current + direction
+            if not 0 <= target < len(self._hunk_lines):
+                target = None
+        if target is not None:
+            self.goto_hunk(target)
+        return target
+
+    # --- rendering ---------------------------------------------------------------------
+
+    def _style(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self.get_component_rich_style(f"diff-view--{name}")
+            self._styles[name] = style
+        return style
+
+    def _body(self, i: int, side: int) -> Strip:
+        key = (i, side, self.show_whitespace)
+        strip = self._body_cache.get(key)
+        if strip is None:
+            assert self.result is not None
+            row = self.result.rows[i]
+            raw = row.left_text if side == LEFT else row.right_text
+            spans = row.left_spans if side == LEFT else row.right_spans
+            line_style, word_style = self._line_styles(row, side)
+            text = line_body(
+                raw or "",
+                spans,
+                style=line_style,
+                word_style=word_style,
+                ws_style=self._style("whitespace"),
+                show_ws=self.show_whitespace,
+                mark_eol=self.show_whitespace or eol_differs(row),
+            )
+            strip = Strip(text.render(self.app.console), text.cell_len)
+            self._body_cache[key] = strip
+        return strip
+
+    def _line_styles(self, row: DiffRow, side: int) -> tuple[Style, Style]:
+        if row.kind == EQUAL:
+            return Style(), Style()
+        if side == LEFT:
+            return self._style("removed"), self._style("removed") + self._style("removed-word")
+        return self._style("added"), self._style("added") + self._style("added-word")
+
+    def _gutter(self, numbers: Sequence[int | None], marker: str, row: DiffRow, side: int, part: int) -> list[Segment]:
+        current = row.hunk is not None and row.hunk == self.current_hunk
+        number_style = self._style("lineno-current" if current else "lineno")
+        w = self._num_w
+        if part:
+            label = " " * ((w + 1) * len(numbers))
+        else:
+            label = "".join(f"{n:>{w}} " if n is not None else " " * (w + 1) for n in numbers)
+        line_style = self._line_styles(row, side)[0]
+        # A wrapped line's continuation says so in the marker column.
+        return [Segment(label, number_style), Segment(f"{marker if not part else '↪'} ", line_style + Style(bold=True))]
+
+    def _text_cell(self, i: int, side: int, part: int, text_w: int) -> Strip:
+        row = self.result.rows[i]  # type: ignore[union-attr]
+        start = part * text_w if self.wrap else int(self.scroll_offset.x)
+        line_style = self._line_styles(row, side)[0]
+        return self._body(i, side).crop_extend(start, start + text_w, line_style)
+
+    def _split_cell(self, i: int, side: int, part: int, col_w: int) -> Strip:
+        row = self.result.rows[i]  # type: ignore[union-attr]
+        raw = row.left_text if side == LEFT else row.right_text
+        if raw is None:
+            return Strip.blank(col_w, self._style("filler"))
+        text_w = max(1, col_w - self._num_w - 3)
+        number = row.left_no if side == LEFT else row.right_no
+        marker = " " if row.kind == EQUAL else ("-" if side == LEFT else "+")
+        gutter = Strip(self._gutter([number], marker, row, side, part))
+        return Strip.join([gutter, self._text_cell(i, side, part, text_w)]).crop_extend(0, col_w, None)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        index = int(self.scroll_offset.y) + y
+        if index >= len(self._lines):
+            return Strip.blank(width)
+        kind, a, b = self._lines[index]
+        if kind == MESSAGE:
+            return self._centred(self.message or "No differences.", "message", width)
+        if kind == FOLD:
+            n = b - a
+            return self._centred(f"⋯ {n} unchanged line{'s' if n != 1 else ''} · o to show ⋯", "fold", width)
+        assert self.result is not None
+        row = self.result.rows[a]
+        if kind == SPLIT:
+            left_w = (width - 1) // 2
+            current = row.hunk is not None and row.hunk == self.current_hunk
+            sep = Strip([Segment("┃" if current else "│", self._style("separator"))])
+            return Strip.join(
+                [self._split_cell(a, LEFT, b, left_w), sep, self._split_cell(a, RIGHT, b, width - 1 - left_w)]
+            )
+        text_w = max(1, width - (2 * self._num_w + 4))
+        if kind == BOTH:
+            gutter = self._gutter([row.left_no, row.right_no], " ", row, LEFT, b)
+            return Strip.join([Strip(gutter), self._text_cell(a, LEFT, b, text_w)])
+        side = LEFT if kind == OLD else RIGHT
+        numbers = [row.left_no, None] if side == LEFT else [None, row.right_no]
+        gutter = self._gutter(numbers, "-" if side == LEFT else "+", row, side, b)
+        return Strip.join([Strip(gutter), self._text_cell(a, side, b, text_w)])
+
+    def _centred(self, message: str, style_name: str, width: int) -> Strip:
+        style = self._style(style_name)
+        text = Text(visible(message), style=style, end="")
+        pad = max(0, (width - text.cell_len) // 2)
+        return Strip([Segment(" " * pad, style), *text.render(self.app.console)]).crop_extend(0, width, style)
