@@ -359,6 +359,8 @@ def demo(cli: CliContext, db_path, count, no_open) -> None:
 
 
 # Commands that live in their own modules (prompt registry, exports, alert ingestion) register here.
+from incident_tui.cli_export import export  # noqa: E402
+main.add_command(export)
 from incident_tui.cli_prompts import prompts  # noqa: E402
 
 main.add_command(prompts)

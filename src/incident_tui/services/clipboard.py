@@ -1,0 +1,76 @@
+"""Copy text to the system clipboard through pyperclip, and say honestly whether it worked.
+
+pyperclip runs xclip, xsel, wl-copy or pbcopy underneath. Its xclip/xsel/wl-copy paths ignore
+the tool's exit status, so a copy to an unreachable display "succeeds" silently; reading the
+clipboard back is the only proof, and a copy that cannot be read back is reported as failed.
+The caller then falls back to OSC 52 (the TUI through Textual, the CLI only on a terminal).
+
+No textual import here: the CLI uses it too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INSTALL_HINT = "install xclip or xsel (X11) or wl-clipboard (Wayland)"
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    """``method`` is the tool that took the text ("xclip", "wl-copy", …) or "none"."""
+
+    method: str
+    ok: bool
+    message: str
+
+
+def _normalise(text: str) -> str:
+    # Clipboards may turn LF into CRLF or drop a trailing newline (wl-paste -n does).
+    return text.replace("\r\n", "\n").rstrip("\n")
+
+
+def _mechanism(copy_function) -> str:
+    name = getattr(copy_function, "__name__", "") or "pyperclip"
+    name = name.removeprefix("copy_")
+    return {"wl": "wl-copy", "osx_pbcopy": "pbcopy", "osx_pyobjc": "pyobjc", "windows_clipboard": "windows"}.get(
+        name, name
+    )
+
+
+def copy_text(text: str) -> CopyResult:
+    """Put ``text`` on the system clipboard; never raises.
+
+    On failure the message is one line that says what to install.
+    """
+    try:
+        import pyperclip
+    except ImportError:  # pragma: no cover - a declared dependency, but say so rather than crash
+        return CopyResult("none", False, "pyperclip is not installed; " + INSTALL_HINT)
+    try:
+        pyperclip.copy(text)
+        method = _mechanism(pyperclip.copy)
+    except pyperclip.PyperclipException:
+        return CopyResult("none", False, f"no clipboard tool found: {INSTALL_HINT}")
+    except Exception as exc:  # a tool that vanished, a broken pipe, a display that refused us
+        return CopyResult("none", False, f"clipboard copy failed ({_one_line(exc)}): {INSTALL_HINT}")
+    try:
+        back = pyperclip.paste()
+    except Exception as exc:
+        return CopyResult(method, False, f"{method} could not be read back ({_one_line(exc)}); {INSTALL_HINT}")
+    if _normalise(back or "") != _normalise(text):
+        return CopyResult(
+            method, False, f"{method} did not keep the text (is the display reachable?); {INSTALL_HINT}"
+        )
+    return CopyResult(method, True, f"copied with {method}")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def osc52(text: str) -> str:
+    """The OSC 52 sequence that asks the terminal to put ``text`` on its clipboard."""
+    import base64
+
+    return f"\x1b]52;c;{base64.b64encode(text.encode('utf-8')).decode('ascii')}\a"
