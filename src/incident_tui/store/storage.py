@@ -598,7 +598,7 @@ class JournalStorage(Storage):
                         table.pop(op[2], None)
                 elif kind == "t":
                     data[name] = {}
-                    hw[name] = 0
+                    hw.pop(name, None)
                 elif kind == "x":
                     data.pop(name, None)
                     hw.pop(name, None)
@@ -636,6 +636,8 @@ class JournalStorage(Storage):
             h = max(map(int, table), default=0) if table else 0
         h += 1
         self._hw[name] = h
+        # So that a rollback recomputes the counter instead of burning ids.
+        self._undo.append(("h", name))
         return h
 
     def _put(self, name: str, doc_id: str, doc: Mapping[str, Any]) -> None:
@@ -670,13 +672,19 @@ class JournalStorage(Storage):
         self._ops.append(b'["d",' + _dumps(name) + b"," + _dumps(doc_id) + b"]")
         self._invalidate({name})
 
+    def _ensure_table(self, name: str) -> None:
+        # Stock TinyDB creates a table on any write to it, even one that
+        # changes no document; keep tables() identical.
+        if name not in self._data:
+            self._truncate(name)
+
     def _truncate(self, name: str) -> None:
         if name == META_TABLE:
             raise StoreError(f"the {META_TABLE} table is managed by the store")
         # Replacing the dict (instead of clearing it) makes the undo O(1).
         self._undo.append(("t", name, self._data.get(name, _MISSING)))
         self._data[name] = {}
-        self._hw[name] = 0
+        self._hw.pop(name, None)  # recomputed from the (empty) table, as stock does
         self._ops.append(b'["t",' + _dumps(name) + b"]")
         self._invalidate({name})
 
@@ -698,6 +706,8 @@ class JournalStorage(Storage):
             entry = undo[i]
             name = entry[1]
             touched.add(name)
+            if entry[0] == "h":
+                continue
             if entry[0] == "d":
                 table = data[name]
                 if entry[3] is _MISSING:
@@ -918,6 +928,9 @@ class JournalTable(Table):
                 doc_id = document.doc_id
                 if str(doc_id) in js._data.get(self._name, ()):
                     raise ValueError(f"Document with ID {doc_id} already exists")
+                # Like stock TinyDB: the next auto id is recomputed from the
+                # documents present (safe: they include everything caught up).
+                js._hw.pop(self._name, None)
             else:
                 doc_id = js._next_id(self._name)
             js._put(self._name, str(doc_id), document)
@@ -928,6 +941,7 @@ class JournalTable(Table):
         js = self._js
         doc_ids: list[int] = []
         with _Txn(js):
+            js._ensure_table(self._name)
             for document in documents:
                 if not isinstance(document, Mapping):
                     raise ValueError("Document is not a Mapping")
@@ -960,8 +974,9 @@ class JournalTable(Table):
         js = self._js
         name = self._name
         with _Txn(js):
+            js._ensure_table(name)
             ids = self._select(cond, doc_ids)
-            table = js._data.get(name, {})
+            table = js._data[name]
             for doc_id in ids:
                 key = str(doc_id)
                 if callable(fields):
@@ -984,7 +999,8 @@ class JournalTable(Table):
         updates = list(updates)
         updated: list[int] = []
         with _Txn(js):
-            table = js._data.get(name, {})
+            js._ensure_table(name)
+            table = js._data[name]
             for key in list(table):
                 live = table[key]
                 work = None
@@ -1030,6 +1046,7 @@ class JournalTable(Table):
             raise RuntimeError("Use truncate() to remove all documents")
         js = self._js
         with _Txn(js):
+            js._ensure_table(self._name)
             ids = self._select(cond, doc_ids)
             for doc_id in ids:
                 js._delete(self._name, str(doc_id))
