@@ -57,6 +57,18 @@ def eol_differs(row: DiffRow) -> bool:
     )
 
 
+def whitespace_changed(row: DiffRow) -> bool:
+    """The row's change is (partly) whitespace: then all its whitespace is shown, both
+    sides, so "two spaces became one" reads as such and not as a blank highlight."""
+    if row.kind != REPLACE:
+        return False
+    for raw, spans in ((row.left_text, row.left_spans), (row.right_text, row.right_spans)):
+        content = split_eol(raw or "")[0]
+        if any(not content[a:b].strip() for a, b in spans):
+            return True
+    return eol_differs(row)
+
+
 def _append(text: Text, chunk: str, style: Style, ws_style: Style, mark_ws: bool) -> None:
     if not chunk:
         return
@@ -349,7 +361,7 @@ class DiffView(ScrollView, can_focus=True):
                 style=line_style,
                 word_style=word_style,
                 ws_style=self._style("whitespace"),
-                show_ws=self.show_whitespace,
+                show_ws=self.show_whitespace or whitespace_changed(row),
                 mark_eol=self.show_whitespace or eol_differs(row),
             )
             strip = Strip(text.render(self.app.console), text.cell_len)
