@@ -119,7 +119,7 @@ def test_metrics_bad_time_is_one_line(run):
 # --- real processes ---------------------------------------------------------------------------
 
 
-def cli(db_path, *args, input=None, tmp_path=None):
+def cli(db_path, *args, input=None):
     env = {**os.environ, "INCIDENT_TUI_CONFIG": str(db_path.parent / "no-config.toml")}
     return subprocess.run(
         [sys.executable, "-m", "incident_tui", "--db", str(db_path), *args],

@@ -29,11 +29,11 @@ def server(db, clock):
     thread.join()
 
 
-def post(server, path, body: bytes, headers=None):
+def post(server, path, body: bytes, headers=None, method="POST"):
     host, port = server.server_address[:2]
     conn = http.client.HTTPConnection(host, port, timeout=30)
     try:
-        conn.request("POST", path, body=body, headers={"Content-Type": "application/json", **(headers or {})})
+        conn.request(method, path, body=body, headers={"Content-Type": "application/json", **(headers or {})})
         response = conn.getresponse()
         return response.status, json.loads(response.read() or b"null")
     finally:
@@ -58,10 +58,10 @@ def test_alertmanager_post_creates_an_incident(server, db):
     assert len(Repository(db).incidents) == 1
 
 
-def test_grafana_post_and_autodetect_on_root(server, db):
+def test_grafana_post_and_put_autodetected_on_root(server, db):
     status, data = post(server, "/grafana", (PAYLOADS / "grafana_firing.json").read_bytes())
     assert status == 200 and data["results"][0]["action"] == "created" and data["kind"] == "grafana"
-    status, data = post(server, "/", (PAYLOADS / "grafana_resolved.json").read_bytes())
+    status, data = post(server, "/", (PAYLOADS / "grafana_resolved.json").read_bytes(), method="PUT")
     assert status == 200 and data["kind"] == "grafana" and data["results"][0]["action"] == "resolved"
 
 

@@ -195,7 +195,7 @@ class AlertService:
         if group_key and group_key not in incident.alert_keys:
             incident.alert_keys.append(group_key)
             self.repo.save_incident(incident)
-        self._stamp_firing(incident, alert, now, again=False)
+        self._stamp_firing(incident, alert, now, again=False, events=[])
         for warning in params.warnings:
             self._alert_event(incident, alert, f"Alert payload: {warning}", now)
         version = f"v{incident.prompt_version}" if incident.prompt_version is not None else "version unknown"
@@ -213,16 +213,17 @@ class AlertService:
                 changed_keys = True
         if changed_keys:
             self.repo.save_incident(incident)
-        last = self._last_status(incident, alert)
+        events = self._alert_events(incident)
+        last = self._last_status(events, alert)
         if last is not None and last.meta.get("status") == "firing" and last.meta.get("starts_at") == _iso(alert.starts_at):
             return IngestResult(incident.id, UNCHANGED, f"{incident.id}: alert {_quote(alert.summary)} already recorded")
         again = last is not None
-        self._stamp_firing(incident, alert, now, again=again)
+        self._stamp_firing(incident, alert, now, again=again, events=events)
         word = "firing again" if again else "firing"
         return IngestResult(incident.id, UPDATED, f"{incident.id}: alert {_quote(alert.summary)} {word}")
 
     def _resolve(self, incident: Incident, alert: AlertRecord, now: datetime) -> IngestResult:
-        last = self._last_status(incident, alert)
+        last = self._last_status(self._alert_events(incident), alert)
         if last is not None and last.meta.get("status") == "resolved":
             return IngestResult(incident.id, UNCHANGED, f"{incident.id}: alert {_quote(alert.summary)} already resolved")
         # Stamped when it resolved (in our zone), unless the sender's clock is ahead of ours.
@@ -238,7 +239,9 @@ class AlertService:
 
     # --- timeline lines --------------------------------------------------------------------
 
-    def _stamp_firing(self, incident: Incident, alert: AlertRecord, now: datetime, *, again: bool) -> None:
+    def _stamp_firing(
+        self, incident: Incident, alert: AlertRecord, now: datetime, *, again: bool, events: list[TimelineEvent]
+    ) -> None:
         word = "firing again" if again else "firing"
         name = f" ({alert.name})" if alert.name and alert.name != alert.summary else ""
         value = f" — {alert.value_text}" if alert.value_text else ""
@@ -246,7 +249,7 @@ class AlertService:
             incident, alert, f"Alert {word}: {_quote(alert.summary)}{name}{value}", now,
             status="firing", starts_at=_iso(alert.starts_at),
         )
-        known = {e.meta.get("url") for e in self._alert_events(incident)}
+        known = {e.meta.get("url") for e in events}
         for what, url in alert.links:
             if url not in known:
                 self._alert_event(incident, alert, f"{what}: {url}", now, url=url, link=what.lower())
@@ -269,12 +272,14 @@ class AlertService:
         )
 
     def _alert_events(self, incident: Incident) -> list[TimelineEvent]:
+        # One read of the timeline per alert: the events table is the big one.
         return [e for e in self.repo.timeline(incident.id) if e.kind is EventKind.ALERT]
 
-    def _last_status(self, incident: Incident, alert: AlertRecord) -> TimelineEvent | None:
+    @staticmethod
+    def _last_status(events: list[TimelineEvent], alert: AlertRecord) -> TimelineEvent | None:
         """The latest firing/resolved line this alert stamped on the incident, if any."""
         mine = [
-            e for e in self._alert_events(incident)
+            e for e in events
             if e.meta.get("fingerprint") == alert.fingerprint
             and e.meta.get("source") == alert.source
             and "status" in e.meta

@@ -3,7 +3,7 @@
 Standard library only (ThreadingHTTPServer). Loopback by default: there is no
 authentication, so exposing it beyond this machine is the operator's explicit choice.
 
-POST /alertmanager, /grafana, or / (the sender is guessed from the payload):
+POST (or PUT) /alertmanager, /grafana, or / (the sender is guessed from the payload):
   200 with the ingest report as JSON when every alert was accepted;
   422 with the same report when some alerts were refused (the others are written);
   400 with {"error": ...} for a body that is not JSON or not a webhook payload (nothing written);
@@ -153,6 +153,9 @@ class WebhookHandler(BaseHTTPRequestHandler):
             self.server.log(f"refused: {error}")
         status = HTTPStatus.OK if report.ok else HTTPStatus.UNPROCESSABLE_ENTITY
         self._send(status, report.to_dict())
+
+    # Grafana's webhook contact point can be set to PUT; the body is the same.
+    do_PUT = do_POST  # noqa: N815
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (signature of the base class)
         self.server.log(f"{self.address_string()} {format % args}")
