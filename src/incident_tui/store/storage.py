@@ -203,7 +203,7 @@ class _Txn:
                 except BaseException:
                     fcntl.flock(s._fds[1], fcntl.LOCK_UN)
                     raise
-            self._mark = (len(s._ops), len(s._undo))
+            self._mark = (len(s._ops), len(s._undo), dict(s._hw))
             s._depth += 1
         except BaseException:
             s._mutex.release()
@@ -217,7 +217,7 @@ class _Txn:
             if exc_type is not None:
                 s._rollback_to(*self._mark)
             elif self._outer:
-                s._commit()
+                s._commit(self._mark[2])
         finally:
             if self._outer:
                 s._ops.clear()
@@ -636,8 +636,6 @@ class JournalStorage(Storage):
             h = max(map(int, table), default=0) if table else 0
         h += 1
         self._hw[name] = h
-        # So that a rollback recomputes the counter instead of burning ids.
-        self._undo.append(("h", name))
         return h
 
     def _put(self, name: str, doc_id: str, doc: Mapping[str, Any]) -> None:
@@ -661,6 +659,14 @@ class JournalStorage(Storage):
                 self._hw[name] = n
         self._ops.append(b'["s",' + _dumps(name) + b"," + _dumps(doc_id) + b"," + payload + b"]")
         self._invalidate({name})
+
+    def _save_order(self, name: str) -> None:
+        # Undoing a delete re-adds the document at the end of the dict; this
+        # entry lets a rollback put the documents back in their old order
+        # (TinyDB returns documents in dict order).  Once per remove call.
+        table = self._data.get(name)
+        if table:
+            self._undo.append(("o", name, list(table)))
 
     def _delete(self, name: str, doc_id: str) -> None:
         if name == META_TABLE and doc_id == META_DOC_ID:
@@ -698,7 +704,7 @@ class JournalStorage(Storage):
         self._ops.append(b'["x",' + _dumps(name) + b"]")
         self._invalidate({name})
 
-    def _rollback_to(self, n_ops: int, n_undo: int) -> None:
+    def _rollback_to(self, n_ops: int, n_undo: int, hw: dict[str, int]) -> None:
         data = self._data
         touched: set[str] = set()
         undo = self._undo
@@ -706,7 +712,11 @@ class JournalStorage(Storage):
             entry = undo[i]
             name = entry[1]
             touched.add(name)
-            if entry[0] == "h":
+            if entry[0] == "o":
+                table = data[name]
+                ordered = {k: table[k] for k in entry[2]}
+                table.clear()
+                table.update(ordered)
                 continue
             if entry[0] == "d":
                 table = data[name]
@@ -720,12 +730,12 @@ class JournalStorage(Storage):
                 data[name] = entry[2]
         del undo[n_undo:]
         del self._ops[n_ops:]
-        # Recompute id counters lazily from the restored tables.
-        for name in touched:
-            self._hw.pop(name, None)
+        # The id counters as they were, so a rollback neither burns nor
+        # re-hands-out ids (the table may have held higher ids earlier).
+        self._hw = hw
         self._invalidate(touched)
 
-    def _commit(self) -> None:
+    def _commit(self, hw_before: dict[str, int]) -> None:
         if not self._ops:
             return
         line = b"[" + b",".join(self._ops) + b"]\n"
@@ -738,7 +748,7 @@ class JournalStorage(Storage):
             # in-memory changes with them, so memory keeps matching disk.
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, self._jpos)
-            self._rollback_to(0, 0)
+            self._rollback_to(0, 0, hw_before)
             raise StoreError(
                 _one_line(f"could not write to {self.journal_path}: {exc.strerror or exc}")
             ) from exc
@@ -826,6 +836,7 @@ class JournalStorage(Storage):
                 if current is None:
                     self._truncate(name)
                     current = self._data[name]
+                self._save_order(name)
                 for doc_id in list(current):
                     if doc_id not in new:
                         self._delete(name, doc_id)
@@ -1048,6 +1059,8 @@ class JournalTable(Table):
         with _Txn(js):
             js._ensure_table(self._name)
             ids = self._select(cond, doc_ids)
+            if ids:
+                js._save_order(self._name)
             for doc_id in ids:
                 js._delete(self._name, str(doc_id))
         return ids
@@ -1081,6 +1094,7 @@ class JournalTable(Table):
             if live is None:
                 js._truncate(name)
                 live = js._data[name]
+            js._save_order(name)
             for key in list(live):
                 if key not in new:
                     js._delete(name, key)

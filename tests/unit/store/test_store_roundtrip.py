@@ -11,7 +11,7 @@ from tinydb import Query, TinyDB
 from tinydb.storages import MemoryStorage
 from tinydb.table import Document
 
-from incident_tui.store.storage import SCHEMA_VERSION, StoreError, open_db
+from incident_tui.store.storage import SCHEMA_VERSION, StoreError, open_db, transaction
 
 Q = Query()
 
@@ -233,6 +233,12 @@ ops = st.one_of(
     st.tuples(st.just("drop"), names),
     st.tuples(st.just("reopen"),),
 )
+# A transaction that applies some operations and then fails: no trace left.
+aborts = st.tuples(st.just("abort"), st.lists(ops.filter(lambda op: op[0] != "reopen"), min_size=1, max_size=4))
+
+
+class Abort(Exception):
+    pass
 
 
 def apply(db, op, doc_counter):
@@ -270,18 +276,21 @@ def apply(db, op, doc_counter):
 
 
 def model_state(model) -> dict:
+    # Lists, not dicts: document order (what all() returns) must match too.
     data = model.storage.read() or {}
-    return {name: {int(k): v for k, v in docs.items()} for name, docs in sorted(data.items())}
+    return {name: [(int(k), v) for k, v in docs.items()] for name, docs in sorted(data.items())}
 
 
 def journal_state(db) -> dict:
-    s = state(db)
-    s.pop("_meta")
-    return s
+    return {
+        name: [(d.doc_id, dict(d)) for d in db.table(name).all()]
+        for name in sorted(db.tables())
+        if name != "_meta"
+    }
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(ops, max_size=25))
+@given(st.lists(st.one_of(ops, aborts), max_size=25))
 def test_matches_stock_tinydb(tmp_path_factory, sequence):
     path = tmp_path_factory.mktemp("model") / "db.json"
     db = open_db(path)
@@ -296,6 +305,14 @@ def test_matches_stock_tinydb(tmp_path_factory, sequence):
                 model = TinyDB(storage=MemoryStorage)
                 if data is not None:
                     model.storage.write(data)
+                continue
+            if op[0] == "abort":
+                with pytest.raises(Abort):
+                    with transaction(db):
+                        for j, sub in enumerate(op[1]):
+                            apply(db, sub, 1000 + 10 * i + j)
+                        raise Abort
+                assert journal_state(db) == model_state(model), op
                 continue
             assert apply(db, op, i) == apply(model, op, i), op
             assert journal_state(db) == model_state(model), op
