@@ -43,7 +43,7 @@ APP_ACTIONS = {k.action.split("(")[0] for k in KEYS} - {"help", "quit"}
 
 
 class IncidentApp(App):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute: subclasses elsewhere find it too
     TITLE = "incident-tui"
     COMMANDS = App.COMMANDS | {IncidentCommands}
     BINDINGS = app_bindings()

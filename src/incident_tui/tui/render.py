@@ -30,9 +30,13 @@ def version_label(incident: Incident) -> str:
     return f"v{incident.prompt_version}" if incident.prompt_version is not None else "v?"
 
 
-def incident_row(incident: Incident, now: datetime, *, compact: bool, width: int = 40) -> Text:
-    """The list row: severity, id, stage, elapsed; then prompt and title (second line unless compact)."""
-    row = Text(no_wrap=True, overflow="ellipsis")
+def incident_row(incident: Incident, now: datetime, *, compact: bool, width: int = 0) -> Text:
+    """The list row: severity, id, stage, elapsed; then prompt and title (second line unless compact).
+
+    Each line is cut to ``width`` with an ellipsis (0 = no limit), so a long title never
+    pushes a row to three lines.
+    """
+    row = Text()
     row.append_text(severity_badge(incident.severity))
     row.append(f" {incident.id} ", style="bold")
     row.append(f"{incident.stage.value:<10}", style="italic" if incident.is_open else "dim")
@@ -40,14 +44,18 @@ def incident_row(incident: Incident, now: datetime, *, compact: bool, width: int
     row.append(f" {elapsed:>7}", style="bold" if incident.severity is Severity.P1 and incident.is_open else "")
     if compact:
         row.append(f"  {incident.title}")
-        return row
-    second = Text(no_wrap=True, overflow="ellipsis")
+        return _cut(row, width)
+    second = Text()
     second.append(f"     {incident.prompt_id} {version_label(incident)}", style="cyan")
     second.append(" · ")
     second.append(incident.title)
-    row.append("\n")
-    row.append_text(second)
-    return row
+    return Text("\n").join([_cut(row, width), _cut(second, width)])
+
+
+def _cut(text: Text, width: int) -> Text:
+    if width > 0 and text.cell_len > width:
+        text.truncate(width, overflow="ellipsis")
+    return text
 
 
 def stage_track(stage: Stage) -> Text:

@@ -161,7 +161,11 @@ class DiffView(ScrollView, can_focus=True):
         self._row_lines: dict[int, int] = {}
         self._num_w = 3
         self._max_text = 0
-        self._body_cache: LRUCache[tuple[int, int, bool], Strip] = LRUCache(maxsize=4096)
+        # Bodies: one side of a row, full length (crop per frame). Lines: whole screen
+        # lines, so a wheel scroll re-renders only the rows it brings in. Both small: what
+        # they hold outlives a frame, and a big cache only makes garbage collection slower.
+        self._body_cache: LRUCache[tuple[int, int, bool], Strip] = LRUCache(maxsize=512)
+        self._line_cache: LRUCache[tuple[int, int, int, bool], Strip] = LRUCache(maxsize=256)
         self._styles: dict[str, Style] = {}
         self._laid_out_for: tuple | None = None
 
@@ -258,6 +262,7 @@ class DiffView(ScrollView, can_focus=True):
         text_w = min(self._text_widths(width))
         self._max_text = 0 if self.wrap else max(0, longest - text_w)
         self.virtual_size = Size(width + self._max_text, len(lines))
+        self._line_cache.clear()
         if anchor is not None:
             self.scroll_to(y=self._line_of_row(anchor), animate=False)
         self.refresh()
@@ -300,6 +305,7 @@ class DiffView(ScrollView, can_focus=True):
         super().notify_style_update()
         self._styles = {}
         self._body_cache.clear()
+        self._line_cache.clear()
 
     # --- navigation --------------------------------------------------------------------
 
@@ -417,6 +423,14 @@ class DiffView(ScrollView, can_focus=True):
             return self._centred(f"⋯ {n} unchanged line{'s' if n != 1 else ''} · o to show ⋯", "fold", width)
         assert self.result is not None
         row = self.result.rows[a]
+        key = (index, int(self.scroll_offset.x), width, row.hunk is not None and row.hunk == self.current_hunk)
+        strip = self._line_cache.get(key)
+        if strip is None:
+            strip = self._render_row_line(kind, a, b, row, width)
+            self._line_cache[key] = strip
+        return strip
+
+    def _render_row_line(self, kind: int, a: int, b: int, row: DiffRow, width: int) -> Strip:
         if kind == SPLIT:
             left_w = (width - 1) // 2
             current = row.hunk is not None and row.hunk == self.current_hunk

@@ -25,6 +25,8 @@ class IncidentList(OptionList):
         self.incidents: list[Incident] = []
         self.compact = False
         self._current: str | None = None
+        self._plain: list[str] = []
+        self._spans: list = []
 
     @property
     def current_id(self) -> str | None:
@@ -34,20 +36,30 @@ class IncidentList(OptionList):
     def show(self, incidents: list[Incident], now: datetime, *, compact: bool) -> None:
         """Replace rows in place when the set is unchanged (clock ticks), rebuild otherwise."""
         keep = self.current_id
+        width = max(self.scrollable_content_region.width - 1, 0)
         same = [i.id for i in incidents] == [i.id for i in self.incidents] and compact == self.compact
         self.incidents = incidents
         self.compact = compact
+        rows = [incident_row(i, now, compact=compact, width=width) for i in incidents]
         if same:
-            for index, incident in enumerate(incidents):
-                self.replace_option_prompt_at_index(index, incident_row(incident, now, compact=compact))
+            # Clock ticks: only rows whose words changed are re-rendered (most stay put for a minute).
+            for index, row in enumerate(rows):
+                if row.plain != self._plain[index] or row.spans != self._spans[index]:
+                    self.replace_option_prompt_at_index(index, row)
+            self._remember(rows)
             return
-        self.set_options(Option(incident_row(i, now, compact=compact), id=i.id) for i in incidents)
+        self._remember(rows)
+        self.set_options(Option(row, id=i.id) for row, i in zip(rows, incidents))
         if not incidents:
             self._announce(None)
             return
         ids = [i.id for i in incidents]
         self.highlighted = ids.index(keep) if keep in ids else 0
         self._announce(self.current_id)
+
+    def _remember(self, rows) -> None:
+        self._plain = [r.plain for r in rows]
+        self._spans = [list(r.spans) for r in rows]
 
     def select_id(self, incident_id: str) -> None:
         for index, incident in enumerate(self.incidents):

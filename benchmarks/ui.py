@@ -1,0 +1,131 @@
+"""Dashboard speed: start → first frame on a 1,000-incident DB against a bare Textual app, and
+keystroke → frame latency moving through the incident list and the timeline.
+
+Run: python benchmarks/ui.py [--incidents 1000] [--runs 5] [--keys 200]
+The last line is: first_frame_s=… bare_first_frame_s=… ratio=… key_p50_ms=… key_p95_ms=… (goal: ratio <= 1.5, p95 <= 16)
+
+Start-up is measured in fresh processes (imports included), from process start to the
+first frame after the app has loaded its data. Key latency is measured headless through
+Textual's Pilot: from the key press until the app is idle again, which includes the handler,
+the data reads and the compositor's update of the screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CHILD_OURS = r"""
+import os, sys, time
+t0 = time.perf_counter()
+from incident_tui.store.storage import open_db
+from incident_tui.tui.app import IncidentApp
+
+class Bench(IncidentApp):
+    def on_mount(self):
+        super().on_mount()
+        self.call_after_refresh(self._first_frame)
+    def _first_frame(self):
+        os.write(1, f"{time.perf_counter() - t0:.4f}\n".encode())  # print() is captured by the app
+        self.exit()
+
+Bench(db=open_db(sys.argv[1]), poll_interval=0).run(headless=True, size=(160, 48))
+"""
+
+CHILD_BARE = r"""
+import os, time
+t0 = time.perf_counter()
+from textual.app import App
+from textual.widgets import Footer, Header, Static
+
+class Bare(App):
+    def compose(self):
+        yield Header()
+        yield Static("hello")
+        yield Footer()
+    def on_mount(self):
+        self.call_after_refresh(self._first_frame)
+    def _first_frame(self):
+        os.write(1, f"{time.perf_counter() - t0:.4f}\n".encode())  # print() is captured by the app
+        self.exit()
+
+Bare().run(headless=True, size=(160, 48))
+"""
+
+
+def first_frame(script: Path, *args: str) -> float:
+    # A file, not -c: Textual resolves CSS_PATH relative to the source file of the app class.
+    out = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, check=True,
+                         env={**os.environ, "TEXTUAL": ""})
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+async def key_latencies(db_path: Path, presses: int) -> list[float]:
+    from incident_tui.store.storage import open_db
+    from incident_tui.tui.app import IncidentApp
+
+    app = IncidentApp(db=open_db(db_path), poll_interval=0)
+    samples: list[float] = []
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        plan = (["down"] * 20 + ["up"] * 20) * (presses // 80) + ["2"] + (["down"] * 10 + ["up"] * 10) * (
+            presses // 40) + ["1"]
+        for key in plan:
+            start = time.perf_counter()
+            await pilot.press(key)
+            await pilot.pause()
+            samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--incidents", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--keys", type=int, default=200)
+    args = parser.parse_args()
+
+    from incident_tui.demo import seed_demo
+    from incident_tui.store.storage import open_db
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db_path = Path(tmp) / "bench.json"
+        db = open_db(db_path)
+        seed_demo(db, incidents=args.incidents)
+        events = len(db.table("events"))
+        active = sum(1 for d in db.table("incidents") if d["stage"] != "closed")
+        db.close()
+        print(f"db: {args.incidents + 4} incidents ({active} active), {events} events")
+
+        ours_py, bare_py = Path(tmp) / "ours.py", Path(tmp) / "bare.py"
+        ours_py.write_text(CHILD_OURS)
+        bare_py.write_text(CHILD_BARE)
+        first_frame(ours_py, str(db_path)), first_frame(bare_py)  # warm the OS file cache for both
+        ours = [first_frame(ours_py, str(db_path)) for _ in range(args.runs)]
+        bare = [first_frame(bare_py) for _ in range(args.runs)]
+        print("first frame (s), ours:", " ".join(f"{v:.3f}" for v in ours))
+        print("first frame (s), bare:", " ".join(f"{v:.3f}" for v in bare))
+        lat = asyncio.run(key_latencies(db_path, args.keys))
+        print(f"keys: {len(lat)} presses, max {max(lat):.1f} ms")
+
+    ours_m, bare_m = statistics.median(ours), statistics.median(bare)
+    print(
+        f"first_frame_s={ours_m:.3f} bare_first_frame_s={bare_m:.3f} ratio={ours_m / bare_m:.2f} "
+        f"key_p50_ms={percentile(lat, 50):.1f} key_p95_ms={percentile(lat, 95):.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
