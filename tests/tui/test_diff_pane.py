@@ -285,6 +285,7 @@ async def test_a_large_diff_renders_only_what_is_visible(service):
         assert any(line.lstrip().startswith("20000") for line in screen_lines(app))
         # A repaint renders the visible rows only: two columns each, of 20 000 rows.
         view._body_cache.clear()
+        view._line_cache.clear()
         view.refresh()
         await pilot.pause()
         assert 0 < len(view._body_cache) <= 2 * view.size.height
