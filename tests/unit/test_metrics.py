@@ -253,3 +253,23 @@ def test_a_single_incident_is_its_own_mean_and_median(metric):
     incident = make(1, detected=NOW - timedelta(days=1), gap=7 * M, contain=7 * M, resolve=7 * M)
     stat = compute_metrics([incident], now=NOW).times[metric]
     assert stat.mean == stat.median == 7 * M and stat.missing == 0
+
+
+def test_action_items_written_by_the_postmortem_service(db):
+    """The real writer, so a change in its stored shape shows up here."""
+    postmortem = pytest.importorskip("incident_tui.services.postmortem")
+    from incident_tui.domain.postmortem import ActionItem as RealActionItem
+    from incident_tui.domain.postmortem import ActionStatus
+    from incident_tui.services.incidents import IncidentService
+
+    incidents = IncidentService(db, clock=lambda: NOW)
+    incident = incidents.declare(title="t", prompt_id="support-summary", severity="P1", detected_by="alert")
+    service = postmortem.PostmortemService(db, incidents)
+    service.add_action(incident.id, RealActionItem(text="eval gate", owner="ana", due="2026-11-20"))
+    service.add_action(incident.id, RealActionItem(text="alert", owner="bo", due="2026-12-20"))
+    service.add_action(incident.id, RealActionItem(text="done", owner="bo", due="2026-11-01",
+                                                   status=ActionStatus.DONE))
+    service.add_action(incident.id, RealActionItem(text="dropped", owner="cy", due="2026-11-01",
+                                                   status=ActionStatus.WONT_DO))
+    report = MetricsService(db, clock=lambda: NOW).report(MetricFilter(prompt="support-summary"))
+    assert [(r.owner, r.open, r.overdue) for r in report.actions] == [("ana", 1, 1), ("bo", 1, 0)]
