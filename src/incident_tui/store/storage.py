@@ -490,9 +490,13 @@ class JournalStorage(Storage):
             self._jline = 0
             self._j_current = False
         key = _key(jst)
-        if key == self._j_key:
-            return False
         size = jst.st_size
+        if key == self._j_key:
+            if exclusive and self._j_current and size > self._jpos:
+                # A torn tail seen earlier (under the shared lock, which must
+                # not modify files): cut it now, before we append after it.
+                self._cut_tail()
+            return False
         if size < self._jpos:
             # Shrunk below what we applied while the snapshot stayed the same:
             # not something this module does.  Start over from the files.
@@ -540,15 +544,19 @@ class JournalStorage(Storage):
             self._jline += len(records)
             self._invalidate(touched)
             changed = True
-        if end < len(buf) and exclusive:
-            # A torn tail under the exclusive lock can only be a crashed
-            # writer's unacknowledged commit: cut it so our append starts on a
-            # line boundary.
-            os.ftruncate(fd, self._jpos)
-            _datasync(fd)
-            key = _key(os.fstat(fd))
         self._j_key = key
+        if end < len(buf) and exclusive:
+            self._cut_tail()
         return changed
+
+    def _cut_tail(self) -> None:
+        # Bytes after the last complete line, seen under the exclusive lock,
+        # can only be a crashed writer's unacknowledged commit: cut them so
+        # the next append starts on a line boundary.
+        fd = self._fds[0]
+        os.ftruncate(fd, self._jpos)
+        _datasync(fd)
+        self._j_key = _key(os.fstat(fd))
 
     def _parse_lines(self, chunk: bytes) -> list[Any]:
         # One orjson call over all lines joined as an array is much faster

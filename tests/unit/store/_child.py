@@ -30,8 +30,14 @@ def append(path: str, start: int, count: int, small: bool, tag: str) -> None:
     i = 0
     while count == 0 or i < count:
         if i % 5 == 4:
+            # Every other transaction is a few MB, so that kills also land in
+            # the middle of a long write() and leave a torn journal line.
+            big = not small  # "big" mode: multi-MB commits, kills land inside write()
             with transaction(db):
-                ids = [events.insert({"n": n + k, "w": tag, "pad": "x" * 100}) for k in range(3)]
+                ids = [
+                    events.insert({"n": n + k, "w": tag, "pad": "x" * (1_000_000 if big and k == 0 else 100)})
+                    for k in range(3)
+                ]
             for k, doc_id in enumerate(ids):
                 print(f"{n + k} {doc_id}", flush=True)
             n += 3
