@@ -165,7 +165,7 @@ class DiffPane(Vertical):
         self._texts = None
         self.view.set_diff(None, message=message)
         self._update_header()
-        self.notify(message, severity="error", timeout=6)
+        self.notify(visible(message), severity="error", timeout=6, markup=False)
 
     # --- header ------------------------------------------------------------------------
 
@@ -214,7 +214,7 @@ class DiffPane(Vertical):
     def _step(self, direction: int) -> None:
         if self.view.step_hunk(direction) is None:
             n = self.view.hunk_count
-            self.notify("no changes" if n == 0 else ("last change" if direction > 0 else "first change"), timeout=2)
+            self.notify("no changes" if n == 0 else ("last change" if direction > 0 else "first change"), timeout=2, markup=False)
         self._update_header()
 
     def action_next_change(self) -> None:
@@ -245,7 +245,7 @@ class DiffPane(Vertical):
         view.layout_mode = LAYOUTS[(LAYOUTS.index(view.layout_mode) + 1) % len(LAYOUTS)]
         view.relayout()
         self._update_header()
-        self.notify(f"layout: {view.layout_mode}" + (" (by width)" if view.layout_mode == "auto" else ""), timeout=2)
+        self.notify(f"layout: {view.layout_mode}" + (" (by width)" if view.layout_mode == "auto" else ""), timeout=2, markup=False)
 
     def action_toggle_ignore_whitespace(self) -> None:
         self.ignore_whitespace = not self.ignore_whitespace
@@ -264,29 +264,30 @@ class DiffPane(Vertical):
     def action_copy(self) -> None:
         text = self.unified_text()
         if self._texts is None:
-            self.notify("nothing to copy: no diff shown", severity="warning", timeout=3)
+            self.notify("nothing to copy: no diff shown", severity="warning", timeout=3, markup=False)
             return
         if not text:
-            self.notify(f"v{self.old_version} and v{self.new_version} are identical: nothing to copy", timeout=3)
+            self.notify(f"v{self.old_version} and v{self.new_version} are identical: nothing to copy", timeout=3, markup=False)
             return
         self.app.copy_to_clipboard(text)
         lines = text.count("\n")
-        self.notify(f"copied the unified diff v{self.old_version} → v{self.new_version} ({lines} lines)", timeout=3)
+        self.notify(f"copied the unified diff v{self.old_version} → v{self.new_version} ({lines} lines)", timeout=3, markup=False)
 
     def action_last_good(self) -> None:
         if self.prompt_id is None or self.new_version is None:
-            self.notify("no prompt shown yet: pick versions with v", severity="warning", timeout=3)
+            self.notify("no prompt shown yet: pick versions with v", severity="warning", timeout=3, markup=False)
             return
         self.show_incident(self.prompt_id, self.new_version)
 
     def action_pick_versions(self) -> None:
         if self.prompt_id is None:
-            self.notify("no prompt shown yet: open an incident's diff first", severity="warning", timeout=3)
+            self.notify("no prompt shown yet: open an incident's diff first", severity="warning", timeout=3, markup=False)
             return
         with self._db_lock():
             versions = self.prompt_service.versions(self.prompt_id)
+            labels = self.prompt_service.labels(self.prompt_id)
         if len(versions) < 2:
-            self.notify(f"{self.prompt_id} has fewer than two versions", severity="warning", timeout=3)
+            self.notify(f"{visible(self.prompt_id)} has fewer than two versions", severity="warning", timeout=3, markup=False)
             return
         prompt_id = self.prompt_id
 
@@ -296,13 +297,16 @@ class DiffPane(Vertical):
 
         old = self.old_version or versions[-2].version
         new = self.new_version or versions[-1].version
-        self.app.push_screen(VersionPicker(prompt_id, versions, old, new), picked)
+        self.app.push_screen(VersionPicker(prompt_id, versions, old, new, labels), picked)
 
 
-def _option(version: PromptVersion) -> Option:
+def _option(version: PromptVersion, labels: dict[str, int]) -> Option:
     label = Text(no_wrap=True, overflow="ellipsis")
     label.append(f"v{version.version:<4}", style="bold")
     label.append(version.created_at.strftime("%Y-%m-%d %H:%M"), style="dim")
+    for name, number in sorted(labels.items()):
+        if number == version.version:
+            label.append(f" [{name}]", style="bold")
     if version.note:
         label.append("  " + visible(version.note.splitlines()[0] if version.note.strip() else ""))
     return Option(label, id=str(version.version))
@@ -318,22 +322,25 @@ class VersionPicker(ModalScreen[tuple[int, int] | None]):
     VersionPicker { align: center middle; }
     VersionPicker > #picker { width: 90%; max-width: 140; height: 80%; border: round $accent; background: $surface; padding: 0 1; }
     VersionPicker #picker-lists { height: 1fr; }
-    VersionPicker OptionList { width: 1fr; height: 1fr; }
+    VersionPicker OptionList { width: 1fr; height: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
     VersionPicker .picker-line { height: 1; }
     """
 
-    def __init__(self, prompt_id: str, versions: list[PromptVersion], old: int, new: int) -> None:
+    def __init__(
+        self, prompt_id: str, versions: list[PromptVersion], old: int, new: int, labels: dict[str, int] | None = None
+    ) -> None:
         super().__init__()
         self.prompt_id = prompt_id
         self.versions = versions
+        self.labels = labels or {}
         self.initial = (old, new)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
             yield Static(Text(f"Diff {visible(self.prompt_id)}: old version ← → new version", style="bold"), classes="picker-line")
             with Horizontal(id="picker-lists"):
-                yield OptionList(*[_option(v) for v in self.versions], id="picker-old")
-                yield OptionList(*[_option(v) for v in self.versions], id="picker-new")
+                yield OptionList(*[_option(v, self.labels) for v in self.versions], id="picker-old")
+                yield OptionList(*[_option(v, self.labels) for v in self.versions], id="picker-new")
             yield Static(Text("enter picks · tab switches side · esc cancels", style="dim"), classes="picker-line")
 
     def on_mount(self) -> None:

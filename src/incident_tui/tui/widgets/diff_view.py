@@ -133,7 +133,7 @@ class DiffView(ScrollView, can_focus=True):
         scrollbar-gutter: stable;
         overflow: auto auto;
         & > .diff-view--lineno { color: $text-muted; }
-        & > .diff-view--lineno-current { color: $accent; text-style: bold reverse; }
+        & > .diff-view--lineno-current { color: $accent; background: $accent 20%; text-style: bold; }
         & > .diff-view--removed { background: $error 18%; }
         & > .diff-view--added { background: $success 18%; }
         & > .diff-view--removed-word { background: $error 45%; text-style: bold strike; }
@@ -154,7 +154,7 @@ class DiffView(ScrollView, can_focus=True):
         self.wrap = False
         self.show_whitespace = False
         self.current_hunk: int | None = None
-        self.message = "No diff yet: pick two versions (v) or an incident (g)."
+        self.message = "No diff yet: select an incident, or show two versions of a prompt."
         self._widths: list[tuple[int, int]] = []
         self._lines: list[tuple[int, int, int]] = []
         self._hunk_lines: list[int] = []
