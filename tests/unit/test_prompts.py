@@ -316,6 +316,13 @@ def test_import_git_follows_renames_and_keeps_commit_metadata(service, openhands
     assert len(hashes) == 9
 
 
+def test_import_git_accepts_a_file_path_from_here(service, openhands_repo, monkeypatch):
+    repo, _ = openhands_repo
+    monkeypatch.chdir(repo.parent)
+    assert len(service.import_git(Path("repo"), Path("repo") / "prompts" / "system_prompt.j2", "a")) == 8
+    assert len(service.import_git(repo, repo / "prompts" / "system_prompt.j2", "b")) == 8
+
+
 def test_import_git_twice_adds_only_new_commits(service, openhands_repo):
     repo, _ = openhands_repo
     service.import_git(repo, "prompts/system_prompt.j2", "openhands")

@@ -323,9 +323,11 @@ class PromptService:
         if not repo_path.is_dir():
             raise PromptError(f"{repo_path} is not a directory")
         file_arg = Path(file)
-        if file_arg.is_absolute():
+        # FILE is relative to the repo; a path that only makes sense from here (absolute,
+        # or ../repo/prompt.j2) is turned into one.
+        if file_arg.is_absolute() or (not (repo_path / file_arg).exists() and file_arg.exists()):
             try:
-                file_arg = file_arg.relative_to(repo_path.resolve())
+                file_arg = file_arg.resolve().relative_to(repo_path.resolve())
             except ValueError:
                 raise PromptError(f"{file} is not inside {repo_path}") from None
         commits = self._git_log(repo_path, str(file_arg))
