@@ -134,6 +134,22 @@ def test_group_member_arriving_later_joins_by_group_key(service, db, clock):
     assert "alertmanager:fp:c03b81d2aa9e4f70" in incidents(db)[0].alert_keys
 
 
+def test_a_group_key_stays_with_one_open_incident(service, db):
+    # Found by hypothesis: an alert first seen without a group key, then re-sent in a group
+    # that already has its own incident, must not make two open incidents share the key.
+    alone = {"version": "4", "alerts": [{"status": "firing", "fingerprint": "f1",
+                                         "labels": {"alertname": "A", "prompt_id": "support-summary"}}]}
+    first = service.ingest("alertmanager", alone).incident_ids[0]
+    grouped = {"version": "4", "groupKey": "g1", "alerts": [
+        {"status": "firing", "fingerprint": "f2", "labels": {"alertname": "B", "prompt_id": "support-summary"}},
+        {"status": "firing", "fingerprint": "f1", "labels": {"alertname": "A", "prompt_id": "support-summary"}},
+    ]}
+    report = service.ingest("alertmanager", grouped)
+    assert [r.action for r in report.results] == ["created", "unchanged"]
+    owners = [i.id for i in incidents(db) if "alertmanager:group:support-summary:g1" in i.alert_keys]
+    assert owners == [report.incident_ids[0]] and first not in owners
+
+
 def test_resolved_alert_without_incident_is_ignored_and_writes_nothing(service, db):
     report = service.ingest("grafana", load("grafana_resolved.json"))
     assert report.ok and report.results[0].action == "ignored" and report.incident_ids == []
@@ -189,6 +205,25 @@ def test_payload_error_writes_nothing(service, db):
     with pytest.raises(PayloadError):
         service.ingest("alertmanager", {"alerts": "nope"})
     assert incidents(db) == []
+
+
+def test_a_failure_mid_alert_leaves_nothing_of_that_alert(service, db, monkeypatch):
+    """declare, the group key and the alert lines are one transaction: all or nothing."""
+    real_add_event = service.repo.add_event
+
+    def failing_add_event(event):
+        if event.kind is EventKind.ALERT and event.meta.get("fingerprint") == "c03b81d2aa9e4f70":
+            raise OSError("disk full")
+        return real_add_event(event)
+
+    payload = load("alertmanager_firing.json")
+    payload["alerts"][1]["labels"]["prompt_id"] = "faq-answer"  # its own incident
+    monkeypatch.setattr(service.repo, "add_event", failing_add_event)
+    with pytest.raises(OSError):
+        service.ingest("alertmanager", payload)
+    (incident,) = incidents(db)  # the first alert's incident is whole; the second left nothing
+    assert incident.prompt_id == "support-summary"
+    assert all(doc["incident_id"] == incident.id for doc in Repository(db).events)
 
 
 def test_configured_labels_and_severities(db, clock):

@@ -207,6 +207,12 @@ class AlertService:
 
     def _refire(self, incident: Incident, alert: AlertRecord, fp_key: str, group_key: str, now: datetime) -> IngestResult:
         changed_keys = False
+        if group_key and group_key not in incident.alert_keys:
+            # A group key names one open incident: when this alert joined by its fingerprint
+            # and the group already has its own incident, the key stays with that one.
+            owner = self.repo.incident_by_alert_key(group_key)
+            if owner is not None and owner.id != incident.id:
+                group_key = ""
         for key in (fp_key, group_key):
             if key and key not in incident.alert_keys:
                 incident.alert_keys.append(key)
