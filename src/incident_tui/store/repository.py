@@ -30,6 +30,8 @@ class Repository:
         self.incidents = db.table(INCIDENTS)
         self.events = db.table(EVENTS)
         self.samples = db.table(SAMPLES)
+        self._index: dict[str, list[int]] = {}
+        self._index_count: int | None = None
 
     # --- incidents ---------------------------------------------------------------
 
@@ -81,8 +83,21 @@ class Repository:
 
     def timeline(self, incident_id: str) -> list[TimelineEvent]:
         """The incident's events, oldest first (ties in the order they were written)."""
-        docs = self.events.search(where("incident_id") == incident_id)
-        events = [TimelineEvent.from_dict(doc, doc.doc_id) for doc in docs]
+        change_count = getattr(self.db.storage, "change_count", None)
+        if change_count is None:  # a storage without change counts: scan
+            docs = self.events.search(where("incident_id") == incident_id)
+            events = [TimelineEvent.from_dict(doc, doc.doc_id) for doc in docs]
+        else:
+            # An index incident -> event ids, rebuilt only when the events table changed, so
+            # moving through incidents never scans every event of every incident.
+            count = change_count(EVENTS)
+            raw = self.db.storage.read().get(EVENTS, {})
+            if count != self._index_count:
+                index: dict[str, list[int]] = {}
+                for key, doc in raw.items():
+                    index.setdefault(doc.get("incident_id"), []).append(int(key))
+                self._index, self._index_count = index, count
+            events = [TimelineEvent.from_dict(raw[str(i)], i) for i in self._index.get(incident_id, ())]
         events.sort(key=lambda e: (e.at, e.doc_id))
         return events
 

@@ -103,7 +103,11 @@ class IncidentApp(App):
             yield pane
 
     def _pane_factories(self) -> list[tuple[str, str, Callable[[], Any]]]:
-        return []
+        from incident_tui.tui.widgets.diff_pane import DiffPane
+
+        return [
+            ("diff", "3 Diff · failing vs last good", lambda: DiffPane(self.service.prompts)),
+        ]
 
     def on_mount(self) -> None:
         if self.config.theme:

@@ -24,7 +24,7 @@ class Key:
 KEYS: tuple[Key, ...] = (
     # the outage
     Key("note", "n", "note", "note", "Write a note (a leading 14:32 or -5m backdates it)", "Respond"),
-    Key("note.alt", "i", "note", "note", "Write a note (works in every pane, also the diff)", "Respond", False),
+    Key("note.alt", "i", "note", "note", "Write a note (works in every pane, also the diff)", "Respond"),
     Key("star", "asterisk", "star", "star", "Star / unstar the selected timeline event for the postmortem", "Respond"),
     Key("advance", "a", "advance", "advance", "Advance to the next stage (explains the contain-first rule)", "Respond"),
     Key("triage", "t", "triage", "triage", "Triage: category, who responds, playbook, hypothesis", "Respond"),
