@@ -286,6 +286,13 @@ class JournalStorage(Storage):
         self._jpos = 0  # bytes of the journal applied (always at a line boundary)
         self._jline = 0  # lines of the journal applied, header included
         self._j_current = False  # journal header matches self._gen
+        # Tables changed by other processes and not yet reported by refresh();
+        # None means "everything" (a reload after someone else's compaction).
+        # Writes catch up too, so this must outlive a single catch-up.
+        self._unreported: set[str] | None = set()
+        #: Tables changed by other processes, as of the last refresh() that
+        #: returned True; None after a full reload (treat as all tables).
+        self.changed_tables: frozenset[str] | None = frozenset()
         self.compact_min_bytes = COMPACT_MIN_BYTES
         self.compact_ratio = COMPACT_RATIO
         try:
@@ -325,6 +332,7 @@ class JournalStorage(Storage):
                 else:
                     self._load(snap, exclusive=True)
                     self._migrate()
+        self._unreported = set()  # what we opened is not a change
 
     def _reuse_or_read(self, snap: _Snapshot | None) -> _Snapshot | None:
         # The unlocked pre-read is reused when the file is provably the same
@@ -410,6 +418,7 @@ class JournalStorage(Storage):
         return _Snapshot(_key(st), gen, data)
 
     def _load(self, snap: _Snapshot, *, exclusive: bool) -> None:
+        self._unreported = None
         self._data = snap.data
         self._gen = snap.gen
         self._snap_key = snap.key
@@ -561,6 +570,8 @@ class JournalStorage(Storage):
             self._jpos = base + end
             self._jline += len(records)
             self._invalidate(touched)
+            if self._unreported is not None:
+                self._unreported |= touched
             changed = True
         self._j_key = key
         if end < len(buf) and exclusive:
@@ -882,24 +893,33 @@ class JournalStorage(Storage):
     def refresh(self) -> bool:
         """Catch up with other processes' commits; True if anything changed.
 
-        Costs two ``stat`` calls when nothing did, so it can be polled a few
-        times a second.  A no-op (False) inside a transaction, which is
-        already caught up and holds the lock.
+        "Changed" counts everything other processes committed since the
+        previous refresh(), including what our own writes already caught up
+        with; :attr:`changed_tables` then names the tables (None: all).
+        Costs two ``stat`` calls when nothing happened, so it can be polled a
+        few times a second.  Returns False inside a transaction (which is
+        caught up and holds the lock) and reports those changes afterwards.
         """
         with self._mutex:
             self._check_open()
             if self._depth:
                 return False
             try:
-                if (
+                unchanged = (
                     _key(os.stat(self.path)) == self._snap_key
                     and _key(os.stat(self.journal_path)) == self._j_key
-                ):
-                    return False
+                )
             except FileNotFoundError:
-                pass  # the locked path below reports it properly
-            with self._flock(fcntl.LOCK_SH):
-                return self._catch_up(exclusive=False)
+                unchanged = False  # the locked path below reports it properly
+            if not unchanged:
+                with self._flock(fcntl.LOCK_SH):
+                    self._catch_up(exclusive=False)
+            pending = self._unreported
+            if pending is not None and not pending:
+                return False
+            self.changed_tables = None if pending is None else frozenset(pending)
+            self._unreported = set()
+            return True
 
     def compact(self) -> None:
         """Rewrite the snapshot with the current state and reset the journal.

@@ -112,7 +112,9 @@ def test_refresh_and_write_catch_up_across_handles(db_path):
     for i in range(10):
         ids.append((tb if i % 2 else ta).insert({"i": i}))
     assert ids == list(range(1, 11))
-    assert b.storage.refresh() is False  # b wrote last: already caught up
+    # b wrote last, so it is caught up, but it still reports a's writes once
+    assert b.storage.refresh() is True
+    assert b.storage.refresh() is False
     assert a.storage.refresh() is True
     assert ta.count(lambda d: True) == 10  # a's query cache was invalidated by the catch-up
     assert len(tb) == 10
@@ -157,5 +159,22 @@ def test_auto_compaction_while_another_handle_reads(db_path):
     assert a.storage.generation > gen + 3
     b.storage.refresh()
     assert [d["i"] for d in b.table("t").all()] == list(range(100))
+    a.close()
+    b.close()
+
+
+def test_refresh_reports_changes_our_own_write_caught_up(db_path):
+    a = open_db(db_path)
+    b = open_db(db_path)
+    b.table("events").insert({"from": "b"})
+    a.table("notes").insert({"from": "a"})  # catches up with b's event first
+    assert len(a.table("events")) == 1
+    # the dashboard polling a.refresh() must still hear about b's event
+    assert a.storage.refresh() is True
+    assert a.storage.changed_tables == {"events"}
+    assert a.storage.refresh() is False
+    b.storage.compact()
+    assert a.storage.refresh() is True
+    assert a.storage.changed_tables is None  # reloaded: everything may have changed
     a.close()
     b.close()
