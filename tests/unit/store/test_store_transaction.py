@@ -146,3 +146,35 @@ def test_transaction_rejects_foreign_db(tmp_path):
         with transaction(plain):
             pass
     plain.close()
+
+
+def test_change_count_moves_on_every_kind_of_change(db, db_path):
+    st = db.storage
+    seen = {st.change_count("events")}
+
+    def moved() -> bool:
+        value = st.change_count("events")
+        new = value not in seen
+        seen.add(value)
+        return new
+
+    other_table_before = st.change_count("other")
+    db.table("events").insert({"n": 1})
+    assert moved()
+    assert st.change_count("other") == other_table_before  # per table
+    db.table("events").all()
+    assert not moved()  # reads don't count
+    with pytest.raises(RuntimeError):
+        with transaction(db):
+            db.table("events").insert({"n": 2})
+            assert moved()
+            raise RuntimeError
+    assert moved()  # the rollback changed it back
+    other = open_db(db_path)
+    other.table("events").insert({"n": 3})
+    assert st.refresh()
+    assert moved()  # another process's write, caught up
+    other.storage.compact()
+    assert st.refresh()
+    assert moved()  # full reload
+    other.close()
