@@ -72,6 +72,7 @@ class IncidentApp(App):
         self.busy = ""
         self.keymap_overrides = dict(self.config.keys)
         self.panes: dict[str, Any] = {}
+        self._painted_width = 0
 
     # --- layout --------------------------------------------------------------------
 
@@ -89,25 +90,34 @@ class IncidentApp(App):
                 timeline = TimelinePane(id="timeline", classes="pane")
                 timeline.border_title = "2 Timeline"
                 yield timeline
-                yield from self._extra_panes()
         yield KeyBar(id="keybar")
 
-    def _extra_panes(self) -> ComposeResult:
-        """Panes 3–5 live in their own modules; each is mounted when its module is present."""
-        for name, title, factory in self._pane_factories():
-            pane = factory()
-            pane.id = name
-            pane.add_class("pane")
-            pane.border_title = title
-            self.panes[name] = pane
-            yield pane
+    def _pane_factories(self) -> dict[str, tuple[str, Callable[[], Any]]]:
+        """Panes 3–5: built and mounted the first time they are shown, so start-up stays quick."""
 
-    def _pane_factories(self) -> list[tuple[str, str, Callable[[], Any]]]:
-        from incident_tui.tui.widgets.diff_pane import DiffPane
+        def diff():
+            from incident_tui.tui.widgets.diff_pane import DiffPane
 
-        return [
-            ("diff", "3 Diff · failing vs last good", lambda: DiffPane(self.service.prompts)),
-        ]
+            return DiffPane(self.service.prompts)
+
+        return {
+            "diff": ("3 Diff · failing vs last good", diff),
+        }
+
+    async def _ensure_pane(self, name: str) -> Any | None:
+        if name in self.panes:
+            return self.panes[name]
+        factory = self._pane_factories().get(name)
+        if factory is None:
+            return None
+        title, build = factory
+        pane = build()
+        pane.id = name
+        pane.add_class("pane")
+        pane.border_title = title
+        self.panes[name] = pane
+        await self.query_one(ContentSwitcher).mount(pane)
+        return pane
 
     def on_mount(self) -> None:
         if self.config.theme:
@@ -125,7 +135,8 @@ class IncidentApp(App):
             self.set_interval(self.poll_interval, self.poll_store)
 
     def on_resize(self) -> None:
-        self.call_after_refresh(self.render_all)
+        if self.size.width != self._painted_width:
+            self.call_after_refresh(self.render_all)
 
     @property
     def narrow(self) -> bool:
@@ -143,6 +154,7 @@ class IncidentApp(App):
         self.render_all()
 
     def render_all(self) -> None:
+        self._painted_width = self.size.width
         now = self.clock()
         incident_list = self.query_one(IncidentList)
         incident_list.show(self.incidents, now, compact=self.narrow)
@@ -277,14 +289,14 @@ class IncidentApp(App):
 
     # --- actions: panes ----------------------------------------------------------------
 
-    def action_pane(self, name: str) -> None:
+    async def action_pane(self, name: str) -> None:
         if name == "incidents":
             if self.screen.maximized is not None:
                 self.screen.minimize()
             self.query_one(IncidentList).focus()
             return
         switcher = self.query_one(ContentSwitcher)
-        if name != "timeline" and name not in self.panes:
+        if name != "timeline" and await self._ensure_pane(name) is None:
             self.notify(f"The {name} pane is not part of this build.", severity="warning")
             return
         switcher.current = name

@@ -23,7 +23,7 @@ class NoteInput(Input):
     BINDINGS = [Binding("escape", "leave", "back", show=False)]
 
     def action_leave(self) -> None:
-        self.app.action_pane("timeline")
+        self.call_later(self.app.action_pane, "timeline")
 
 
 class TimelinePane(Vertical):
