@@ -36,7 +36,6 @@ Store code never imports textual.
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import gc
 import glob
@@ -259,6 +258,13 @@ class JournalStorage(Storage):
     Use it through :func:`open_db`; it must be paired with
     :class:`JournalTable` (the stock Table mutates documents in place, which
     this storage would not see).
+
+    Threads: writes, refresh() and compact() serialise on an internal lock,
+    but reads iterate the live in-memory tables without it, so a handle must
+    not be read in one thread while another thread writes or refreshes it.
+    Documents returned by reads share nested values with the store (as
+    TinyDB's own query cache does): change data through the write methods,
+    never by mutating a returned document.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -617,7 +623,7 @@ class JournalStorage(Storage):
                 touched.add(name)
                 if kind == "s":
                     doc_id, doc = op[2], op[3]
-                    if type(doc) is not dict:
+                    if type(doc) is not dict or type(doc_id) is not str:
                         raise TypeError
                     table = data.get(name)
                     if table is None:
@@ -629,6 +635,8 @@ class JournalStorage(Storage):
                         if n > h:
                             hw[name] = n
                 elif kind == "d":
+                    if type(op[2]) is not str:
+                        raise TypeError
                     table = data.get(name)
                     if table is not None:
                         table.pop(op[2], None)
