@@ -7,32 +7,13 @@ clipboard), else it fails with one line naming what to install.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 
 from incident_tui.cli import CliContext, fail, handle_errors
 from incident_tui.domain.export import FORMATS
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file, so a reader never sees half of it."""
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 @click.command("export")
@@ -46,7 +27,7 @@ def write_atomically(path: Path, text: str) -> None:
 @handle_errors
 def export(cli: CliContext, incident_id: str, fmt: str, output: Path | None, copy: bool) -> None:
     """Export the postmortem of INCIDENT_ID."""
-    from incident_tui.services.postmortem import PostmortemService
+    from incident_tui.services.postmortem import PostmortemService, write_atomically
 
     text = PostmortemService(cli.open_db(), cli.incidents()).render(incident_id, fmt)
     incident_id = incident_id.strip().upper()

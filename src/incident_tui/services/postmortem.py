@@ -7,8 +7,12 @@ survives a kill, and two terminals editing different fields do not undo each oth
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from tinydb import TinyDB, where
 
@@ -68,6 +72,12 @@ class PostmortemService:
             return exporter.render(self.load(incident_id), fmt, section)
         except exporter.ExportError as exc:
             raise PostmortemError(str(exc)) from None
+
+    def export_to_file(self, incident_id: str, fmt: str, path: str | os.PathLike[str], section: str | None = None) -> Path:
+        """Render and write to ``path`` atomically (a reader never sees half a file); returns the path."""
+        path = Path(path)
+        write_atomically(path, self.render(incident_id, fmt, section))
+        return path
 
     # --- writing -------------------------------------------------------------------------
 
@@ -227,6 +237,22 @@ class PostmortemService:
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a fsynced temporary file and a rename."""
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _one_item(text: str) -> str:

@@ -16,6 +16,13 @@ from incident_tui.domain.postmortem import LINE, PROSE, STATUS, DocStatus, Field
 STATUS_OPTIONS = [(s.label, s.value) for s in DocStatus]
 
 
+def update_if_changed(widget: Static, text: Text) -> None:
+    """Static.update re-lays out the whole form; with ~100 widgets that is felt on every key."""
+    if getattr(widget, "_pm_shown", None) != text:
+        widget._pm_shown = text
+        widget.update(text)
+
+
 class FieldRow(Vertical):
     """A labelled editor for one text field (or the document status)."""
 
@@ -59,9 +66,15 @@ class FieldRow(Vertical):
 
     # --- what the pane reads and sets -----------------------------------------------------
 
+    def on_mount(self) -> None:
+        # Looked up once: the pane refreshes lint and labels on every key.
+        self._label = self.query_one(".pm-label", Static)
+        self._lint = self.query_one(".pm-lint", Static)
+        self._editor = self.query_one(f"#pm-{self.key}")
+
     @property
     def editor(self):
-        return self.query_one(f"#pm-{self.key}")
+        return self._editor
 
     @property
     def value(self) -> str:
@@ -94,14 +107,14 @@ class FieldRow(Vertical):
 
     def show_origin(self, computed: bool, edited: bool) -> None:
         """Say whether the value follows the incident (auto) or was typed over it (edited)."""
-        self.query_one(".pm-label", Static).update(self._label_text(computed, edited))
+        update_if_changed(self._label, self._label_text(computed, edited))
 
     def show_lint(self, messages: list[tuple[str, str]]) -> None:
         """(level, message) pairs; none hides the line."""
-        lint = self.query_one(".pm-lint", Static)
+        lint = self._lint
         if not messages:
             lint.set_class(False, "-shown")
-            lint.update("")
+            update_if_changed(lint, Text())
             return
         text = Text()
         for i, (level, message) in enumerate(messages):
@@ -109,6 +122,6 @@ class FieldRow(Vertical):
                 text.append("\n")
             text.append("✗ " if level == "error" else "! ", style="bold")
             text.append(message)
-        lint.update(text)
+        update_if_changed(lint, text)
         lint.set_class(True, "-shown")
         lint.set_class(any(level == "error" for level, _ in messages), "-error")

@@ -1,0 +1,433 @@
+"""Pane 4: the guided postmortem form.
+
+Every template field in order, section by section, guidance beside each section, lint inline,
+progress on top. Typing changes a local copy at once (so lint and progress follow every key);
+the store gets each change when the field is left, or after a pause in typing, through one
+ordered writer off the UI loop. Copying, saving and the final checklist live in
+``postmortem/output.py``, list editing in ``postmortem/list_ops.py``.
+
+Mount it with ``PostmortemPane(postmortem_service)`` and call ``show_incident(incident_id)``.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import partial
+from pathlib import Path
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Input, Select, Static, TextArea
+
+from incident_tui.domain.export import FORMATS
+from incident_tui.domain.postmortem import (
+    ACTIONS,
+    FACTORS,
+    PREFILLED,
+    SECTION_KEYS,
+    SECTIONS,
+    TEXT_FIELDS,
+    ActionKind,
+    Finding,
+    Postmortem,
+    lint,
+    progress,
+    section,
+    section_complete,
+)
+from incident_tui.services.postmortem import PostmortemService
+from incident_tui.tui.widgets.postmortem.fields import FieldRow, update_if_changed
+from incident_tui.tui.widgets.postmortem.lists import ActionList, EditableList, FactorList
+from incident_tui.tui.widgets.postmortem.list_ops import ListOpsMixin
+from incident_tui.tui.widgets.postmortem.output import OutputMixin
+from incident_tui.tui.widgets.postmortem.writer import OrderedWriter
+
+NARROW = 100
+
+
+class PostmortemPane(ListOpsMixin, OutputMixin, Vertical):
+    """The postmortem form of one incident."""
+
+    BINDINGS = [
+        Binding("ctrl+down", "section(1)", "next section", id="postmortem.next_section"),
+        Binding("ctrl+up", "section(-1)", "prev section", id="postmortem.prev_section"),
+        Binding("f2", "copy(True)", "copy all", id="postmortem.copy_all"),
+        Binding("f3", "copy(False)", "copy section", id="postmortem.copy_section"),
+        Binding("f4", "cycle_format", "format", id="postmortem.format"),
+        Binding("ctrl+o", "export", "copy/save…", id="postmortem.export"),
+        Binding("ctrl+f", "final", "final checklist", id="postmortem.final"),
+        Binding("ctrl+r", "reset_field", "reset to auto", show=False, id="postmortem.reset_field"),
+    ]
+
+    DEFAULT_CSS = """
+    PostmortemPane { height: 1fr; }
+    PostmortemPane #pm-head { height: auto; padding: 0 1; background: $boost; }
+    PostmortemPane #pm-body { height: 1fr; }
+    PostmortemPane #pm-nav { width: 28; height: 1fr; padding: 0 1; border-right: vkey $panel-lighten-2; }
+    PostmortemPane.-narrow #pm-nav { display: none; }
+    PostmortemPane #pm-form { height: 1fr; padding: 0 1; }
+    PostmortemPane #pm-empty { padding: 1 2; color: $text-muted; }
+    PostmortemPane .pm-section { height: auto; margin-bottom: 1; }
+    PostmortemPane .pm-section-title { text-style: bold; background: $panel; padding: 0 1; }
+    PostmortemPane .pm-section:focus-within .pm-section-title { background: $accent 40%; }
+    PostmortemPane .pm-section-body { height: auto; layout: horizontal; }
+    PostmortemPane .pm-guidance { width: 30; height: auto; color: $text-muted; text-style: italic; padding: 0 1 0 0; }
+    PostmortemPane .pm-fields { width: 1fr; height: auto; }
+    PostmortemPane.-narrow .pm-section-body { layout: vertical; }
+    PostmortemPane.-narrow .pm-guidance { width: 1fr; }
+    PostmortemPane .pm-list-hint { color: $text-muted; height: auto; }
+    PostmortemPane #pm-actions-lint { color: $error; height: auto; }
+    """
+
+    def __init__(
+        self,
+        service: PostmortemService,
+        *,
+        lock: threading.RLock | None = None,
+        directory: Path | None = None,
+        debounce: float = 1.0,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.service = service
+        self.directory = directory or Path.cwd()
+        self.debounce = debounce
+        self.incident_id: str | None = None
+        self.current_section = SECTION_KEYS[0]
+        self.fmt = FORMATS[0]
+        self.pm: Postmortem | None = None
+        self.findings: list[Finding] = []
+        self._given_lock = lock
+        self._own_lock = threading.RLock()
+        self.writer = OrderedWriter(self, self._store_lock)
+        self._dirty: set[str] = set()
+        self._save_timers: dict[str, Timer] = {}
+        self._save_state = ""
+        self._closing = False  # unmounting: store work only, the widgets are going
+        self._rows: dict[str, FieldRow] | None = None
+
+    def _store_lock(self):
+        # The dashboard serialises every store access through app.db_lock; share it when present.
+        return self._given_lock or getattr(self.app, "db_lock", None) or self._own_lock
+
+    # --- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Postmortem: no incident selected"), id="pm-head")
+        with Horizontal(id="pm-body"):
+            yield Static("", id="pm-nav")
+            # Not focusable itself: tab goes field to field, and focus scrolls the form.
+            with VerticalScroll(id="pm-form", can_focus=False):
+                yield Static(Text("Select an incident (1) to write its postmortem."), id="pm-empty")
+                for n, spec in enumerate(SECTIONS, 1):
+                    with Vertical(classes="pm-section", id=f"pm-sec-{spec.key}"):
+                        yield Static(Text(f"{n}/{len(SECTIONS)} {spec.title}"), classes="pm-section-title")
+                        with Vertical(classes="pm-section-body"):
+                            yield Static(Text(spec.guidance), classes="pm-guidance")
+                            with Vertical(classes="pm-fields"):
+                                yield from self._compose_fields(spec)
+
+    def _compose_fields(self, spec) -> ComposeResult:
+        for field in spec.fields:
+            if field.kind == FACTORS:
+                yield FactorList(id="pm-factors")
+                yield Static(Text("ctrl+n add · enter edit · del delete · shift+↑↓ move · ctrl+z undo"),
+                             classes="pm-list-hint")
+            elif field.kind == ACTIONS:
+                yield ActionList(id="pm-actions")
+                yield Static("", id="pm-actions-lint")
+                yield Static(Text("ctrl+n add · enter edit · del delete · shift+↑↓ move · w waive a kind"),
+                             classes="pm-list-hint")
+            else:
+                yield FieldRow(field)
+
+    def on_mount(self) -> None:
+        self.query(".pm-section").set(display=False)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW, "-narrow")
+
+    def on_unmount(self) -> None:
+        # Leaving the app or the pane: what was typed must reach the store before we go.
+        self._closing = True
+        self._flush_dirty()
+        self.writer.drain_now()
+
+    # --- the public API -------------------------------------------------------------------
+
+    def show_incident(self, incident_id: str) -> None:
+        """Show (or refresh) the postmortem of ``incident_id``; typing in progress is saved first."""
+        incident_id = incident_id.strip().upper()
+        if incident_id != self.incident_id:
+            self._flush_dirty()
+            self.incident_id = incident_id
+            self.pm = None
+        self.reload()
+
+    def reload(self) -> None:
+        """Re-read the store: prefilled fields follow the incident, typing in progress is kept."""
+        if self.incident_id is None:
+            return
+        incident_id = self.incident_id
+        self.writer.submit(lambda: self.service.load(incident_id), done=partial(self._loaded, incident_id),
+                           failed=self._store_failed)
+
+    def focus_target(self) -> Widget:
+        """What the dashboard focuses when it switches to this pane."""
+        return self._first_editor(self.current_section) or self
+
+    # --- loading ----------------------------------------------------------------------------
+
+    def _loaded(self, incident_id: str, pm: Postmortem) -> None:
+        if incident_id != self.incident_id or not self.is_attached:
+            return
+        first = self.pm is None
+        if not first:
+            for key in self._dirty:  # typed but not yet queued: the screen's text wins
+                pm.fields[key] = self.pm.get(key)
+                pm.edited.add(key)
+        self.pm = pm
+        focused = self.app.focused
+        with self.app.batch_update():
+            self.query_one("#pm-empty").display = False
+            self.query(".pm-section").set(display=True)
+            for row in self.query(FieldRow).results():
+                if row.key == "status":
+                    row.set_value(pm.status.value)
+                elif first or (focused is not row.editor and row.key not in self._dirty):
+                    row.set_value(pm.get(row.key))
+            self._show_lists()
+            self._refresh()
+        if first and focused is None:
+            self.call_after_refresh(self._scroll_to_top)
+
+    def _scroll_to_top(self) -> None:
+        self.query_one("#pm-form", VerticalScroll).scroll_home(animate=False)
+
+    def _show_lists(self, keep_factor: int | None = None, keep_action: int | None = None) -> None:
+        self.query_one(FactorList).show_factors(self.pm.contributing_factors, keep_factor)
+        self.query_one(ActionList).show_actions(self.pm.action_items, keep_action)
+
+    # --- typing -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _key_of(widget: Widget | None) -> str | None:
+        wid = getattr(widget, "id", None) or ""
+        key = wid.removeprefix("pm-")
+        return key if wid.startswith("pm-") and key in TEXT_FIELDS else None
+
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    def _typed(self, event: Input.Changed | TextArea.Changed) -> None:
+        key = self._key_of(event.control)
+        if key is None or self.pm is None:
+            return
+        event.stop()
+        value = event.control.text if isinstance(event.control, TextArea) else event.control.value
+        if value == self.pm.get(key):
+            return  # the form setting a loaded value, or typed back to what is stored
+        self.pm.fields[key] = value
+        self.pm.edited.add(key)
+        self._dirty.add(key)
+        timer = self._save_timers.pop(key, None)
+        if timer is not None:
+            timer.stop()
+        self._save_timers[key] = self.set_timer(self.debounce, partial(self._save, key))
+        self._refresh(only=key)
+
+    @on(events.DescendantBlur)
+    def _left(self, event: events.DescendantBlur) -> None:
+        key = self._key_of(event.widget)
+        if key in self._dirty:
+            self._save(key)
+
+    def _save(self, key: str) -> None:
+        timer = self._save_timers.pop(key, None)
+        if timer is not None:
+            timer.stop()
+        if key not in self._dirty or self.pm is None or self.incident_id is None:
+            return
+        self._dirty.discard(key)
+        incident_id, value = self.incident_id, self.pm.get(key)
+        self._set_save_state("saving…")
+        self.writer.submit(lambda: self.service.save_field(incident_id, key, value),
+                           done=partial(self._saved, incident_id, key), failed=partial(self._save_failed, key))
+
+    def _flush_dirty(self) -> None:
+        for key in list(self._dirty):
+            self._save(key)
+
+    def _saved(self, incident_id: str, key: str, pm: Postmortem) -> None:
+        if not self.is_attached or incident_id != self.incident_id or self.pm is None:
+            return
+        if key not in self._dirty and key in PREFILLED:
+            # Typing the computed value back is not an edit: the field follows the incident again.
+            self.pm.edited = (self.pm.edited - {key}) | (pm.edited & {key})
+        self._set_save_state("saved" if self.writer.pending == 0 else "saving…")
+        self._refresh()
+
+    def _save_failed(self, key: str, error: Exception) -> None:
+        if self.is_attached:
+            self._dirty.add(key)  # kept on screen; the next change or leaving the field retries
+            self._set_save_state("NOT SAVED")
+            self.notify(f"Not saved: {error}", severity="error", timeout=10, markup=False)
+
+    def _store_failed(self, error: Exception) -> None:
+        if self.is_attached:
+            self.notify(str(error), severity="error", timeout=10, markup=False)
+
+    def _set_save_state(self, text: str) -> None:
+        self._save_state = text
+        if not self._closing:
+            self._refresh_head()
+
+    @on(Select.Changed, "#pm-status")
+    def _status_chosen(self, event: Select.Changed) -> None:
+        event.stop()
+        if self.pm is None or event.value == self.pm.status.value:
+            return
+        event.select.value = self.pm.status.value  # shown once the store agrees
+        self.request_status(str(event.value))
+
+    # --- sections -------------------------------------------------------------------------------
+
+    def _section_of(self, widget: Widget | None) -> str | None:
+        node = widget
+        while node is not None and node is not self:
+            if node.has_class("pm-section"):
+                return (node.id or "").removeprefix("pm-sec-")
+            node = node.parent
+        return None
+
+    @on(events.DescendantFocus)
+    def _focused(self, event: events.DescendantFocus) -> None:
+        key = self._section_of(event.widget)
+        if key and key != self.current_section:
+            self.current_section = key
+            self._refresh_head()
+            self._refresh_nav()
+
+    def _first_editor(self, key: str) -> Widget | None:
+        found = self.query_one(f"#pm-sec-{key}").query("Input, TextArea, Select, EditableList")
+        return next(iter(found.results()), None)
+
+    def action_section(self, delta: int) -> None:
+        if self.pm is None:
+            return
+        index = max(0, min(SECTION_KEYS.index(self.current_section) + delta, len(SECTION_KEYS) - 1))
+        key = SECTION_KEYS[index]
+        self.current_section = key
+        target = self._first_editor(key)
+        if target is not None:
+            target.focus(scroll_visible=False)
+        self.query_one("#pm-form", VerticalScroll).scroll_to_widget(
+            self.query_one(f"#pm-sec-{key}"), top=True, animate=False
+        )
+        self._refresh_head()
+        self._refresh_nav()
+
+    def action_reset_field(self) -> None:
+        key = self._key_of(self.app.focused)
+        if self.pm is None or key is None:
+            return
+        if key not in PREFILLED:
+            self.notify("Only fields computed from the incident can be reset", timeout=4, markup=False)
+            return
+        self._dirty.discard(key)
+        incident_id = self.incident_id
+        self.writer.submit(lambda: self.service.reset_field(incident_id, key),
+                           done=partial(self._reset_done, key), failed=self._store_failed)
+
+    def _reset_done(self, key: str, pm: Postmortem) -> None:
+        if self.pm is None or not self.is_attached:
+            return
+        self.pm.fields[key] = pm.get(key)
+        self.pm.edited.discard(key)
+        self.query_one(f"#pm-row-{key}", FieldRow).set_value(pm.get(key))
+        self._refresh()
+
+    # --- what the form shows about itself --------------------------------------------------------
+
+    def _refresh(self, only: str | None = None) -> None:
+        """Lint, origin labels, progress and the section list, from the local copy.
+
+        ``only``: the field being typed in; its row is the only one whose lint can have changed.
+        """
+        if self.pm is None or self._closing:
+            return
+        self.findings = lint(self.pm)
+        by_field: dict[str, list[tuple[str, str]]] = {}
+        for finding in self.findings:
+            by_field.setdefault(finding.field.split(".", 1)[0], []).append((finding.level, finding.message))
+        if self._rows is None:
+            self._rows = {row.key: row for row in self.query(FieldRow).results()}
+        rows = [self._rows[only]] if only in self._rows else self._rows.values()
+        for row in rows:
+            # Empty fields are what the guidance and the checklist are for; lint speaks once there is text.
+            row.show_lint(by_field.get(row.key, []) if self.pm.get(row.key).strip() else [])
+            prefilled = row.key in PREFILLED
+            row.show_origin(prefilled and row.key not in self.pm.edited, prefilled and row.key in self.pm.edited)
+        actions = by_field.get("action_items", []) if self.pm.action_items else []
+        lines = [("✗ " if level == "error" else "! ") + message for level, message in actions]
+        update_if_changed(self.query_one("#pm-actions-lint", Static),
+                          Text("\n".join(lines)) if lines else self._kinds_line())
+        for n, spec in enumerate(SECTIONS, 1):
+            done = section_complete(self.pm, spec.key, self.findings)
+            title = Text(f"{'✓' if done else '○'} {n}/{len(SECTIONS)} {spec.title}")
+            update_if_changed(self.query_one(f"#pm-sec-{spec.key} .pm-section-title", Static), title)
+        self._refresh_head()
+        self._refresh_nav()
+
+    def _kinds_line(self) -> Text:
+        covered = {item.kind for item in self.pm.action_items}
+        text = Text()
+        for k in ActionKind:
+            mark = "✓" if k in covered else ("~" if self.pm.waivers.get(k) else "✗")
+            text.append(f"{mark} {k.label}  ")
+        return Text(text.plain.rstrip(), style="dim")
+
+    def _refresh_head(self) -> None:
+        if self.pm is None:
+            return
+        done, total = progress(self.pm, self.findings)
+        spec = section(self.current_section)
+        index = SECTION_KEYS.index(self.current_section) + 1
+        wide = self.size.width >= NARROW
+        text = Text("Postmortem " if wide else "", style="bold")
+        text.append(self.pm.incident_id, style="bold")
+        text.append(f" · {self.pm.status.label} · ")
+        text.append("▰" * done + "▱" * (total - done), style="green")
+        text.append(f" {done}/{total}{' done' if wide else ''} · §{index} {spec.title} · {self.fmt}")
+        if self._save_state:
+            text.append(f" · {self._save_state}", style="bold red" if self._save_state == "NOT SAVED" else "dim")
+        update_if_changed(self.query_one("#pm-head", Static), text)
+
+    def _refresh_nav(self) -> None:
+        if self.pm is None:
+            return
+        text = Text()
+        for n, spec in enumerate(SECTIONS, 1):
+            done = section_complete(self.pm, spec.key, self.findings)
+            style = "reverse" if spec.key == self.current_section else ""
+            text.append(f"{'✓' if done else '○'} {n:>2} {spec.title.capitalize()}", style=style)
+            text.append("\n")
+        update_if_changed(self.query_one("#pm-nav", Static), text)
+
+    # --- lists ------------------------------------------------------------------------------------
+
+    @on(EditableList.Request)
+    def _list_request(self, event: EditableList.Request) -> None:
+        event.stop()
+        if self.pm is None:
+            return
+        if isinstance(event.list, FactorList):
+            self.factor_request(event.what, event.index, event.delta)
+        else:
+            self.action_request(event.what, event.index, event.delta)
