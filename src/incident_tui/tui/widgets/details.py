@@ -15,6 +15,6 @@ from incident_tui.tui.render import details
 class DetailsPanel(Static):
     def show(self, incident: Incident | None, now: datetime, playbook: Playbook | None) -> None:
         if incident is None:
-            self.update(Text("No incident selected. Press d to declare one.", style="dim"))
+            self.update(Text("No incident selected. Press d to declare one.", style="dim"), layout=False)
         else:
-            self.update(details(incident, now, playbook))
+            self.update(details(incident, now, playbook), layout=False)

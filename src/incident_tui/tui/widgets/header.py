@@ -42,7 +42,7 @@ class StatusHeader(Static):
         if compact_details is not None:
             text.append("\n")
             text.append_text(summary_line(compact_details, now))
-        self.update(text)
+        self.update(text, layout=False)  # fixed height: no screen-wide relayout per clock tick
 
 
 def summary_line(incident: Incident, now: datetime) -> Text:

@@ -51,4 +51,4 @@ class KeyBar(Static):
                 break
             text.append_text(piece)
         text.append_text(tail)
-        self.update(text)
+        self.update(text, layout=False)

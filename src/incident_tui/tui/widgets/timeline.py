@@ -79,7 +79,7 @@ class TimelinePane(Vertical):
         label = Text()
         label.append(f"filter: {self.filter}", style="bold")
         label.append(f" (f) · {len(shown)} of {len(events)} events · {starred} starred", style="dim")
-        self.query_one("#timeline-filter", Static).update(label)
+        self.query_one("#timeline-filter", Static).update(label, layout=False)
 
     def cycle_filter(self, now: datetime) -> str:
         self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
