@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -87,6 +88,12 @@ def serve_webhook(cli: CliContext, host: str, port: int, max_bytes: int) -> None
         click.echo(line, err=True)
 
     server = make_server(service, host=host, port=port, max_body=max_bytes, log=log)
+
+    def stop(signum, frame):  # a service manager's SIGTERM (or SIGINT where a shell ignored it)
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop)
     if not is_loopback(host):
         log(f"warning: listening on {host}: the endpoint has no authentication; put it behind a proxy that has")
     log(f"incident-tui: listening on {server.url} (POST /alertmanager, /grafana); ctrl+c stops")

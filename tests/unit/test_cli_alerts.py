@@ -69,7 +69,8 @@ def test_refused_alerts_exit_1_with_one_line_each(run, db_path):
     assert ID_RE.match(result.stdout.strip())  # the good alert is still recorded
     errors = result.stderr.splitlines()
     assert len(errors) == 6 and all(line.startswith("incident-tui: error: alerts[") for line in errors)
-    assert "incident-tui: error: alerts[0]: missing labels" in errors
+    assert errors[0] == "incident-tui: error: alerts[0]: missing labels"
+    assert [line.split("]")[0][-1] for line in errors] == list("012345")  # payload order
     assert len(stored(db_path)[0]) == 1
 
 
@@ -162,7 +163,7 @@ def test_serve_webhook_process(db_path):
         conn.close()
         assert response.status == 200 and ID_RE.match(data["incidents"][0])
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
         proc.stderr.close()
     assert proc.returncode == 0

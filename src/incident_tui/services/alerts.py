@@ -145,6 +145,8 @@ class AlertService:
                     report.results.append(self.apply(alert))
             except (MappingError, ServiceError) as exc:
                 report.errors.append(AlertError(alert.index, str(exc), alert.name))
+        # In payload order, whichever stage refused the alert; the "too many" line last.
+        report.errors.sort(key=lambda e: (e.index is None, e.index or 0))
         return report
 
     # --- one alert -----------------------------------------------------------------------
