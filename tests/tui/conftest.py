@@ -32,6 +32,6 @@ def make_app(demo_db):
 
     def make(config: Config | None = None, db=None):
         return IncidentApp(db=db or demo_db, config=config or Config(user="ana"), clock=FixedClock(),
-                           poll_interval=0)
+                           poll_interval=0, selection_delay=0)
 
     return make

@@ -6,6 +6,7 @@ worker's write; writes and hooks run in thread workers so the screen never waits
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -57,6 +58,7 @@ class IncidentApp(App):
         db_path: Path | None = None,
         clock: Callable[[], datetime] = local_now,
         poll_interval: float = 0.5,
+        selection_delay: float = 0.05,
     ) -> None:
         super().__init__()
         self.db = db
@@ -64,6 +66,8 @@ class IncidentApp(App):
         self.config = config or Config()
         self.clock = clock
         self.poll_interval = poll_interval
+        self.selection_delay = selection_delay
+        self._selection_timer = None
         self.db_lock = threading.RLock()
         self.service = IncidentService(db, config=self.config, clock=clock)
         self.incidents: list[Incident] = []
@@ -129,6 +133,9 @@ class IncidentApp(App):
         if self.keymap_overrides:
             self.set_keymap(self.keymap_overrides)
         self.reload()
+        # The whole DB lives in memory for the app's lifetime; a full collection walking it is a
+        # 25–45 ms pause at 50k events. Freezing moves what is loaded now out of the collector's way.
+        gc.freeze()
         self.query_one(IncidentList).focus()
         self.set_interval(1.0, self.tick)
         if self.poll_interval:
@@ -199,6 +206,18 @@ class IncidentApp(App):
 
     @on(IncidentList.Selected)
     def incident_selected(self, _event: IncidentList.Selected) -> None:
+        # Moving fast through a long list: the cursor moves at once, the timeline and the other
+        # panes follow once it rests for selection_delay (like lazygit's diff view).
+        if self._selection_timer is not None:
+            self._selection_timer.stop()
+            self._selection_timer = None
+        if self.selection_delay <= 0:
+            self._show_selected()
+        else:
+            self._selection_timer = self.set_timer(self.selection_delay, self._show_selected)
+
+    def _show_selected(self) -> None:
+        self._selection_timer = None
         self.show_current()
         self.call_later(self._sync_side_panes)
 
