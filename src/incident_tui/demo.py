@@ -243,7 +243,11 @@ def _synthetic(db, service: IncidentService, clock: _Clock, now: datetime, count
                 version=rng.randint(2, 30), severity=rng.choice(["P1", "P2", "P3", "P3"]),
                 detected_by=rng.choice(["alert", "user-report", "downstream", "manual"]), started_at=start,
             )
-            service.triage(inc.id, rng.choice(["prompt-quality", "api", "upstream-data", "model-behaviour"]), "h")
+            service.triage(inc.id, rng.choice(["prompt-quality", "api", "upstream-data", "model-behaviour"]),
+                           rng.choice(["new version dropped a rule", "provider changed defaults", "stale context"]))
+            if rng.random() < 0.7:
+                clock.now += timedelta(minutes=rng.randint(2, 40))
+                (service.rollback if rng.random() < 0.6 else service.kill_switch)(inc.id)
             for _ in range(44):
                 clock.now += timedelta(minutes=rng.randint(1, 6))
                 service.note(inc.id, f"{rng.choice(phrases)} ({rng.randint(1, 999)})", star=rng.random() < 0.1)

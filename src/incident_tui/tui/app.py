@@ -104,8 +104,14 @@ class IncidentApp(App):
 
             return DiffPane(self.service.prompts)
 
+        def metrics():
+            from incident_tui.tui.widgets.metrics_pane import MetricsPane
+
+            return MetricsPane(self.db, clock=self.clock)
+
         return {
             "diff": ("3 Diff · failing vs last good", diff),
+            "metrics": ("5 Metrics · across incidents", metrics),
         }
 
     async def _ensure_pane(self, name: str) -> Any | None:
@@ -235,7 +241,8 @@ class IncidentApp(App):
         elif name == "postmortem":
             pane.show_incident(incident.id)
         elif name == "metrics":
-            pane.refresh_metrics()
+            with self.db_lock:
+                pane.refresh_metrics()
 
     # --- writes --------------------------------------------------------------------
 

@@ -37,7 +37,7 @@ KEYS: tuple[Key, ...] = (
     Key("pane.timeline", "2", "pane('timeline')", "timeline", "Show the timeline of the selected incident", "Panes", False),
     Key("pane.diff", "3", "pane('diff')", "diff", "Show the prompt diff: failing vs last good", "Panes"),
     Key("pane.postmortem", "4", "pane('postmortem')", "postmortem", "Show the postmortem form", "Panes"),
-    Key("pane.metrics", "5", "pane('metrics')", "metrics", "Show metrics across incidents", "Panes", False),
+    Key("pane.metrics", "5", "pane('metrics')", "metrics", "Show metrics across incidents: time to detect, contain, resolve", "Panes"),
     Key("zoom", "z", "zoom", "zoom", "Maximise the focused pane (again to restore)", "Panes"),
     Key("people", "p", "people", "people", "Set commander, scribe and responders", "Edit", False),
     Key("edit", "e", "edit", "edit", "Edit the title and severity", "Edit", False),
