@@ -45,8 +45,8 @@ def incident_row(incident: Incident, now: datetime, *, compact: bool, width: int
     if compact:
         row.append(f"  {incident.title}")
         return _cut(row, width)
-    second = Text()
-    second.append(f"     {incident.prompt_id} {version_label(incident)}", style="cyan")
+    second = Text("    ")
+    second.append(f"{incident.prompt_id} {version_label(incident)}", style="cyan")
     second.append(" · ")
     second.append(incident.title)
     return Text("\n").join([_cut(row, width), _cut(second, width)])
