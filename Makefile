@@ -23,7 +23,7 @@ test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q
 
 screenshots: $(VENV)/.installed-test
-	$(BIN)/python -m incident_tui.tui.screenshots screenshots
+	$(BIN)/python scripts/screenshots.py screenshots
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/store.py --events 50000

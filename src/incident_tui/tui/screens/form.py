@@ -55,14 +55,17 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
             if self.intro:
                 yield Static(Text(self.intro), id="form-intro")
             for f in self.fields:
-                yield Label(Text(f.label), classes="form-label")
-                if f.kind == "select":
-                    yield Select(f.options, value=f.value or f.options[0][1], allow_blank=False, id=f"f-{f.name}")
-                elif f.kind == "textarea":
-                    yield TextArea(f.value, id=f"f-{f.name}", classes="form-area", soft_wrap=True)
-                else:
-                    suggester = SuggestFromList(f.suggestions, case_sensitive=False) if f.suggestions else None
-                    yield Input(f.value, placeholder=f.placeholder, id=f"f-{f.name}", suggester=suggester)
+                with Horizontal(classes="form-row"):
+                    yield Label(Text(f.label), classes="form-label")
+                    if f.kind == "select":
+                        yield Select(f.options, value=f.value or f.options[0][1], allow_blank=False,
+                                     id=f"f-{f.name}", compact=True)
+                    elif f.kind == "textarea":
+                        yield TextArea(f.value, id=f"f-{f.name}", classes="form-area", soft_wrap=True)
+                    else:
+                        suggester = SuggestFromList(f.suggestions, case_sensitive=False) if f.suggestions else None
+                        yield Input(f.value, placeholder=f.placeholder, id=f"f-{f.name}", suggester=suggester,
+                                    compact=True)
                 if f.hint:
                     yield Static(Text(f.hint, style="dim"), classes="form-hint")
             yield Static(id="form-error")

@@ -47,7 +47,8 @@ from incident_tui.tui.widgets.postmortem.list_ops import ListOpsMixin
 from incident_tui.tui.widgets.postmortem.output import OutputMixin
 from incident_tui.tui.widgets.postmortem.writer import OrderedWriter
 
-NARROW = 100
+NARROW = 100  # below: guidance above the fields instead of beside them
+WITH_NAV = 130  # from here: the section list on the left
 
 
 class PostmortemPane(ListOpsMixin, OutputMixin, Vertical):
@@ -69,12 +70,12 @@ class PostmortemPane(ListOpsMixin, OutputMixin, Vertical):
     PostmortemPane #pm-head { height: auto; padding: 0 1; background: $boost; }
     PostmortemPane #pm-body { height: 1fr; }
     PostmortemPane #pm-nav { width: 28; height: 1fr; padding: 0 1; border-right: vkey $panel-lighten-2; }
-    PostmortemPane.-narrow #pm-nav { display: none; }
+    PostmortemPane.-nonav #pm-nav { display: none; }
     PostmortemPane #pm-form { height: 1fr; padding: 0 1; }
     PostmortemPane #pm-empty { padding: 1 2; color: $text-muted; }
     PostmortemPane .pm-section { height: auto; margin-bottom: 1; }
     PostmortemPane .pm-section-title { text-style: bold; background: $panel; padding: 0 1; }
-    PostmortemPane .pm-section:focus-within .pm-section-title { background: $accent 40%; }
+    PostmortemPane .pm-section.-current .pm-section-title { background: $accent 40%; }
     PostmortemPane .pm-section-body { height: auto; layout: horizontal; }
     PostmortemPane .pm-guidance { width: 30; height: auto; color: $text-muted; text-style: italic; padding: 0 1 0 0; }
     PostmortemPane .pm-fields { width: 1fr; height: auto; }
@@ -106,7 +107,7 @@ class PostmortemPane(ListOpsMixin, OutputMixin, Vertical):
         self.findings: list[Finding] = []
         self._given_lock = lock
         self._own_lock = threading.RLock()
-        self.writer = OrderedWriter(self, self._store_lock)
+        self.writer = OrderedWriter(self, self._store_lock, idle=self._store_idle)
         self._dirty: set[str] = set()
         self._save_timers: dict[str, Timer] = {}
         self._save_state = ""
@@ -153,6 +154,7 @@ class PostmortemPane(ListOpsMixin, OutputMixin, Vertical):
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < NARROW, "-narrow")
+        self.set_class(event.size.width < WITH_NAV, "-nonav")
 
     def on_unmount(self) -> None:
         # Leaving the app or the pane: what was typed must reach the store before we go.
@@ -247,6 +249,7 @@ class PostmortemPane(ListOpsMixin, OutputMixin, Vertical):
         key = self._key_of(event.widget)
         if key in self._dirty:
             self._save(key)
+        self.call_after_refresh(self._mark_current)  # focus may have left the pane altogether
 
     def _save(self, key: str) -> None:
         timer = self._save_timers.pop(key, None)
@@ -270,8 +273,11 @@ class PostmortemPane(ListOpsMixin, OutputMixin, Vertical):
         if key not in self._dirty and key in PREFILLED:
             # Typing the computed value back is not an edit: the field follows the incident again.
             self.pm.edited = (self.pm.edited - {key}) | (pm.edited & {key})
-        self._set_save_state("saved" if self.writer.pending == 0 else "saving…")
         self._refresh()
+
+    def _store_idle(self) -> None:
+        if self._save_state == "saving…" and self.is_attached:
+            self._set_save_state("saved")
 
     def _save_failed(self, key: str, error: Exception) -> None:
         if self.is_attached:
@@ -308,11 +314,25 @@ class PostmortemPane(ListOpsMixin, OutputMixin, Vertical):
 
     @on(events.DescendantFocus)
     def _focused(self, event: events.DescendantFocus) -> None:
-        key = self._section_of(event.widget)
+        # Each widget delivers its own focus event, so after a quick ctrl+↓ ↓ ↓ they can arrive
+        # out of order: what counts is what has focus now, not what the event names.
+        key = self._section_of(self.screen.focused)
         if key and key != self.current_section:
             self.current_section = key
             self._refresh_head()
             self._refresh_nav()
+        self._mark_current()
+
+    def _mark_current(self) -> None:
+        """Highlight the row and section with focus (CSS :focus-within leaves siblings' labels stale)."""
+        focused = self.screen.focused if self.is_attached else None
+        inside = focused is not None and self in focused.ancestors
+        row = next((n for n in (focused.ancestors if inside else []) if isinstance(n, FieldRow)), None)
+        for candidate in (self._rows or {}).values():
+            candidate.set_class(candidate is row, "-current")
+        section_id = f"pm-sec-{self.current_section}" if inside else ""
+        for node in self.query(".pm-section").results():
+            node.set_class(node.id == section_id, "-current")
 
     def _first_editor(self, key: str) -> Widget | None:
         found = self.query_one(f"#pm-sec-{key}").query("Input, TextArea, Select, EditableList")
@@ -400,11 +420,13 @@ class PostmortemPane(ListOpsMixin, OutputMixin, Vertical):
         spec = section(self.current_section)
         index = SECTION_KEYS.index(self.current_section) + 1
         wide = self.size.width >= NARROW
-        text = Text("Postmortem " if wide else "", style="bold")
+        text = Text()  # a base style would colour every later span too
+        text.append("Postmortem " if wide else "", style="bold")
         text.append(self.pm.incident_id, style="bold")
         text.append(f" · {self.pm.status.label} · ")
-        text.append("▰" * done + "▱" * (total - done), style="green")
-        text.append(f" {done}/{total}{' done' if wide else ''} · §{index} {spec.title} · {self.fmt}")
+        if wide:  # at 80 columns the bar would push the line into two
+            text.append("▰" * done + "▱" * (total - done) + " ", style="green")
+        text.append(f"{done}/{total} done · §{index} {spec.title} · {self.fmt}")
         if self._save_state:
             text.append(f" · {self._save_state}", style="bold red" if self._save_state == "NOT SAVED" else "dim")
         update_if_changed(self.query_one("#pm-head", Static), text)

@@ -7,6 +7,7 @@ ctrl+s submits from anywhere, escape cancels. Every text shown is a Text object.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from rich.text import Text
@@ -32,12 +33,17 @@ class PostmortemDialog(ModalScreen):
         width: 76; max-width: 96%; height: auto; max-height: 92%;
         border: round $accent; background: $surface; padding: 0 1;
     }
-    PostmortemDialog .pm-dialog-title { text-style: bold; height: auto; margin-bottom: 1; }
+    PostmortemDialog .pm-dialog-title { text-style: bold; height: auto; }
     PostmortemDialog .pm-dialog-label { color: $text-muted; height: 1; }
+    PostmortemDialog .pm-dialog-row { height: auto; margin-top: 1; }
+    PostmortemDialog .pm-dialog-row .pm-dialog-label { width: 14; }
+    PostmortemDialog .pm-dialog-row Input, PostmortemDialog .pm-dialog-row Select { width: 1fr; }
+    PostmortemDialog Input, PostmortemDialog Select { background: $boost; }
+    PostmortemDialog Input:focus, PostmortemDialog Select:focus { background: $accent 30%; }
     PostmortemDialog .pm-dialog-hint { color: $text-muted; height: auto; }
     PostmortemDialog #pm-dialog-error { color: $error; height: auto; }
     PostmortemDialog .pm-dialog-buttons { height: auto; margin-top: 1; }
-    PostmortemDialog .pm-dialog-buttons Button { margin-right: 1; }
+    PostmortemDialog .pm-dialog-buttons Button { margin-right: 2; }
     PostmortemDialog .pm-check { height: auto; }
     """
 
@@ -47,8 +53,8 @@ class PostmortemDialog(ModalScreen):
         yield from ()
 
     def compose_buttons(self) -> ComposeResult:
-        yield Button("Save (ctrl+s)", variant="primary", id="pm-dialog-ok")
-        yield Button("Cancel (esc)", id="pm-dialog-cancel")
+        yield Button("Save (ctrl+s)", variant="primary", id="pm-dialog-ok", compact=True)
+        yield Button("Cancel (esc)", id="pm-dialog-cancel", compact=True)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="pm-dialog"):
@@ -110,7 +116,7 @@ class ItemDialog(PostmortemDialog):
         self.placeholder = placeholder
 
     def compose_fields(self) -> ComposeResult:
-        yield Input(self.value, placeholder=self.placeholder, id="pm-item")
+        yield Input(self.value, placeholder=self.placeholder, id="pm-item", compact=True)
 
     def result(self) -> str | None:
         text = self.query_one("#pm-item", Input).value.strip()
@@ -132,20 +138,21 @@ class ActionDialog(PostmortemDialog):
         self.title_text = title
         self.item = item or ActionItem()
 
+    def row(self, label: str, widget) -> Horizontal:
+        return Horizontal(Static(Text(label), classes="pm-dialog-label"), widget, classes="pm-dialog-row")
+
     def compose_fields(self) -> ComposeResult:
         item = self.item
-        yield self.label("Action (what will be done)")
-        yield Input(item.text, id="pm-a-text", placeholder="Add a refund-policy eval to the prompt CI")
-        yield self.label("Owner")
-        yield Input(item.owner, id="pm-a-owner", placeholder="a person, not a team")
-        yield self.label("Due date")
-        yield Input(item.due, id="pm-a-due", placeholder="YYYY-MM-DD")
-        yield self.label("Kind")
-        yield Select(KIND_OPTIONS, value=item.kind.value, allow_blank=False, id="pm-a-kind")
-        yield self.label("Status")
-        yield Select(ACTION_STATUS_OPTIONS, value=item.status.value, allow_blank=False, id="pm-a-status")
-        yield self.label("Tracking link (optional)")
-        yield Input(item.link, id="pm-a-link", placeholder="https://…")
+        yield self.row("Action", Input(item.text, id="pm-a-text", compact=True,
+                                       placeholder="what will be done, e.g. add refund questions to the eval"))
+        yield self.row("Owner", Input(item.owner, id="pm-a-owner", placeholder="a person, not a team", compact=True))
+        yield self.row("Due date", Input(item.due, id="pm-a-due", placeholder="YYYY-MM-DD", compact=True))
+        yield self.row("Kind", Select(KIND_OPTIONS, value=item.kind.value, allow_blank=False, id="pm-a-kind",
+                                      compact=True))
+        yield self.row("Status", Select(ACTION_STATUS_OPTIONS, value=item.status.value, allow_blank=False,
+                                        id="pm-a-status", compact=True))
+        yield self.row("Tracking", Input(item.link, id="pm-a-link", placeholder="optional link https://…",
+                                         compact=True))
         yield Static(Text("enter: next field · ctrl+s: save · esc: cancel", style="dim"), classes="pm-dialog-hint")
 
     def result(self) -> ActionItem | None:
@@ -177,10 +184,10 @@ class WaiverDialog(PostmortemDialog):
         self.waivers = dict(waivers)
 
     def compose_fields(self) -> ComposeResult:
-        yield self.label("Kind")
-        yield Select(KIND_OPTIONS, value=self.kind.value, allow_blank=False, id="pm-w-kind")
-        yield self.label("Reason (empty: no waiver)")
-        yield Input(self.waivers.get(self.kind, ""), id="pm-w-reason", placeholder="why no action of this kind")
+        yield ActionDialog.row(self, "Kind", Select(KIND_OPTIONS, value=self.kind.value, allow_blank=False,
+                                                     id="pm-w-kind", compact=True))
+        yield ActionDialog.row(self, "Reason", Input(self.waivers.get(self.kind, ""), id="pm-w-reason", compact=True,
+                                                      placeholder="why no action of this kind (empty: no waiver)"))
 
     @on(Select.Changed, "#pm-w-kind")
     def _kind_changed(self, event: Select.Changed) -> None:
@@ -193,27 +200,36 @@ class WaiverDialog(PostmortemDialog):
 class ChecklistDialog(PostmortemDialog):
     """The checks a final postmortem passes; "Mark final" only when all do."""
 
-    def __init__(self, items: list[CheckItem]) -> None:
+    def __init__(self, items: list[CheckItem], open_sections: list[str] | None = None) -> None:
         super().__init__()
         self.items = items
+        self.open_sections = open_sections or []
         self.ready = all(i.ok for i in items)
-        self.title_text = "Ready to mark final" if self.ready else "Not final yet: fix these first"
+        self.title_text = ("Ready to mark final · ctrl+s marks it final · esc goes back" if self.ready
+                           else "Not final yet: fix these first · esc goes back")
 
     def compose_fields(self) -> ComposeResult:
         for item in self.items:
-            text = Text("✓ " if item.ok else "✗ ", style="bold green" if item.ok else "bold red")
-            text.append(item.label)
+            text = Text.assemble(("✓ " if item.ok else "✗ ", "bold green" if item.ok else "bold red"))
+            text.append(item.label, style="" if item.ok else "bold")
             for problem in item.problems:
                 text.append("\n    ")
                 text.append(problem, style="dim")
             yield Static(text, classes="pm-check")
+        if self.open_sections:
+            # Not a blocker (the template's checks are), but a final document should not surprise.
+            note = Text.assemble(("! ", "bold yellow"))
+            note.append(f"Still empty or unfinished: {', '.join(self.open_sections)}")
+            yield Static(note, classes="pm-check")
 
     def compose_buttons(self) -> ComposeResult:
-        yield Button("Mark final (ctrl+s)", variant="primary", id="pm-dialog-ok", disabled=not self.ready)
-        yield Button("Back (esc)", id="pm-dialog-cancel")
+        yield Button("Mark final (ctrl+s)", variant="primary", id="pm-dialog-ok", disabled=not self.ready,
+                     compact=True)
+        yield Button("Back (esc)", id="pm-dialog-cancel", compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#pm-dialog-ok" if self.ready else "#pm-dialog-cancel", Button).focus()
+        # Focus the way out, but keep the list scrolled to its top: the first problems matter most.
+        self.query_one("#pm-dialog-ok" if self.ready else "#pm-dialog-cancel", Button).focus(scroll_visible=False)
 
     def result(self) -> bool | None:
         if not self.ready:
@@ -247,18 +263,19 @@ class ExportDialog(PostmortemDialog):
         return str(self.directory / f"{self.stem}.{EXTENSIONS[fmt]}")
 
     def compose_fields(self) -> ComposeResult:
-        yield self.label("Format")
-        yield Select([(f, f) for f in FORMATS], value=self.fmt, allow_blank=False, id="pm-x-format")
-        yield self.label("What")
-        yield Select([("the whole postmortem", "all"), (f"this section: {self.section_title}", "section")],
-                     value="all", allow_blank=False, id="pm-x-scope")
-        yield self.label("File (for save)")
-        yield Input(self._default_path(self.fmt), id="pm-x-path")
+        row = partial(ActionDialog.row, self)
+        yield row("Format", Select([(f, f) for f in FORMATS], value=self.fmt, allow_blank=False, id="pm-x-format",
+                                   compact=True))
+        yield row("What", Select([("the whole postmortem", "all"), (f"this section: {self.section_title}", "section")],
+                                 value="all", allow_blank=False, id="pm-x-scope", compact=True))
+        yield row("File", Input(self._default_path(self.fmt), id="pm-x-path", compact=True))
+        yield Static(Text("ctrl+y: copy · ctrl+s: save to the file · esc: cancel", style="dim"),
+                     classes="pm-dialog-hint")
 
     def compose_buttons(self) -> ComposeResult:
-        yield Button("Copy (ctrl+y)", variant="primary", id="pm-x-copy")
-        yield Button("Save to file (ctrl+s)", id="pm-dialog-ok")
-        yield Button("Cancel (esc)", id="pm-dialog-cancel")
+        yield Button("Copy (ctrl+y)", variant="primary", id="pm-x-copy", compact=True)
+        yield Button("Save to file (ctrl+s)", id="pm-dialog-ok", compact=True)
+        yield Button("Cancel (esc)", id="pm-dialog-cancel", compact=True)
 
     @on(Select.Changed, "#pm-x-format")
     def _format_changed(self, event: Select.Changed) -> None:

@@ -37,7 +37,7 @@ class FieldRow(Vertical):
     FieldRow .pm-lint { height: auto; display: none; color: $warning; padding-left: 2; }
     FieldRow .pm-lint.-error { color: $error; }
     FieldRow .pm-lint.-shown { display: block; }
-    FieldRow:focus-within .pm-label { color: $accent; text-style: bold; }
+    FieldRow.-current .pm-label { color: $accent; text-style: bold; }
     """
 
     def __init__(self, spec: FieldSpec) -> None:

@@ -96,7 +96,7 @@ class EditableList(OptionList):
 
 class FactorList(EditableList):
     def show_factors(self, factors: list[str], keep: int | None = None) -> None:
-        self.show_items([Text(f"{n}. ", style="dim") + Text(f) for n, f in enumerate(factors, 1)], keep)
+        self.show_items([Text.assemble((f"{n}. ", "dim"), f) for n, f in enumerate(factors, 1)], keep)
 
 
 class ActionList(EditableList):
@@ -111,7 +111,7 @@ class ActionList(EditableList):
 
 def action_prompt(n: int, item: ActionItem) -> Text:
     """Two lines per item: what, then kind · owner · due · status · link, with gaps flagged."""
-    text = Text(f"{n}. ", style="dim")
+    text = Text.assemble((f"{n}. ", "dim"))
     text.append(f"[{KIND_TAGS[item.kind]}] ", style="bold")
     text.append(item.text or "(no text)", style="" if item.text else "dim italic")
     text.append("\n   ")

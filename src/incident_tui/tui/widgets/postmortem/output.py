@@ -12,7 +12,7 @@ from functools import partial
 from textual import work
 
 from incident_tui.domain.export import FORMATS
-from incident_tui.domain.postmortem import DocStatus, checklist, section
+from incident_tui.domain.postmortem import SECTIONS, DocStatus, checklist, section, section_complete
 from incident_tui.services.clipboard import copy_text
 from incident_tui.tui.widgets.postmortem.dialogs import ChecklistDialog, ExportChoice, ExportDialog
 
@@ -105,7 +105,8 @@ class OutputMixin:
                 if ok:
                     self._store_status(value)
 
-            self.app.push_screen(ChecklistDialog(checklist(self.pm, self.findings)), confirmed)
+            unfinished = [s.title for s in SECTIONS if not section_complete(self.pm, s.key, self.findings)]
+            self.app.push_screen(ChecklistDialog(checklist(self.pm, self.findings), unfinished), confirmed)
         else:
             self._store_status(value)
 

@@ -27,8 +27,9 @@ class _Job:
 class OrderedWriter:
     """FIFO of calls run one at a time in a thread worker of ``owner``; results come back on the UI loop."""
 
-    def __init__(self, owner: Widget, lock: Callable[[], Any]) -> None:
+    def __init__(self, owner: Widget, lock: Callable[[], Any], idle: Callable[[], None] | None = None) -> None:
         self.owner = owner
+        self.idle = idle  # called on the UI loop once nothing is queued or running
         self._lock = lock  # the store lock shared with the rest of the app
         self._queue: deque[_Job] = deque()
         self._queue_lock = threading.Lock()
@@ -80,13 +81,16 @@ class OrderedWriter:
                 # The app is shutting down: the write itself is done, only the report is lost.
                 pass
 
-    @staticmethod
-    def _report(job: _Job, result: Any, error: Exception | None) -> None:
-        if error is not None:
-            if job.failed is not None:
-                job.failed(error)
-        elif job.done is not None:
-            job.done(result)
+    def _report(self, job: _Job, result: Any, error: Exception | None) -> None:
+        try:
+            if error is not None:
+                if job.failed is not None:
+                    job.failed(error)
+            elif job.done is not None:
+                job.done(result)
+        finally:
+            if self.pending == 0 and self.idle is not None:
+                self.idle()
 
     def drain_now(self) -> None:
         """Run every queued call here and now (the pane is going away); results are not reported."""
