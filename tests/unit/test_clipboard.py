@@ -93,3 +93,31 @@ def test_real_system_clipboard_round_trip():
     result = copy_text(text)
     assert result.ok, result.message
     assert pyperclip.paste() == text
+
+
+def test_clipboard_tools_cannot_write_on_our_stderr(monkeypatch, capfd):
+    # xclip prints "Error: Can't open display" on the stderr it inherits: the TUI's screen.
+    def copy_xclip(text):
+        p = pyperclip.subprocess.Popen(["sh", "-c", "echo noise-from-xclip >&2; cat >/dev/null"],
+                                       stdin=pyperclip.subprocess.PIPE, close_fds=True)
+        p.communicate(input=text.encode())
+
+    monkeypatch.setattr(pyperclip, "copy", copy_xclip)
+    monkeypatch.setattr(pyperclip, "paste", lambda: "")
+    copy_text("x")  # installs the quiet subprocess before the tool runs
+    result = copy_text("x")
+    assert not result.ok
+    assert "noise-from-xclip" not in capfd.readouterr().err
+
+
+@pytest.mark.skipif(not shutil.which("xclip"), reason="needs xclip installed")
+def test_unreachable_display_is_a_failure_not_a_silent_success(monkeypatch, capfd):
+    # A real xclip and a display nobody serves: pyperclip ignores xclip's exit status.
+    monkeypatch.setenv("DISPLAY", ":97")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr(pyperclip, "copy", pyperclip.lazy_load_stub_copy)
+    monkeypatch.setattr(pyperclip, "paste", pyperclip.lazy_load_stub_paste)
+    result = copy_text("the postmortem")
+    assert not result.ok and result.method == "xclip"
+    assert "display" in result.message
+    assert capfd.readouterr().err == ""

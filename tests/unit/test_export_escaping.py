@@ -144,3 +144,10 @@ def test_jira_action_rows_always_have_eight_pipes(text, owner):
 def test_slack_never_lets_angle_brackets_through(text):
     out = render(pm_with(summary=text), "slack", "summary")
     assert "<" not in out and ">" not in out
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_unicode_line_separators_are_line_breaks(fmt):
+    pm = pm_with(prepared_by="ana\u2028bo", summary="one\u2029two")
+    out = render(pm, fmt)
+    assert "\u2028" not in out and "\u2029" not in out

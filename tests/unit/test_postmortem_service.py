@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -71,6 +72,7 @@ def test_user_text_is_cleaned_on_save(services):
     assert pm.get("prepared_by") == "bo smith"
     pm = pms.save_field(iid, "summary", "a\x1b]52;c;eA==\x07b\r\nc")
     assert pm.get("summary") == "ab\nc"
+    assert pms.save_field(iid, "impact_segments", "EU\u2028US").get("impact_segments") == "EU US"
 
 
 def test_prefilled_fields_follow_the_incident_until_edited(services):
@@ -198,3 +200,16 @@ def test_two_terminals_editing_different_fields_keep_both(services, db_path):
         db2.close()
     assert pm.get("summary") == "From terminal one." and pm.get("went_well") == "From terminal two."
     assert pm.contributing_factors == ["two's factor", "one's factor"]
+
+
+def test_export_to_file_is_atomic_and_readable_by_others(services, tmp_path):
+    _, pms, iid, _ = services
+    out = pms.export_to_file(iid, "text", tmp_path / "pm.txt")
+    assert out.read_text(encoding="utf-8") == pms.render(iid, "text")
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask
+    out.chmod(0o600)
+    pms.export_to_file(iid, "markdown", out)
+    assert out.stat().st_mode & 0o777 == 0o600  # an existing file keeps its permissions
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".pm.txt")] == []  # no temp file left

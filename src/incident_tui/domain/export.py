@@ -34,6 +34,15 @@ _HEADER_ROWS = (
 _URL_RE = re.compile(r"^https?://[^\s<>|\[\]{}\"]+$")
 
 
+# Unicode line and paragraph separators: editors and Jira/JavaScript treat them as line breaks,
+# so they are line breaks here too (and then escaped like any other).
+_SEPARATORS = str.maketrans({"\u2028": "\n", "\u2029": "\n"})
+
+
+def _clean(text: str, *, multiline: bool = True) -> str:
+    return clean(text.translate(_SEPARATORS), multiline=multiline)
+
+
 class ExportError(ValueError):
     """An unknown format or section; the message lists the known ones."""
 
@@ -278,7 +287,7 @@ def _ordered_waivers(waivers: dict[ActionKind, str]) -> list[tuple[ActionKind, s
 
 
 def _value(pm: Postmortem, key: str) -> str:
-    return clean(pm.get(key)).strip()
+    return _clean(pm.get(key)).strip()
 
 
 def _header(pm: Postmortem, r: _Text) -> str:
@@ -296,7 +305,7 @@ def _header(pm: Postmortem, r: _Text) -> str:
 
 def _clean_title(pm: Postmortem) -> Postmortem:
     # The title reaches the heading only, through the renderer's own escaping.
-    copy = Postmortem(pm.incident_id, title=clean(pm.title, multiline=False))
+    copy = Postmortem(pm.incident_id, title=_clean(pm.title, multiline=False))
     return copy
 
 
@@ -321,14 +330,14 @@ def _body(pm: Postmortem, key: str, r: _Text) -> str:
              ("Business impact", _value(pm, "impact_business"))]
         )
     if key == "factors":
-        return r.bullets([clean(f).strip() for f in pm.contributing_factors if f.strip()])
+        return r.bullets([_clean(f).strip() for f in pm.contributing_factors if f.strip()])
     if key == "actions":
         items = [
-            ActionItem(clean(a.text).strip(), clean(a.owner, multiline=False), clean(a.due, multiline=False),
-                       a.kind, a.status, clean(a.link, multiline=False))
+            ActionItem(_clean(a.text).strip(), _clean(a.owner, multiline=False), _clean(a.due, multiline=False),
+                       a.kind, a.status, _clean(a.link, multiline=False))
             for a in pm.action_items
         ]
-        return r.actions(items, {k: clean(v) for k, v in pm.waivers.items()})
+        return r.actions(items, {k: _clean(v) for k, v in pm.waivers.items()})
     (only,) = section(key).keys
     return r.prose(_value(pm, only))
 

@@ -10,6 +10,7 @@ No textual import here: the CLI uses it too.
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 
 INSTALL_HINT = "install xclip or xsel (X11) or wl-clipboard (Wayland)"
@@ -37,13 +38,43 @@ def _mechanism(copy_function) -> str:
     )
 
 
+class _QuietSubprocess:
+    """The ``subprocess`` pyperclip sees: its tools' stderr goes to /dev/null.
+
+    pyperclip starts xclip/xsel/wl-copy with our stderr, so "Error: Can't open display" would
+    land on the dashboard's screen (Textual draws on stderr) or add a second line to the CLI's
+    one-line error. Everything else is the real module.
+    """
+
+    def __getattr__(self, name: str):
+        return getattr(subprocess, name)
+
+    @staticmethod
+    def Popen(*args, **kwargs):  # noqa: N802 - the name pyperclip calls
+        kwargs.setdefault("stderr", subprocess.DEVNULL)
+        return subprocess.Popen(*args, **kwargs)
+
+    @staticmethod
+    def check_call(*args, **kwargs):
+        kwargs.setdefault("stderr", subprocess.DEVNULL)
+        return subprocess.check_call(*args, **kwargs)
+
+
+def _pyperclip():
+    import pyperclip
+
+    if not isinstance(getattr(pyperclip, "subprocess", None), _QuietSubprocess):
+        pyperclip.subprocess = _QuietSubprocess()
+    return pyperclip
+
+
 def copy_text(text: str) -> CopyResult:
     """Put ``text`` on the system clipboard; never raises.
 
     On failure the message is one line that says what to install.
     """
     try:
-        import pyperclip
+        pyperclip = _pyperclip()
     except ImportError:  # pragma: no cover - a declared dependency, but say so rather than crash
         return CopyResult("none", False, "pyperclip is not installed; " + INSTALL_HINT)
     try:

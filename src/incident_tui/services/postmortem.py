@@ -30,12 +30,20 @@ from incident_tui.domain.postmortem import (
     Finding,
     Postmortem,
 )
-from incident_tui.domain.text import clean
+from incident_tui.domain.text import clean as _clean_text
 from incident_tui.services.incidents import IncidentService, ServiceError
 from incident_tui.store.storage import transaction
 
 TABLE = "postmortems"
 ACTION_FIELDS = ("text", "owner", "due", "kind", "status", "link")
+
+
+_SEPARATORS = str.maketrans({"\u2028": "\n", "\u2029": "\n"})
+
+
+def clean(text: str, *, multiline: bool = True) -> str:
+    """domain.text.clean, with Unicode line separators treated as the line breaks they render as."""
+    return _clean_text(text.translate(_SEPARATORS), multiline=multiline)
 
 
 class PostmortemError(ServiceError):
@@ -242,8 +250,13 @@ class PostmortemService:
 def write_atomically(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a fsynced temporary file and a rename."""
     directory = path.parent if str(path.parent) else Path(".")
+    try:
+        mode = path.stat().st_mode & 0o777  # replacing a file keeps its permissions
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()  # a new export is shared like any file the user writes
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
@@ -253,6 +266,12 @@ def write_atomically(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _one_item(text: str) -> str:
