@@ -22,7 +22,8 @@ from incident_tui.domain.export import FORMATS
               help="Output format.")
 @click.option("--output", "output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to FILE instead of stdout.")
-@click.option("--copy", "copy", is_flag=True, help="Copy to the clipboard (system clipboard, else OSC 52 on a terminal).")
+@click.option("--copy", "copy", is_flag=True,
+              help="Copy to the clipboard (system clipboard, else OSC 52 on a terminal).")
 @click.pass_obj
 @handle_errors
 def export(cli: CliContext, incident_id: str, fmt: str, output: Path | None, copy: bool) -> None:

@@ -266,7 +266,8 @@ async def test_typing_is_saved_when_the_app_exits_without_leaving_the_field(host
         # no blur and no debounce: the app goes away now
     other = open_db(db_path)
     try:
-        assert PostmortemService(other, IncidentService(other)).load(incident_id).get("summary") == "Typed and never left."
+        stored = PostmortemService(other, IncidentService(other)).load(incident_id)
+        assert stored.get("summary") == "Typed and never left."
     finally:
         other.close()
 
@@ -344,3 +345,32 @@ async def test_no_incident_yet(db, tmp_path):
         await pilot.pause()
         assert "Select an incident" in notifications(app)[0]
         assert app.clipboard == ""
+
+
+async def test_escape_leaves_the_field_and_saves_it(host):
+    app, service, incident_id = host
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+down")
+        await type_text(pilot, "Left with escape.")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.focused is None  # the dashboard's single-letter keys work again
+        assert service.load(incident_id).get("summary") == "Left with escape."
+
+
+async def test_switching_incident_saves_typing_to_the_one_it_was_typed_in(host, db):
+    app, service, incident_id = host
+    other_id = service.incidents.declare(title="Answers too long", prompt_id="faq-answer", version=12,
+                                         severity="P3", detected_by="user-report").id
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        pane = app.query_one(PostmortemPane)
+        await pilot.press("ctrl+down")
+        await type_text(pilot, "First incident.")
+        pane.show_incident(other_id)
+        await settle(pilot)
+        assert service.load(incident_id).get("summary") == "First incident."
+        assert pane.pm.incident_id == other_id
+        assert app.query_one("#pm-summary", TextArea).text == ""
+        assert app.query_one("#pm-prompt_id", Input).value == "faq-answer"

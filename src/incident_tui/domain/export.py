@@ -177,7 +177,8 @@ class _Markdown(_Text):
     def actions(self, items: list[ActionItem], waivers: dict[ActionKind, str]) -> str:
         out = []
         if items:
-            out += ["| # | Action | Kind | Owner | Due | Status | Tracking |", "| --- | --- | --- | --- | --- | --- | --- |"]
+            out += ["| # | Action | Kind | Owner | Due | Status | Tracking |",
+                    "| --- | --- | --- | --- | --- | --- | --- |"]
             for n, item in enumerate(items, start=1):
                 cells = [str(n), self.cell(item.text), item.kind.label, self.cell(item.owner), self.cell(item.due),
                          item.status.label, self.link(item.link) if item.link else EMPTY]
@@ -222,8 +223,8 @@ class _Slack(_Markdown):
         out = []
         for n, item in enumerate(items, start=1):
             details = " · ".join(
-                [f"_{item.kind.label}_", f"owner: {self.esc(item.owner) or EMPTY}", f"due: {self.esc(item.due) or EMPTY}",
-                 item.status.label] + ([self.link(item.link)] if item.link else [])
+                [f"_{item.kind.label}_", f"owner: {self.esc(item.owner) or EMPTY}",
+                 f"due: {self.esc(item.due) or EMPTY}", item.status.label] + ([self.link(item.link)] if item.link else [])
             )
             out.append(f"{n}. {self._indent(self.block(item.text), '    ') or EMPTY}\n    {details}")
         out += [f"• {line}" for line in self._waivers(waivers)]

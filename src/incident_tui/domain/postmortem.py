@@ -169,7 +169,8 @@ SECTIONS: tuple[SectionSpec, ...] = (
         "Time from start to detection; method: alert / user report / manual discovery; why not sooner.",
         (
             FieldSpec("detection_gap", "Time from start to detection", LINE, prefilled=True, hint="e.g. 12m"),
-            FieldSpec("detection_method", "Method", LINE, prefilled=True, hint="alert / user report / manual discovery"),
+            FieldSpec("detection_method", "Method", LINE, prefilled=True,
+                      hint="alert / user report / manual discovery"),
             FieldSpec("detection_why", "Why not sooner", PROSE),
         ),
     ),
@@ -197,7 +198,9 @@ SECTIONS: tuple[SectionSpec, ...] = (
         "improves response process. Cover all three kinds, or waive one with a reason.",
         (FieldSpec("action_items", "Action items", ACTIONS),),
     ),
-    SectionSpec("went_well", "WHAT WENT WELL", "What to keep doing.", (FieldSpec("went_well", "What went well", PROSE),)),
+    SectionSpec(
+        "went_well", "WHAT WENT WELL", "What to keep doing.", (FieldSpec("went_well", "What went well", PROSE),)
+    ),
     SectionSpec(
         "went_badly",
         "WHAT DIDN'T GO WELL",
@@ -473,7 +476,9 @@ def lint(pm: Postmortem) -> list[Finding]:
 
     summary = pm.get("summary").strip()
     if not summary:
-        out.append(Finding("summary", ERROR, "Write 2–3 sentences: what happened, user impact, how resolved", "summary"))
+        out.append(
+            Finding("summary", ERROR, "Write 2–3 sentences: what happened, user impact, how resolved", "summary")
+        )
     else:
         n = count_sentences(summary)
         if not 2 <= n <= 3:
@@ -529,7 +534,8 @@ def lint(pm: Postmortem) -> list[Finding]:
         out.append(Finding("detection_gap", ERROR, "Fill the detection gap (time from impact start to detection)",
                            "detection"))
     if not pm.get("detection_method").strip():
-        out.append(Finding("detection_method", ERROR, "Say how it was detected (alert / user report / manual discovery)",
+        out.append(Finding("detection_method", ERROR,
+                           "Say how it was detected (alert / user report / manual discovery)",
                            "detection"))
     if not pm.get("detection_why").strip():
         out.append(Finding("detection_why", WARNING, "Say why it was not detected sooner", "detection"))

@@ -81,7 +81,9 @@ class PostmortemService:
         except exporter.ExportError as exc:
             raise PostmortemError(str(exc)) from None
 
-    def export_to_file(self, incident_id: str, fmt: str, path: str | os.PathLike[str], section: str | None = None) -> Path:
+    def export_to_file(
+        self, incident_id: str, fmt: str, path: str | os.PathLike[str], section: str | None = None
+    ) -> Path:
         """Render and write to ``path`` atomically (a reader never sees half a file); returns the path."""
         path = Path(path)
         write_atomically(path, self.render(incident_id, fmt, section))
@@ -169,7 +171,9 @@ class PostmortemService:
         """Change some of text, owner, due, kind, status, link of the action at ``index``."""
         unknown = set(changes) - set(ACTION_FIELDS)
         if unknown:
-            raise PostmortemError(f"unknown action item field {sorted(unknown)[0]!r} (one of: {', '.join(ACTION_FIELDS)})")
+            raise PostmortemError(
+                f"unknown action item field {sorted(unknown)[0]!r} (one of: {', '.join(ACTION_FIELDS)})"
+            )
 
         def change(pm: Postmortem) -> bool:
             _check_index(pm.action_items, index, "action item")
