@@ -128,6 +128,22 @@ def add(obj: Any, prompt_id: str, file: Path, author: str | None, note: str | No
         click.echo(f"{prompt_id} v{version.version}")
 
 
+@prompts.command("label")
+@click.argument("prompt_id")
+@click.argument("version", type=int)
+@click.argument("label", type=click.Choice(["production", "staging", "last-known-good"]))
+@click.option("--why", default="", help="Why the label moves (kept in the audit trail).")
+@click.option("--who", default=None, help="Who moves it (default: the config's user).")
+@click.pass_obj
+@_friendly
+def label(obj: Any, prompt_id: str, version: int, label: str, why: str, who: str | None) -> None:
+    """Point LABEL of PROMPT_ID at VERSION (a deploy script calls this); every move is kept."""
+    author = who or obj.config.author
+    move = _service(obj).move_label(prompt_id, label, version, author, why or f"set by {author}")
+    previous = f" (was v{move.previous_version})" if move.previous_version is not None else ""
+    click.echo(f"{prompt_id} {label} -> v{move.version}{previous}")
+
+
 @prompts.command("list")
 @click.argument("prompt_id", required=False)
 @click.option("--json", "as_json", is_flag=True, help="A JSON list of version objects.")

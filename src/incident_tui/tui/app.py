@@ -405,9 +405,8 @@ class IncidentApp(App):
             return
 
         def go(confirmed: bool = True) -> None:
-            if confirmed:
-                self.write(self.service.advance, incident.id, target,
-                           done=lambda inc: self.notify(f"{inc.id} → {inc.stage.value}", timeout=3))
+            if confirmed:  # the header and the timeline show the new stage: no toast
+                self.write(self.service.advance, incident.id, target)
 
         if target is Stage.CLOSED:
             self.push_screen(ConfirmScreen("Close incident", f"Close {incident.id}? It leaves the active list.",
@@ -440,8 +439,7 @@ class IncidentApp(App):
                                   placeholder="e.g. v7 dropped the refund policy paragraph")],
                            submit="Triage complete", intro=intro),
                 lambda values: values is not None and self.write(
-                    self.service.triage, incident.id, category, values["hypothesis"],
-                    done=lambda inc: self.notify(f"Triage complete: {category.label}", timeout=3)),
+                    self.service.triage, incident.id, category, values["hypothesis"]),
             )
 
         self.push_screen(ChoiceScreen(f"Triage {incident.id}: what kind of failure is it?", choices), chosen)
@@ -517,7 +515,7 @@ class IncidentApp(App):
         self._set_busy("")
         self.reload()
         self.notify(result.message, severity="information" if result.contained else "error",
-                    timeout=5 if result.contained else 12)
+                    timeout=3 if result.contained else 12)
 
     def action_milestone(self) -> None:
         incident = self._need_incident()
@@ -611,7 +609,7 @@ class IncidentApp(App):
     def _declared(self, incident: Incident) -> None:
         self.query_one(IncidentList).select_id(incident.id)
         self.show_current()
-        self.notify(f"Declared {incident.id}. n writes a note, t triages.", timeout=5)
+        self.notify(f"Declared {incident.id}. n writes a note, t triages.", timeout=3)
 
     def _prompt_ids(self) -> list[str]:
         try:

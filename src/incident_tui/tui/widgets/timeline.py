@@ -20,10 +20,13 @@ FILTERS = ("all", "starred", "manual")
 class NoteInput(Input):
     """One line; enter stamps it, escape leaves it (what was typed stays for next time)."""
 
-    BINDINGS = [Binding("escape", "leave", "back", show=False)]
+    BINDINGS = [
+        Binding("enter", "submit", "stamp note"),
+        Binding("escape", "leave", "back to timeline"),
+    ]
 
     def action_leave(self) -> None:
-        self.call_later(self.app.action_pane, "timeline")
+        self.screen.set_focus(self.screen.query_one("#timeline-events"))
 
 
 class TimelinePane(Vertical):

@@ -1,0 +1,108 @@
+"""One incident, start to finish, as a responder lives it — in a real terminal."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli  # noqa: E402  (tests/e2e is on sys.path under pytest's rootdir mode)
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "prompt-history" / "openhands-codeact-system-prompt"
+
+pytestmark = pytest.mark.e2e
+
+
+def test_whole_incident_in_tmux(terminal, tmp_path):
+    if not SHARED.is_dir():
+        pytest.skip("../shared/data is not beside this checkout")
+    env = terminal.env
+    hook_out = tmp_path / "hook-env.json"
+    hook = tmp_path / "rollback_hook.py"
+    hook.write_text(
+        "import json, os, sys\n"
+        f"json.dump({{k: os.environ.get(k) for k in ('INCIDENT_ID', 'PROMPT_ID', 'FROM_VERSION', 'TO_VERSION')}},"
+        f" open({str(hook_out)!r}, 'w'))\n"
+        "print('traffic switched')\n"
+    )
+    Path(env["INCIDENT_TUI_CONFIG"]).write_text(
+        f'user = "e2e"\n[hooks]\nrollback = [{json.dumps(sys.executable)}, {json.dumps(str(hook))}]\ntimeout = 30\n'
+    )
+    assert run_cli(env, "prompts", "import-dir", str(SHARED), "--prompt", "codeact").returncode == 0
+    assert run_cli(env, "prompts", "label", "codeact", "4", "production").returncode == 0
+    assert run_cli(env, "prompts", "label", "codeact", "5", "production", "--why", "#5506").returncode == 0
+
+    terminal.start("main", [str(Path(sys.executable).parent / "incident-tui")])
+    terminal.wait_for("0 active")
+
+    # Declare: title, prompt (completed), version blank = production, severity/detection defaults, start.
+    terminal.keys("d")
+    terminal.wait_for("Declare an incident")
+    terminal.type("Agent stops editing after view")
+    terminal.keys("Enter")
+    terminal.type("codeact")
+    terminal.keys("Enter", "Enter", "Tab", "Tab")
+    terminal.type("-10m")
+    terminal.keys("Enter")
+    screen = terminal.wait_for("1 active")
+    incident_id = next(w for w in screen.split() if w.startswith("INC-"))
+    assert "codeact v5" in terminal.wait_for("codeact v5")
+
+    # Note, then star it.
+    terminal.keys("n")
+    terminal.wait_for("stamp note")  # the key bar follows focus: the note line is live
+    terminal.type("canary resolve rate 29%, was 41%")
+    terminal.keys("Enter")
+    terminal.wait_for("e2e: canary resolve rate 29%")
+    terminal.keys("Escape")
+    terminal.wait_for("stamp note", gone=True)
+    terminal.keys("*")
+    terminal.wait_for("★ e2e: canary resolve rate")
+
+    # Triage as prompt quality with a hypothesis.
+    terminal.keys("t")
+    terminal.wait_for("what kind of failure")
+    terminal.keys("Enter")
+    terminal.wait_for("Root cause hypothesis")
+    terminal.type("v5 says start exploring with view")
+    terminal.keys("Enter")
+    terminal.wait_for("Triage complete (prompt quality)")
+
+    # Contain first: roll back to the previous good version, confirming what will happen.
+    terminal.keys("r")
+    terminal.wait_for("back to which version")
+    terminal.keys("Enter")
+    terminal.wait_for("Route codeact from v5 to v4")
+    terminal.keys("y")
+    terminal.wait_for("Rollback executed. Traffic routed to codeact v4 (from v5)")
+    assert json.loads(hook_out.read_text()) == {
+        "INCIDENT_ID": incident_id, "PROMPT_ID": "codeact", "FROM_VERSION": "5", "TO_VERSION": "4",
+    }
+    terminal.wait_for("traffic switched")  # the hook's output tail is on the timeline
+
+    # Diagnose: advance, then read the diff of failing vs last good.
+    terminal.keys("a")
+    terminal.wait_for(f"{incident_id} · P2 · diagnose")
+    terminal.keys("3")
+    terminal.wait_for("codeact v4 (last good) → v5 (failing)")
+    terminal.keys("z", "w")  # the whole screen, soft-wrapped
+    screen = terminal.wait_for("change 1 of 2")
+    assert "+ * You should start exploring the file system" in screen
+    terminal.keys("z")
+
+    # A second terminal writes a note while the first one watches the timeline.
+    terminal.keys("2")
+    terminal.start("second", ["/bin/sh", "-c", f"{Path(sys.executable).parent / 'incident-tui'} note {incident_id} "
+                              "'from the second terminal'; sleep 60"])
+    terminal.wait_for("from the second terminal")
+
+    # The CLI sees everything the dashboard did.
+    shown = json.loads(run_cli(env, "show", incident_id, "--json").stdout)
+    assert shown["stage"] == "diagnose" and shown["containment"] == "rollback" and shown["routed_to_version"] == 4
+    listed = run_cli(env, "prompts", "list", "codeact", "--json")
+    assert listed.returncode == 0
+
+    terminal.keys("q")
+    terminal.wait_for("incident-tui", gone=True)
