@@ -109,8 +109,15 @@ class IncidentApp(App):
 
             return MetricsPane(self.db, clock=self.clock)
 
+        def postmortem():
+            from incident_tui.services.postmortem import PostmortemService
+            from incident_tui.tui.widgets.postmortem_form import PostmortemPane
+
+            return PostmortemPane(PostmortemService(self.db, self.service, clock=self.clock), lock=self.db_lock)
+
         return {
             "diff": ("3 Diff · failing vs last good", diff),
+            "postmortem": ("4 Postmortem", postmortem),
             "metrics": ("5 Metrics · across incidents", metrics),
         }
 
