@@ -158,7 +158,7 @@ SECTIONS: tuple[SectionSpec, ...] = (
         "ended the impact.",
         (
             FieldSpec("root_cause", "Root cause", PROSE, prefilled=True,
-                      hint="v7 removed the refund-policy paragraph, so the model …"),
+                      hint="what changed (version, instruction, data, model) and why it caused this failure"),
             FieldSpec("trigger", "Trigger", PROSE, required=False),
             FieldSpec("resolution", "Resolution", PROSE, prefilled=True),
         ),

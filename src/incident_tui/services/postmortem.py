@@ -108,7 +108,7 @@ class PostmortemService:
         value = clean(value, multiline=False) if spec.kind == LINE else clean(value).rstrip()
 
         def change(pm: Postmortem) -> bool:
-            if pm.get(field) == value and (field in pm.edited or spec.prefilled):
+            if pm.get(field) == value and (field in pm.edited or spec.prefilled or not value):
                 return False
             pm.fields[field] = value
             pm.edited.add(field)
