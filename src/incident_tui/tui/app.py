@@ -189,14 +189,18 @@ class IncidentApp(App):
         incident_id = self.query_one(IncidentList).current_id
         self.current = next((i for i in self.incidents if i.id == incident_id), None)
         incident = self.current
-        playbook = playbook_for(incident.category, self.config.playbooks) if incident and incident.category else None
-        self.query_one(DetailsPanel).show(incident, now, playbook)
+        self._show_details(now)
         timeline = self.query_one(TimelinePane)
         events = self.read(self.service.timeline, incident.id) if incident else []
         timeline.show(incident.id if incident else None, events, now)
         timeline.border_title = self._timeline_title(incident)
         if self.narrow:
             self.query_one(StatusHeader).show(self.incidents, now, busy=self.busy, compact_details=incident)
+
+    def _show_details(self, now: datetime) -> None:
+        incident = self.current
+        playbook = playbook_for(incident.category, self.config.playbooks) if incident and incident.category else None
+        self.query_one(DetailsPanel).show(incident, now, playbook)
 
     def _timeline_title(self, incident: Incident | None) -> str:
         if incident is None:
@@ -208,6 +212,8 @@ class IncidentApp(App):
         now = self.clock()
         self.query_one(IncidentList).show(self.incidents, now, compact=self.narrow)
         self.query_one(StatusHeader).show(self.incidents, now, busy=self.busy, compact_details=self._summary())
+        if not self.narrow:
+            self._show_details(now)
 
     def poll_store(self) -> None:
         """Pick up what another terminal or the CLI wrote (a stat when nothing changed)."""

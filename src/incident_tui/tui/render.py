@@ -90,7 +90,12 @@ def details(incident: Incident, now: datetime, playbook: Playbook | None) -> Tex
     text.append(" · ")
     text.append(incident.title)
     text.append("\n")
-    text.append(f"impact {_clock(incident.impact_started_at, now)} · detected {_clock(incident.detected_at, now)}")
+    text.append(f"impact {_clock(incident.impact_started_at, now)}")
+    if incident.impact_started_at is not None and incident.is_open:
+        text.append(f" ({format_duration(now - incident.impact_started_at)} ago)", style="bold")
+    text.append(f" · detected {_clock(incident.detected_at, now)}")
+    if incident.is_open:
+        text.append(f" ({format_duration(now - incident.detected_at)} ago)", style="bold")
     text.append(f" by {incident.detected_by.label}")
     if incident.detection_gap is not None:
         text.append(f" (gap {format_duration(incident.detection_gap)})", style="yellow")
