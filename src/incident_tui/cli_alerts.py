@@ -10,7 +10,13 @@ from pathlib import Path
 
 import click
 
-from incident_tui.cli import CliContext, echo_json, fail, handle_errors, parse_time_option
+from incident_tui.cli_common import (
+    CliContext,
+    echo_json,
+    fail,
+    handle_errors,
+    parse_time_option,
+)
 
 # Piped payloads may be a bigger batch than one HTTP notification, but are still bounded:
 # a runaway pipe must not eat the machine's memory.

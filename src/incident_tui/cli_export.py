@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from incident_tui.cli import CliContext, fail, handle_errors
+from incident_tui.cli_common import CliContext, fail, handle_errors
 from incident_tui.domain.export import FORMATS
 
 

@@ -6,18 +6,15 @@ CLI sets `ctx.obj` to an object whose `.open_db()` returns the TinyDB, and owns 
 
 from __future__ import annotations
 
-import functools
 import json
-import os
 import shutil
-import sys
 import unicodedata
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
+from incident_tui.cli_common import handle_errors
 from incident_tui.domain.diff import (
     DELETE,
     EQUAL,
@@ -31,36 +28,6 @@ from incident_tui.domain.diff import (
 from incident_tui.domain.prompts import PromptError, PromptVersion
 from incident_tui.services.prompts import PromptService
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _fail(message: str) -> None:
-    click.echo(f"incident-tui: error: {message}", err=True)
-    sys.exit(1)
-
-
-def _friendly(func: F) -> F:
-    """One plain line on stderr and exit 1 for expected failures; never a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except BrokenPipeError:
-            # `… | head` closed the pipe: not an error worth a line. Point stdout at
-            # devnull so the interpreter's final flush does not complain either.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            sys.exit(1)
-        except PromptError as exc:
-            _fail(str(exc))
-        except OSError as exc:
-            _fail(f"{exc.filename or ''}{': ' if exc.filename else ''}{exc.strerror or exc}")
-        except Exception as exc:  # the store's own errors, reported the same way
-            if type(exc).__module__.startswith("incident_tui.store"):
-                _fail(str(exc))
-            raise
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _service(obj: Any) -> PromptService:
@@ -93,7 +60,7 @@ def prompts() -> None:
 @click.argument("file")
 @click.option("--prompt", "prompt_id", required=True, help="Prompt id to register the versions under.")
 @click.pass_obj
-@_friendly
+@handle_errors
 def import_git(obj: Any, repo: Path, file: str, prompt_id: str) -> None:
     """Register every commit of REPO that changed FILE, oldest first (follows renames)."""
     _report_import(prompt_id, _service(obj).import_git(repo, file, prompt_id))
@@ -104,7 +71,7 @@ def import_git(obj: Any, repo: Path, file: str, prompt_id: str) -> None:
 @click.option("--prompt", "prompt_id", required=True, help="Prompt id to register the versions under.")
 @click.option("--glob", "pattern", default=None, help="Which files (default: versions.tsv if present, else the most common suffix).")
 @click.pass_obj
-@_friendly
+@handle_errors
 def import_dir(obj: Any, directory: Path, prompt_id: str, pattern: str | None) -> None:
     """Register the files of DIRECTORY as versions, in natural sort order (v2 before v10)."""
     _report_import(prompt_id, _service(obj).import_dir(directory, prompt_id, pattern))
@@ -116,7 +83,7 @@ def import_dir(obj: Any, directory: Path, prompt_id: str, pattern: str | None) -
 @click.option("--author", default=None, help="Who wrote this version.")
 @click.option("--note", default=None, help="What changed and why.")
 @click.pass_obj
-@_friendly
+@handle_errors
 def add(obj: Any, prompt_id: str, file: Path, author: str | None, note: str | None) -> None:
     """Register FILE as the next version of PROMPT_ID if its text changed."""
     service = _service(obj)
@@ -135,7 +102,7 @@ def add(obj: Any, prompt_id: str, file: Path, author: str | None, note: str | No
 @click.option("--why", default="", help="Why the label moves (kept in the audit trail).")
 @click.option("--who", default=None, help="Who moves it (default: the config's user).")
 @click.pass_obj
-@_friendly
+@handle_errors
 def label(obj: Any, prompt_id: str, version: int, label: str, why: str, who: str | None) -> None:
     """Point LABEL of PROMPT_ID at VERSION (a deploy script calls this); every move is kept."""
     author = who or obj.config.author
@@ -148,7 +115,7 @@ def label(obj: Any, prompt_id: str, version: int, label: str, why: str, who: str
 @click.argument("prompt_id", required=False)
 @click.option("--json", "as_json", is_flag=True, help="A JSON list of version objects.")
 @click.pass_obj
-@_friendly
+@handle_errors
 def list_(obj: Any, prompt_id: str | None, as_json: bool) -> None:
     """List the versions of PROMPT_ID, or of every prompt."""
     service = _service(obj)
@@ -243,7 +210,7 @@ def _side_by_side(result: DiffResult, width: int, context: int) -> str:
 @click.option("--ignore-whitespace", is_flag=True, help="Lines differing only in whitespace count as equal (not for unified).")
 @click.option("--width", type=click.IntRange(40), default=None, help="Side-by-side width (default: the terminal's).")
 @click.pass_obj
-@_friendly
+@handle_errors
 def diff(
     obj: Any, prompt_id: str, v1: int, v2: int, fmt: str, context: int, ignore_whitespace: bool, width: int | None
 ) -> None:
