@@ -123,3 +123,16 @@ def test_two_processes_declaring_get_unique_ids(db_path):
         ids = list(pool.map(one, range(12)))
     assert all(i.startswith("INC-") for i in ids)
     assert len(set(ids)) == 12
+
+
+def test_prompts_label_moves_production_and_declare_defaults_to_it(run, shared_data):
+    assert run("prompts", "import-dir", str(shared_data), "--prompt", "codeact").exit_code == 0
+    moved = run("prompts", "label", "codeact", "5", "production", "--why", "release")
+    assert moved.exit_code == 0 and moved.output.strip() == "codeact production -> v5"
+    again = run("prompts", "label", "codeact", "4", "production")
+    assert again.output.strip() == "codeact production -> v4 (was v5)"
+    bad = run("prompts", "label", "codeact", "99", "production")
+    assert bad.exit_code == 1 and "has no version 99" in bad.stderr
+    incident_id = run("declare", "--title", "t", "--prompt", "codeact", "--severity", "P2",
+                      "--detected-by", "manual").output.strip()
+    assert json.loads(run("show", incident_id, "--json").output)["prompt_version"] == 4
