@@ -161,3 +161,10 @@ def test_real_process_copy_on_a_terminal_uses_osc52(env):
     assert match, repr(out[:200])
     assert base64.b64decode(match.group(1)).decode() == expected["text"]
     assert "OSC 52" in stderr and "xclip" in stderr
+
+
+def test_unwritable_output_is_one_line(env, tmp_path):
+    result = CliRunner().invoke(main, ["export", env[0], "--output", str(tmp_path / "missing" / "pm.md")])
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("incident-tui: error: No such file or directory")
