@@ -98,6 +98,31 @@ def test_whole_incident_in_tmux(terminal, tmp_path):
                               "'from the second terminal'; sleep 60"])
     terminal.wait_for("from the second terminal")
 
+    # Postmortem: enter starts editing; ctrl+down moves section by section; leaving a field saves it.
+    terminal.keys("4")
+    terminal.wait_for("1/11 HEADER")
+    terminal.keys("Enter", "C-Down")
+    terminal.wait_for("2/11 SUMMARY")
+    terminal.type("SWE-Bench resolve rate fell to 29% after v5 told the agent to explore with view. "
+                  "Agents stopped editing files. Rolled back to v4 within minutes.")
+    terminal.keys("Escape")  # leave the field: it is saved, and single keys reach the dashboard again
+    terminal.wait_for("· saved")
+    summary = run_cli(env, "export", incident_id, "--format", "markdown")
+    assert "Rolled back to v4 within minutes." in summary.stdout
+
+    # Copy it: no system clipboard here, so the app falls back to OSC 52, which tmux keeps.
+    terminal.keys("F2")
+    terminal.wait_for("OSC 52")
+    copied = terminal.buffer()
+    assert incident_id in copied and "Rolled back to v4 within minutes." in copied
+
+    # And export it to a file for the doc.
+    out = tmp_path / "postmortem.md"
+    exported = run_cli(env, "export", incident_id, "--format", "markdown", "--output", str(out))
+    assert exported.returncode == 0 and "Rolled back to v4 within minutes." in out.read_text()
+    jira = run_cli(env, "export", incident_id, "--format", "jira")
+    assert jira.returncode == 0 and incident_id in jira.stdout
+
     # The CLI sees everything the dashboard did.
     shown = json.loads(run_cli(env, "show", incident_id, "--json").stdout)
     assert shown["stage"] == "diagnose" and shown["containment"] == "rollback" and shown["routed_to_version"] == 4

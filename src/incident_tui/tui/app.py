@@ -16,6 +16,7 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import ContentSwitcher, Input
@@ -113,7 +114,24 @@ class IncidentApp(App):
             from incident_tui.services.postmortem import PostmortemService
             from incident_tui.tui.widgets.postmortem_form import PostmortemPane
 
-            return PostmortemPane(PostmortemService(self.db, self.service, clock=self.clock), lock=self.db_lock)
+            class DashboardPostmortem(PostmortemPane):
+                """Focusable as a whole, so 1–5 and the outage keys still work until enter starts editing."""
+
+                can_focus = True
+                BINDINGS = [Binding("enter", "edit", "edit fields", id="postmortem.edit", priority=True)]
+
+                def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+                    if action == "edit":  # only while the pane itself, not one of its fields, has focus
+                        return self.screen.focused is self
+                    return super().check_action(action, parameters)
+
+                def action_edit(self) -> None:
+                    self.screen.set_focus(super().focus_target())
+
+                def focus_target(self):
+                    return self
+
+            return DashboardPostmortem(PostmortemService(self.db, self.service, clock=self.clock), lock=self.db_lock)
 
         return {
             "diff": ("3 Diff · failing vs last good", diff),
@@ -222,6 +240,17 @@ class IncidentApp(App):
             return
         if self.read(refresh):
             self.reload()
+            self._refresh_side_pane()
+
+    def _refresh_side_pane(self) -> None:
+        """The visible side pane follows other terminals too (the postmortem's computed fields, metrics)."""
+        name = self.query_one(ContentSwitcher).current
+        pane = self.panes.get(name or "")
+        if name == "postmortem" and pane is not None:
+            pane.reload()
+        elif name == "metrics" and pane is not None:
+            with self.db_lock:
+                pane.refresh_metrics()
 
     @on(IncidentList.Selected)
     def incident_selected(self, _event: IncidentList.Selected) -> None:
@@ -281,6 +310,7 @@ class IncidentApp(App):
     def _written(self, result: Any, done: Callable[[Any], None] | None) -> None:
         self._set_busy("")
         self.reload()
+        self._refresh_side_pane()
         if done is not None:
             done(result)
 

@@ -50,8 +50,10 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
     """The postmortem form of one incident."""
 
     BINDINGS = [
-        Binding("ctrl+down", "section(1)", "next section", id="postmortem.next_section"),
-        Binding("ctrl+up", "section(-1)", "prev section", id="postmortem.prev_section"),
+        # Priority: the move happens as the key is read, so text typed straight after it lands
+        # in the next section's field rather than the one being left.
+        Binding("ctrl+down", "section(1)", "next section", id="postmortem.next_section", priority=True),
+        Binding("ctrl+up", "section(-1)", "prev section", id="postmortem.prev_section", priority=True),
         Binding("f2", "copy(True)", "copy all", id="postmortem.copy_all"),
         Binding("f3", "copy(False)", "copy section", id="postmortem.copy_section"),
         Binding("f4", "cycle_format", "format", id="postmortem.format"),
@@ -336,7 +338,7 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
         self.current_section = key
         target = self._first_editor(key)
         if target is not None:
-            target.focus(scroll_visible=False)
+            self.screen.set_focus(target, scroll_visible=False)
         self.query_one("#pm-form", VerticalScroll).scroll_to_widget(
             self.query_one(f"#pm-sec-{key}"), top=True, animate=False
         )
@@ -346,7 +348,8 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
     def action_leave_field(self) -> None:
         """Escape: leave the field (it saves), so single-letter keys reach the dashboard again."""
         if self.screen.focused is not None and self in self.screen.focused.ancestors:
-            self.screen.set_focus(None)
+            # A focusable pane keeps focus itself, so its own keys (copy, sections) stay live.
+            self.screen.set_focus(self if self.can_focus else None)
 
     def action_reset_field(self) -> None:
         key = self._key_of(self.app.focused)
