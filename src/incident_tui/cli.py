@@ -170,24 +170,32 @@ def timeline(cli: CliContext, incident_id, as_json) -> None:
 @click.argument("incident_id")
 @click.argument("stage", required=False)
 @click.option("--reason", default="", help="Override reason for the contain-first rule.")
+@click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 @handle_errors
-def advance(cli: CliContext, incident_id, stage, reason) -> None:
+def advance(cli: CliContext, incident_id, stage, reason, as_json) -> None:
     """Move an incident to STAGE (default: the next stage)."""
     incident = cli.incidents().advance(incident_id, stage, reason=reason)
-    click.echo(f"{incident.id} {incident.stage.value}")
+    if as_json:
+        echo_json(incident_json(incident))
+    else:
+        click.echo(f"{incident.id} {incident.stage.value}")
 
 
 @main.command()
 @click.argument("incident_id")
 @click.argument("category", type=click.Choice(["prompt-quality", "api", "upstream-data", "model-behaviour"]))
 @click.option("--hypothesis", default="", help="Root cause hypothesis.")
+@click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 @handle_errors
-def triage(cli: CliContext, incident_id, category, hypothesis) -> None:
+def triage(cli: CliContext, incident_id, category, hypothesis, as_json) -> None:
     """Record the triage category and hypothesis."""
     incident = cli.incidents().triage(incident_id, category, hypothesis)
-    click.echo(f"{incident.id} {incident.stage.value} {incident.category.value}")
+    if as_json:
+        echo_json(incident_json(incident))
+    else:
+        click.echo(f"{incident.id} {incident.stage.value} {incident.category.value}")
 
 
 def _report_containment(result) -> None:

@@ -53,6 +53,8 @@ def test_advance_guard_is_a_one_line_error(run):
     assert result.stderr.count("\n") == 1 and "contain first" in result.stderr
     ok = run("advance", incident_id, "diagnose", "--reason", "no earlier version is safe")
     assert ok.exit_code == 0 and ok.output.strip() == f"{incident_id} diagnose"
+    shown = json.loads(run("advance", incident_id, "--json").output)
+    assert shown["stage"] == "remediate" and shown["contain_override"] == "no earlier version is safe"
 
 
 def test_unknown_incident_and_bad_time(run):
