@@ -84,6 +84,9 @@ def test_contain_first_guard_and_override():
         check_advance(incident, Stage.DIAGNOSE)
     assert err.value.needs_override
     assert check_advance(incident, Stage.DIAGNOSE, "rollback target also broken") is True
+    incident.stage, incident.contain_override = Stage.DIAGNOSE, "rollback target also broken"
+    assert check_advance(incident, Stage.REMEDIATE) is False  # the override holds for later stages
+    incident.stage, incident.contain_override = Stage.CONTAIN, ""
     incident.contained_at = NOW
     assert check_advance(incident, Stage.DIAGNOSE) is False
 

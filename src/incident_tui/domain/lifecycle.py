@@ -20,8 +20,15 @@ def next_stage(stage: Stage) -> Stage | None:
 
 
 def requires_contain_first(incident: Incident) -> bool:
-    """A confirmed prompt-quality incident must be contained before it is diagnosed."""
-    return incident.category is TriageCategory.PROMPT_QUALITY and not incident.is_contained
+    """A confirmed prompt-quality incident must be contained before it is diagnosed.
+
+    An override given once (it is on the timeline) holds for the later stages too.
+    """
+    return (
+        incident.category is TriageCategory.PROMPT_QUALITY
+        and not incident.is_contained
+        and not incident.contain_override
+    )
 
 
 def check_advance(incident: Incident, target: Stage, override_reason: str = "") -> bool:
