@@ -6,23 +6,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from helpers import Clock
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data" / "prompt-history" / "openhands-codeact-system-prompt"
-
-
-class Clock:
-    """A clock the test moves by hand: deterministic timelines without sleeping."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kwargs) -> datetime:
-        self.now += timedelta(**kwargs)
-        return self.now
 
 
 @pytest.fixture
@@ -49,3 +36,18 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is not beside this checkout")
     return SHARED_DATA
+
+
+@pytest.fixture
+def run(db_path):
+    """Invoke the CLI in-process on the test's database; errors are one line on result.stderr."""
+    from click.testing import CliRunner
+
+    from incident_tui.cli import main
+
+    runner = CliRunner()
+
+    def invoke(*args, input=None):
+        return runner.invoke(main, ["--db", str(db_path), *args], input=input, catch_exceptions=False)
+
+    return invoke

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli  # noqa: E402  (tests/e2e is on sys.path under pytest's rootdir mode)
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "prompt-history" / "openhands-codeact-system-prompt"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from helpers import Clock
 from textual.app import App, ComposeResult
 from textual.widgets import Input, TextArea
 
@@ -19,14 +20,6 @@ from incident_tui.services.postmortem import PostmortemService
 from incident_tui.tui.widgets.postmortem_form import PostmortemPane
 
 EST = timezone(timedelta(hours=-5))
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2025, 1, 27, 9, 12, tzinfo=EST)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class SnapHost(App):
@@ -47,7 +40,7 @@ def snap_host(tmp_path):
     from incident_tui.store.storage import open_db
 
     db = open_db(tmp_path / "snap.json")
-    clock = Clock()
+    clock = Clock(datetime(2025, 1, 27, 9, 12, tzinfo=EST))
     incidents = IncidentService(db, config=Config(user="ana"), clock=clock)
     inc = incidents.declare(
         title="SWE-Bench success rate dropped after system prompt v5", prompt_id="openhands-codeact-system-prompt",

@@ -5,19 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from helpers import Clock
 
 from incident_tui.config import Config
 from incident_tui.demo import seed_demo
 
 FIXED_NOW = datetime(2026, 11, 25, 14, 30, tzinfo=timezone(timedelta(hours=1)))
-
-
-class FixedClock:
-    def __init__(self, now: datetime = FIXED_NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -31,7 +24,7 @@ def make_app(demo_db):
     from incident_tui.tui.app import IncidentApp
 
     def make(config: Config | None = None, db=None):
-        return IncidentApp(db=db or demo_db, config=config or Config(user="ana"), clock=FixedClock(),
+        return IncidentApp(db=db or demo_db, config=config or Config(user="ana"), clock=Clock(FIXED_NOW),
                            poll_interval=0, selection_delay=0)
 
     return make

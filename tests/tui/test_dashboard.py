@@ -16,7 +16,6 @@ from incident_tui.tui.widgets.incident_list import IncidentList
 from incident_tui.tui.widgets.timeline import TimelinePane
 
 
-
 async def settle(app, pilot) -> None:
     """Wait for the thread workers (writes, hooks) and the frames after them."""
     for _ in range(2):
@@ -292,7 +291,12 @@ NASTY = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1
 def test_user_text_renders_literally(title, note):
     from datetime import datetime, timezone
 
-    from incident_tui.domain.models import DetectionMethod, Incident, Severity, TimelineEvent
+    from incident_tui.domain.models import (
+        DetectionMethod,
+        Incident,
+        Severity,
+        TimelineEvent,
+    )
     from incident_tui.domain.text import clean
     from incident_tui.tui.render import details, event_row, incident_row
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import pyperclip
 import pytest
+from helpers import Clock
 from textual.app import App, ComposeResult
 from textual.widgets import Input, TextArea
 
@@ -19,23 +20,20 @@ from incident_tui.domain.postmortem import ActionKind, DocStatus
 from incident_tui.services.incidents import IncidentService
 from incident_tui.services.postmortem import PostmortemService
 from incident_tui.store.storage import open_db
-from incident_tui.tui.widgets.postmortem.dialogs import ActionDialog, ChecklistDialog, ExportDialog, ItemDialog
+from incident_tui.tui.widgets.postmortem.dialogs import (
+    ActionDialog,
+    ChecklistDialog,
+    ExportDialog,
+    ItemDialog,
+)
 from incident_tui.tui.widgets.postmortem_form import PostmortemPane
 
 TZ = timezone(timedelta(hours=1))
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 25, 14, 2, tzinfo=TZ)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def make_incident(db) -> tuple[IncidentService, str]:
     """A contained, resolved P1 with a starred note and a confirmed root cause."""
-    clock = Clock()
+    clock = Clock(datetime(2026, 11, 25, 14, 2, tzinfo=TZ))
     incidents = IncidentService(db, config=Config(user="ana"), clock=clock)
     inc = incidents.declare(title="Summaries invent refunds", prompt_id="support-summary", version=7,
                             severity="P1", detected_by="alert", started_at=clock.now - timedelta(minutes=12))

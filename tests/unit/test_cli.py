@@ -10,16 +10,6 @@ from click.testing import CliRunner
 from incident_tui.cli import main
 
 
-@pytest.fixture
-def run(db_path):
-    runner = CliRunner()
-
-    def invoke(*args, input=None):
-        return runner.invoke(main, ["--db", str(db_path), *args], input=input, catch_exceptions=False)
-
-    return invoke
-
-
 def declare(run, *extra):
     result = run("declare", "--title", "Summaries invent refunds", "--prompt", "support-summary", "--version", "7",
                  "--severity", "P1", "--detected-by", "alert", *extra)

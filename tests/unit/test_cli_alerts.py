@@ -11,9 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from incident_tui.cli import main
 from incident_tui.store.repository import Repository
 from incident_tui.store.storage import open_db
 
@@ -24,16 +22,6 @@ ID_RE = re.compile(r"^INC-\d{8}-\d{3}$")
 @pytest.fixture(autouse=True)
 def no_user_config(tmp_path, monkeypatch):
     monkeypatch.setenv("INCIDENT_TUI_CONFIG", str(tmp_path / "no-config.toml"))
-
-
-@pytest.fixture
-def run(db_path):
-    runner = CliRunner()
-
-    def invoke(*args, input=None):
-        return runner.invoke(main, ["--db", str(db_path), *args], input=input, catch_exceptions=False)
-
-    return invoke
 
 
 def stored(db_path):

@@ -10,7 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from incident_tui.domain.diff import EQUAL, diff_texts, split_eol, split_lines, unified_diff
+from incident_tui.domain.diff import (
+    EQUAL,
+    diff_texts,
+    split_eol,
+    split_lines,
+    unified_diff,
+)
 
 # Line contents that stress the engine: tabs, CRs, emoji (incl. ZWJ sequences),
 # combining marks, escapes, very long lines, and plain words that repeat across lines.

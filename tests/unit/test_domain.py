@@ -4,7 +4,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from incident_tui.domain.ids import format_incident_id, next_incident_id, parse_incident_id
+from incident_tui.domain.ids import (
+    format_incident_id,
+    next_incident_id,
+    parse_incident_id,
+)
 from incident_tui.domain.lifecycle import LifecycleError, check_advance, next_stage
 from incident_tui.domain.models import (
     DetectionMethod,
@@ -16,7 +20,12 @@ from incident_tui.domain.models import (
     TriageCategory,
 )
 from incident_tui.domain.text import clean
-from incident_tui.domain.times import TimeParseError, format_duration, parse_when, split_time_prefix
+from incident_tui.domain.times import (
+    TimeParseError,
+    format_duration,
+    parse_when,
+    split_time_prefix,
+)
 
 TZ = timezone(timedelta(hours=1))
 NOW = datetime(2026, 11, 25, 14, 2, tzinfo=TZ)

@@ -15,10 +15,16 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from helpers import Clock
 
 from incident_tui.config import Config
 from incident_tui.domain.export import FORMATS, render
-from incident_tui.domain.postmortem import SECTION_KEYS, ActionItem, ActionKind, ActionStatus
+from incident_tui.domain.postmortem import (
+    SECTION_KEYS,
+    ActionItem,
+    ActionKind,
+    ActionStatus,
+)
 from incident_tui.services.incidents import IncidentService
 from incident_tui.services.postmortem import PostmortemService
 
@@ -27,20 +33,9 @@ EST = timezone(timedelta(hours=-5))
 PROMPT = "openhands-codeact-system-prompt"
 
 
-class FixedClock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def at(self, when: datetime) -> None:
-        self.now = when
-
-
 def build_openhands_incident(db) -> tuple[IncidentService, PostmortemService, str]:
     """Declare, triage, roll back, fix and write up the v5 regression; returns the services and id."""
-    clock = FixedClock(datetime(2025, 1, 27, 9, 12, tzinfo=EST))
+    clock = Clock(datetime(2025, 1, 27, 9, 12, tzinfo=EST))
     incidents = IncidentService(db, config=Config(user="ana"), clock=clock)
     inc = incidents.declare(
         title="SWE-Bench success rate dropped after system prompt v5",

@@ -5,7 +5,12 @@ import pytest
 
 from incident_tui.config import Config, HookConfig
 from incident_tui.domain.lifecycle import LifecycleError
-from incident_tui.domain.models import ContainmentAction, EventKind, Stage, TriageCategory
+from incident_tui.domain.models import (
+    ContainmentAction,
+    EventKind,
+    Stage,
+    TriageCategory,
+)
 from incident_tui.services.incidents import IncidentService, ServiceError
 
 

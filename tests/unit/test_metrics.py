@@ -20,7 +20,13 @@ from incident_tui.domain.metrics import (
     week_start,
     weekly_series,
 )
-from incident_tui.domain.models import DetectionMethod, Incident, Severity, Stage, TriageCategory
+from incident_tui.domain.models import (
+    DetectionMethod,
+    Incident,
+    Severity,
+    Stage,
+    TriageCategory,
+)
 from incident_tui.services.metrics import MetricsService
 
 TZ = timezone(timedelta(hours=1))

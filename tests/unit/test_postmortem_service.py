@@ -6,11 +6,19 @@ import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from test_export_golden import build_openhands_incident  # the shared replay of the OpenHands regression
+from helpers import Clock
+from test_export_golden import (
+    build_openhands_incident,  # the shared replay of the OpenHands regression
+)
 
 from incident_tui.config import Config
 from incident_tui.domain.models import EventKind
-from incident_tui.domain.postmortem import ActionItem, ActionKind, ActionStatus, DocStatus
+from incident_tui.domain.postmortem import (
+    ActionItem,
+    ActionKind,
+    ActionStatus,
+    DocStatus,
+)
 from incident_tui.services.incidents import IncidentService, ServiceError
 from incident_tui.services.postmortem import TABLE, PostmortemError, PostmortemService
 from incident_tui.store.storage import open_db
@@ -18,17 +26,9 @@ from incident_tui.store.storage import open_db
 TZ = timezone(timedelta(hours=1))
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 25, 14, 2, tzinfo=TZ)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def services(db):
-    clock = Clock()
+    clock = Clock(datetime(2026, 11, 25, 14, 2, tzinfo=TZ))
     incidents = IncidentService(db, config=Config(user="ana"), clock=clock)
     inc = incidents.declare(
         title="Summaries invent refunds", prompt_id="support-summary", version=7, severity="P1",

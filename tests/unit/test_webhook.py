@@ -9,7 +9,12 @@ import pytest
 
 from incident_tui.config import Config
 from incident_tui.services.alerts import AlertService
-from incident_tui.services.webhook import decode_json, is_loopback, make_server, serve_in_thread
+from incident_tui.services.webhook import (
+    decode_json,
+    is_loopback,
+    make_server,
+    serve_in_thread,
+)
 from incident_tui.store.repository import Repository
 
 PAYLOADS = Path(__file__).parent / "payloads"

@@ -11,7 +11,12 @@ import pytest
 from tinydb import TinyDB
 
 from incident_tui.store import storage as storage_mod
-from incident_tui.store.storage import CorruptDatabaseError, SchemaVersionError, StoreError, open_db
+from incident_tui.store.storage import (
+    CorruptDatabaseError,
+    SchemaVersionError,
+    StoreError,
+    open_db,
+)
 
 
 def digest(path) -> str:
