@@ -41,10 +41,14 @@ def main(ctx: click.Context, db_path: Path | None, config_path: Path | None) -> 
 @handle_errors
 def run_app(cli: CliContext, **app_kwargs) -> None:
     cli.config  # a bad config is reported before the screen switches
-    db = cli.open_db()
     from incident_tui.tui.app import IncidentApp
 
-    IncidentApp(db=db, config=cli.config, db_path=cli.db_path, **app_kwargs).run()
+    # An already open db (the demo just seeded it) is handed over; otherwise the app opens the
+    # file itself after its first frame, and a bad file comes back here as one line.
+    app = IncidentApp(db=cli._db, config=cli.config, db_path=cli.db_path, **app_kwargs)
+    app.run()
+    if app.load_error:
+        fail(app.load_error)
 
 
 SEVERITIES = click.Choice(["P1", "P2", "P3"], case_sensitive=False)

@@ -322,3 +322,34 @@ async def test_markup_like_text_on_screen(make_app):
         shown = [str(o.prompt) for o in app.query_one("#timeline-events", OptionList).options]
         assert any("[/] and [link=x]y[/link]" in s for s in shown)
         assert "[bold]x[/] red" in str(app.query_one(IncidentList).get_option(incident.id).prompt)
+
+
+async def test_app_opens_its_database_after_the_first_frame(tmp_path):
+    from incident_tui.demo import seed_demo
+    from incident_tui.store.storage import open_db
+    from incident_tui.tui.app import IncidentApp
+
+    path = tmp_path / "incidents.json"
+    db = open_db(path)
+    seed_demo(db)
+    db.close()
+    app = IncidentApp(db_path=path, poll_interval=0, selection_delay=0)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        assert [i.id[:4] for i in app.query_one(IncidentList).incidents] == ["INC-"] * 3
+        await pilot.press("n", *"opened lazily", "enter")
+        await settle(app, pilot)
+        assert "opened lazily" in [e.text for e in app.service.timeline(app.current.id)]
+
+
+async def test_a_corrupt_database_ends_the_app_with_one_line_and_is_left_alone(tmp_path):
+    from incident_tui.tui.app import IncidentApp
+
+    path = tmp_path / "incidents.json"
+    path.write_bytes(b'{"_default": {"1": ')
+    app = IncidentApp(db_path=path, poll_interval=0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+    assert app.return_code == 1
+    assert str(path) in app.load_error and "\n" not in app.load_error
+    assert path.read_bytes() == b'{"_default": {"1": '

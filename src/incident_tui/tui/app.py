@@ -54,7 +54,7 @@ class IncidentApp(App):
     def __init__(
         self,
         *,
-        db,
+        db=None,
         config: Config | None = None,
         db_path: Path | None = None,
         clock: Callable[[], datetime] = local_now,
@@ -70,7 +70,10 @@ class IncidentApp(App):
         self.selection_delay = selection_delay
         self._selection_timer = None
         self.db_lock = threading.RLock()
-        self.service = IncidentService(db, config=self.config, clock=clock)
+        # Without a db the app opens db_path itself, after its first frame (see _open_store).
+        self.service = IncidentService(db, config=self.config, clock=clock) if db is not None else None
+        self.load_error = ""
+        self._owns_db = db is None
         self.incidents: list[Incident] = []
         self.current: Incident | None = None
         self.show_closed = False
@@ -163,14 +166,48 @@ class IncidentApp(App):
                             severity="warning")
         if self.keymap_overrides:
             self.set_keymap(self.keymap_overrides)
+        self.query_one(IncidentList).focus()
+        if self.service is None:
+            # Paint first, then open: the terminal answers at once even on a large database.
+            self.query_one(StatusHeader).update(Text(" incident-tui · opening the database…", style="bold"))
+            # After the first paint: the open holds the GIL for a while and would delay it.
+            self.call_after_refresh(self._open_store)
+        else:
+            self._start()
+
+    def _open_store(self) -> None:
+        # On the UI thread, right after the first paint: nothing is interactive yet, and a worker
+        # thread would only add GIL hand-offs to the ~0.1 s the open takes.
+        from incident_tui.store.storage import StoreError, open_db
+
+        try:
+            db = open_db(self.db_path)
+        except (StoreError, OSError) as exc:
+            self._open_failed(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            return
+        self._opened(db, IncidentService(db, config=self.config, clock=self.clock))
+
+    def _opened(self, db, service: IncidentService) -> None:
+        self.db, self.service = db, service
+        self._start()
+
+    def _open_failed(self, message: str) -> None:
+        # The CLI prints this one line after the terminal is restored, and exits non-zero.
+        self.load_error = message
+        self.exit(return_code=1)
+
+    def _start(self) -> None:
         self.reload()
         # The whole DB lives in memory for the app's lifetime; a full collection walking it is a
         # 25–45 ms pause at 50k events. Freezing moves what is loaded now out of the collector's way.
         gc.freeze()
-        self.query_one(IncidentList).focus()
         self.set_interval(1.0, self.tick)
         if self.poll_interval:
             self.set_interval(self.poll_interval, self.poll_store)
+
+    def on_unmount(self) -> None:
+        if self._owns_db and self.db is not None:
+            self.db.close()
 
     def on_resize(self) -> None:
         if self.size.width != self._painted_width:
@@ -188,6 +225,8 @@ class IncidentApp(App):
 
     def reload(self) -> None:
         """Read the incidents and the selected one's timeline, then paint."""
+        if self.service is None:  # still opening
+            return
         self.incidents = self.read(self.service.list, include_closed=self.show_closed)
         self.render_all()
 
@@ -351,8 +390,9 @@ class IncidentApp(App):
         return self.current
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """App keys are off while a dialog is open, so a 'r' typed in a dialog never rolls back."""
-        if action in APP_ACTIONS and isinstance(self.screen, ModalScreen):
+        """App keys are off while a dialog is open, so a 'r' typed in a dialog never rolls back,
+        and until the database is open."""
+        if action in APP_ACTIONS and (isinstance(self.screen, ModalScreen) or self.service is None):
             return False
         return True
 
