@@ -171,3 +171,13 @@ def test_common_phrases_across_samples():
     assert common_phrases(samples[:1]) == []
     taught = common_phrases(samples[:2], prompt_text="you are eligible for a full refund within 90 days always")
     assert taught[0].in_prompt
+
+
+def test_common_phrases_stop_at_sentence_and_line_ends():
+    from incident_tui.domain.models import FailureSample
+    from incident_tui.domain.samples import common_phrases
+
+    outputs = ["I'll view the directory first.\nview /workspace/a", "Let me view the directory first.\nview /workspace"]
+    phrases = [p.phrase for p in common_phrases([FailureSample("I", "", o) for o in outputs])]
+    assert "view the directory first" in phrases
+    assert not any("first view" in p for p in phrases)

@@ -8,6 +8,7 @@ from difflib import SequenceMatcher
 
 from .models import FailureSample
 
+_SENTENCE_RE = re.compile(r"[.!?;:]+(?:\s|$)|\n+")
 _WORD_RE = re.compile(r"[\w'%$€£.-]+", re.UNICODE)
 STOPWORDS = frozenset(
     "a an the and or but if of to in on at for with by from as is are was were be been it its this that these "
@@ -39,17 +40,21 @@ def common_phrases(
     """
     if len(samples) < 2:
         return []
-    token_lists = [_tokens(s.output) for s in samples]
+    # Phrases do not cross sentence or line ends: "view the directory first." and the next line
+    # are two phrases, not one.
+    segmented = [[_tokens(part) for part in _SENTENCE_RE.split(s.output) if part.strip()] for s in samples]
     candidates: set[str] = set()
-    for i, a in enumerate(token_lists):
-        for b in token_lists[i + 1 :]:
-            matcher = SequenceMatcher(None, a, b, autojunk=False)
-            for block in matcher.get_matching_blocks():
-                run = a[block.a : block.a + block.size]
-                if run and not all(t in STOPWORDS for t in run):
-                    candidates.add(" ".join(run))
-    padded = [f" {' '.join(tokens)} " for tokens in token_lists]
-    counts = {c: sum(1 for p in padded if f" {c} " in p) for c in candidates}
+    for i, segments in enumerate(segmented):
+        for other in segmented[i + 1 :]:
+            for a in segments:
+                for b in other:
+                    matcher = SequenceMatcher(None, a, b, autojunk=False)
+                    for block in matcher.get_matching_blocks():
+                        run = a[block.a : block.a + block.size]
+                        if run and not all(t in STOPWORDS for t in run):
+                            candidates.add(" ".join(run))
+    padded = [[f" {' '.join(tokens)} " for tokens in segments] for segments in segmented]
+    counts = {c: sum(1 for parts in padded if any(f" {c} " in p for p in parts)) for c in candidates}
     kept = [
         (phrase, count)
         for phrase, count in counts.items()
@@ -57,5 +62,5 @@ def common_phrases(
         and not any(o != phrase and f" {phrase} " in f" {o} " and counts[o] >= count for o in counts)
     ]
     kept.sort(key=lambda pc: (-pc[1], -len(pc[0].split()), pc[0]))
-    prompt_words = f" {' '.join(_tokens(prompt_text))} "
-    return [SharedPhrase(p, c, f" {p} " in prompt_words) for p, c in kept[:limit]]
+    prompt_parts = [f" {' '.join(_tokens(part))} " for part in _SENTENCE_RE.split(prompt_text)]
+    return [SharedPhrase(p, c, any(f" {p} " in part for part in prompt_parts)) for p, c in kept[:limit]]
