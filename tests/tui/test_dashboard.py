@@ -353,3 +353,45 @@ async def test_a_corrupt_database_ends_the_app_with_one_line_and_is_left_alone(t
     assert app.return_code == 1
     assert str(path) in app.load_error and "\n" not in app.load_error
     assert path.read_bytes() == b'{"_default": {"1": '
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=NASTY, note=NASTY)
+def test_widgets_show_user_text_literally(title, note):
+    """The real widgets, mounted, with generated text: shown as typed (escapes stripped), never parsed."""
+    import asyncio
+    from datetime import datetime, timezone
+
+    from textual.app import App
+
+    from incident_tui.domain.models import DetectionMethod, Incident, Severity, TimelineEvent
+    from incident_tui.domain.text import clean
+    from incident_tui.tui.widgets.details import DetailsPanel
+
+    now = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
+    shown_title = clean(title, multiline=False) or "t"
+    incident = Incident(id="INC-20261125-001", title=shown_title, prompt_id="p", prompt_version=1,
+                        severity=Severity.P1, detected_by=DetectionMethod.ALERT, detected_at=now,
+                        hypothesis=clean(note))
+    event = TimelineEvent(incident.id, now, EventKind.NOTE, clean(note) or "n", author="ana", doc_id=1)
+
+    class Host(App):
+        def compose(self):
+            yield IncidentList()
+            yield TimelinePane()
+            yield DetailsPanel()
+
+    async def run():
+        app = Host()
+        async with app.run_test(size=(200, 40)) as pilot:
+            app.query_one(IncidentList).show([incident], now, compact=True)
+            app.query_one(TimelinePane).show(incident.id, [event], now)
+            app.query_one(DetailsPanel).show(incident, now, None)
+            await pilot.pause()
+            row = app.query_one(IncidentList).get_option_at_index(0).prompt
+            assert shown_title[:20] in str(row)
+            line = app.query_one("#timeline-events", OptionList).get_option_at_index(0).prompt
+            assert event.text in str(line)
+            app.export_screenshot()  # renders every widget: must not raise
+
+    asyncio.run(run())
