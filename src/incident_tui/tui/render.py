@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich.console import Console
 from rich.text import Text
 
 from incident_tui.domain.models import STAGE_ORDER, EventKind, Incident, Severity, Stage, TimelineEvent
@@ -135,11 +136,15 @@ def details(incident: Incident, now: datetime, playbook: Playbook | None) -> Tex
     return text
 
 
-def event_row(event: TimelineEvent, now: datetime, *, with_date: bool) -> Text:
-    """A timeline line: time, a marker that does not rely on colour, the words, the author of notes."""
+def event_row(event: TimelineEvent, now: datetime, *, with_date: bool, width: int = 0) -> Text:
+    """A timeline line: time, a marker that does not rely on colour, the words, the author of notes.
+
+    With ``width``, long words wrap under the text, not under the time, so the times stay a column.
+    """
     local = event.at.astimezone(now.tzinfo)
+    stamp = f"{local:%b %d %H:%M}" if with_date else f"{local:%H:%M}"
     row = Text()
-    row.append(f"{local:%b %d %H:%M}" if with_date else f"{local:%H:%M}", style="dim")
+    row.append(stamp, style="dim")
     row.append(" ")
     if event.starred:
         row.append("★", style="bold yellow")
@@ -155,7 +160,26 @@ def event_row(event: TimelineEvent, now: datetime, *, with_date: bool) -> Text:
         row.append(event.text, style="bold" if event.kind in (EventKind.CONTAINMENT, EventKind.MILESTONE) else "")
     if event.backdated:
         row.append(" (backdated)", style="dim italic")
-    return row
+    return _hang(row, width, indent=len(stamp) + 3)  # time, space, marker, space
+
+
+_MEASURE = Console(width=400, color_system=None, legacy_windows=False)
+
+
+def _hang(text: Text, width: int, indent: int) -> Text:
+    """Wrap ``text`` to ``width`` with continuation lines indented by ``indent`` cells."""
+    if width <= indent + 10 or text.cell_len <= width:
+        return text
+    head, body = text.divide([indent])
+    lines = body.wrap(_MEASURE, width - indent)
+    out = Text()
+    out.append_text(head)
+    for n, line in enumerate(lines):
+        if n:
+            out.append("\n" + " " * indent)
+        line.rstrip()
+        out.append_text(line)
+    return out
 
 
 def spans_days(events: list[TimelineEvent], now: datetime) -> bool:

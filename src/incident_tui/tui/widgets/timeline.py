@@ -37,6 +37,8 @@ class TimelinePane(Vertical):
         self.events: list[TimelineEvent] = []
         self.filter = "all"
         self.incident_id: str | None = None
+        self._now: datetime | None = None
+        self._wrapped_at = -1
 
     def compose(self) -> ComposeResult:
         yield Static(id="timeline-filter")
@@ -67,13 +69,16 @@ class TimelinePane(Vertical):
         option_list = self.option_list
         keep = option_list.highlighted_option.id if option_list.highlighted_option else None
         at_end = option_list.highlighted is None or option_list.highlighted >= option_list.option_count - 1
+        self._now = now
         new_incident = incident_id != self.incident_id
         self.incident_id = incident_id
         self.events = events
         shown = self.visible_events()
         with_date = spans_days(events, now)
+        width = max(option_list.scrollable_content_region.width - 1, 0)
+        self._wrapped_at = width
         option_list.set_options(
-            Option(event_row(e, now, with_date=with_date), id=str(e.doc_id)) for e in shown
+            Option(event_row(e, now, with_date=with_date, width=width), id=str(e.doc_id)) for e in shown
         )
         if shown:
             ids = [str(e.doc_id) for e in shown]
@@ -83,6 +88,12 @@ class TimelinePane(Vertical):
         label.append(f"filter: {self.filter}", style="bold")
         label.append(f" (f) · {len(shown)} of {len(events)} events · {starred} starred", style="dim")
         self.query_one("#timeline-filter", Static).update(label, layout=False)
+
+    def on_resize(self) -> None:
+        # Lines are wrapped to the width (continuations under the text): a new width re-wraps them.
+        width = max(self.option_list.scrollable_content_region.width - 1, 0)
+        if self._now is not None and width != self._wrapped_at:
+            self.show(self.incident_id, self.events, self._now)
 
     def cycle_filter(self, now: datetime) -> str:
         self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
