@@ -92,5 +92,11 @@ def terminal(tmp_path):
     term.close()
 
 
-def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(PROGRAM), *args], capture_output=True, text=True, env=env, timeout=60)
+@pytest.fixture
+def run_cli():
+    """Run the installed program with the terminal's environment (same db, same config)."""
+
+    def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(PROGRAM), *args], capture_output=True, text=True, env=env, timeout=60)
+
+    return run

@@ -7,14 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import run_cli  # noqa: E402  (tests/e2e is on sys.path under pytest's rootdir mode)
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "prompt-history" / "openhands-codeact-system-prompt"
 
 pytestmark = pytest.mark.e2e
 
 
-def test_whole_incident_in_tmux(terminal, tmp_path):
+def test_whole_incident_in_tmux(terminal, run_cli, tmp_path):
     if not SHARED.is_dir():
         pytest.skip("../shared/data is not beside this checkout")
     env = terminal.env
