@@ -16,35 +16,38 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import ContentSwitcher, Input
+from textual.widgets import ContentSwitcher
 
 from incident_tui.config import Config
-from incident_tui.domain.lifecycle import LifecycleError, next_stage
-from incident_tui.domain.models import ContainmentAction, Incident, Severity, Stage, TriageCategory
+from incident_tui.domain.lifecycle import LifecycleError
+from incident_tui.domain.models import (
+    Incident,
+)
 from incident_tui.domain.playbooks import playbook_for
-from incident_tui.domain.samples import common_phrases
-from incident_tui.domain.times import TimeParseError, local_now, parse_when
-from incident_tui.services.incidents import ContainmentPlan, IncidentService, ServiceError
+from incident_tui.domain.times import TimeParseError, local_now
+from incident_tui.services.incidents import (
+    IncidentService,
+    ServiceError,
+)
+from incident_tui.tui.actions import ResponderActions
 from incident_tui.tui.bindings import KEYS, app_bindings
 from incident_tui.tui.commands import IncidentCommands
-from incident_tui.tui.screens.choice import ChoiceScreen
-from incident_tui.tui.screens.form import ConfirmScreen, Field, FormScreen
+from incident_tui.tui.panes import pane_factories
+from incident_tui.tui.screens.form import Field, FormScreen
 from incident_tui.tui.screens.help import HelpScreen
-from incident_tui.tui.screens.samples import SamplesScreen
 from incident_tui.tui.widgets.details import DetailsPanel
 from incident_tui.tui.widgets.header import StatusHeader
 from incident_tui.tui.widgets.incident_list import IncidentList
 from incident_tui.tui.widgets.keybar import KeyBar
-from incident_tui.tui.widgets.timeline import NoteInput, TimelinePane
+from incident_tui.tui.widgets.timeline import TimelinePane
 
 NARROW_WIDTH = 100
 APP_ACTIONS = {k.action.split("(")[0] for k in KEYS} - {"help", "quit"}
 
 
-class IncidentApp(App):
+class IncidentApp(ResponderActions, App):
     CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute: subclasses elsewhere find it too
     TITLE = "incident-tui"
     COMMANDS = App.COMMANDS | {IncidentCommands}
@@ -100,52 +103,10 @@ class IncidentApp(App):
                 yield timeline
         yield KeyBar(id="keybar")
 
-    def _pane_factories(self) -> dict[str, tuple[str, Callable[[], Any]]]:
-        """Panes 3–5: built and mounted the first time they are shown, so start-up stays quick."""
-
-        def diff():
-            from incident_tui.tui.widgets.diff_pane import DiffPane
-
-            return DiffPane(self.service.prompts)
-
-        def metrics():
-            from incident_tui.tui.widgets.metrics_pane import MetricsPane
-
-            return MetricsPane(self.db, clock=self.clock)
-
-        def postmortem():
-            from incident_tui.services.postmortem import PostmortemService
-            from incident_tui.tui.widgets.postmortem_form import PostmortemPane
-
-            class DashboardPostmortem(PostmortemPane):
-                """Focusable as a whole, so 1–5 and the outage keys still work until enter starts editing."""
-
-                can_focus = True
-                BINDINGS = [Binding("enter", "edit", "edit fields", id="postmortem.edit", priority=True)]
-
-                def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-                    if action == "edit":  # only while the pane itself, not one of its fields, has focus
-                        return self.screen.focused is self
-                    return super().check_action(action, parameters)
-
-                def action_edit(self) -> None:
-                    self.screen.set_focus(super().focus_target())
-
-                def focus_target(self):
-                    return self
-
-            return DashboardPostmortem(PostmortemService(self.db, self.service, clock=self.clock), lock=self.db_lock)
-
-        return {
-            "diff": ("3 Diff · failing vs last good", diff),
-            "postmortem": ("4 Postmortem", postmortem),
-            "metrics": ("5 Metrics · across incidents", metrics),
-        }
-
     async def _ensure_pane(self, name: str) -> Any | None:
         if name in self.panes:
             return self.panes[name]
-        factory = self._pane_factories().get(name)
+        factory = pane_factories(self).get(name)
         if factory is None:
             return None
         title, build = factory
@@ -445,314 +406,3 @@ class IncidentApp(App):
         self.notify(f"Timeline filter: {name}", timeout=2)
 
     # --- actions: the outage ------------------------------------------------------------
-
-    def action_note(self) -> None:
-        if self._need_incident() is None:
-            return
-        self.query_one(ContentSwitcher).current = "timeline"
-        if self.screen.maximized is not None and self.screen.maximized is not self.query_one(TimelinePane):
-            self.screen.minimize()
-        self.query_one(NoteInput).focus()
-
-    @on(Input.Submitted, "#note")
-    def note_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        text = event.value.strip()
-        incident = self._need_incident()
-        if not text or incident is None:
-            return
-        note_input = self.query_one(NoteInput)
-
-        def stamped(_event) -> None:
-            # Cleared only once stored: a failed write leaves the words in the line.
-            if note_input.value == event.value:
-                note_input.value = ""
-
-        self.write(self.service.note, incident.id, text, done=stamped)
-
-    def action_star(self) -> None:
-        event = self.query_one(TimelinePane).selected_event
-        if event is None:
-            self.notify("Select a timeline event first (2, then ↑ ↓).", severity="warning")
-            return
-        self.write(self.service.toggle_star, event.doc_id,
-                   done=lambda e: self.notify("Starred for the postmortem" if e.starred else "Unstarred", timeout=2))
-
-    def action_advance(self) -> None:
-        incident = self._need_incident()
-        if incident is None:
-            return
-        target = next_stage(incident.stage)
-        if target is None:
-            self.notify(f"{incident.id} is closed.", severity="warning")
-            return
-
-        def go(confirmed: bool = True) -> None:
-            if confirmed:  # the header and the timeline show the new stage: no toast
-                self.write(self.service.advance, incident.id, target)
-
-        if target is Stage.CLOSED:
-            self.push_screen(ConfirmScreen("Close incident", f"Close {incident.id}? It leaves the active list.",
-                                           yes="Close"), go)
-        else:
-            go()
-
-    def action_triage(self) -> None:
-        incident = self._need_incident()
-        if incident is None:
-            return
-        choices = []
-        for category in TriageCategory:
-            book = playbook_for(category, self.config.playbooks)
-            label = Text()
-            label.append(f"{category.label}", style="bold")
-            label.append(f" — responds: {book.responders}\n", style="dim")
-            label.append(f"  {book.actions[0]}", style="dim")
-            choices.append((category.value, label))
-
-        def chosen(value: str | None) -> None:
-            if value is None:
-                return
-            category = TriageCategory(value)
-            book = playbook_for(category, self.config.playbooks)
-            intro = f"Responds: {book.responders}\n" + "\n".join(f" · {a}" for a in book.actions)
-            self.push_screen(
-                FormScreen(f"Triage {incident.id}: {category.label}",
-                           [Field("hypothesis", "Root cause hypothesis", value=incident.hypothesis,
-                                  placeholder="e.g. v7 dropped the refund policy paragraph")],
-                           submit="Triage complete", intro=intro),
-                lambda values: values is not None and self.write(
-                    self.service.triage, incident.id, category, values["hypothesis"]),
-            )
-
-        self.push_screen(ChoiceScreen(f"Triage {incident.id}: what kind of failure is it?", choices), chosen)
-
-    def action_rollback(self) -> None:
-        incident = self._need_incident()
-        if incident is None:
-            return
-        versions = self._known_versions(incident.prompt_id)
-        if len(versions) > 1:
-            try:
-                default = self.read(self.service.plan_containment, incident.id, ContainmentAction.ROLLBACK)
-            except (ServiceError, LookupError) as exc:
-                default = None
-                self.notify(str(exc), severity="warning")
-            choices = []
-            if default is not None:
-                choices.append((str(default.to_version), f"v{default.to_version} — previous good version (default)"))
-            live = default.from_version if default else incident.prompt_version
-            for v in reversed(versions):
-                if (default is None or v.version != default.to_version) and v.version != live:
-                    note = f" — {v.note}" if getattr(v, "note", "") else ""
-                    choices.append((str(v.version), f"v{v.version}{note}"))
-            self.push_screen(
-                ChoiceScreen(f"Roll {incident.prompt_id} back to which version?", choices,
-                             intro="enter picks · esc cancels"),
-                lambda value: value is not None and self._confirm_containment(
-                    incident, ContainmentAction.ROLLBACK, int(value)),
-            )
-        else:
-            self._confirm_containment(incident, ContainmentAction.ROLLBACK, None)
-
-    def action_kill_switch(self) -> None:
-        incident = self._need_incident()
-        if incident is not None:
-            self._confirm_containment(incident, ContainmentAction.KILL_SWITCH, None)
-
-    def _known_versions(self, prompt_id: str) -> list:
-        try:
-            return self.read(self.service.prompts.versions, prompt_id)
-        except Exception:  # no prompt registry for this prompt: the service falls back to version numbers
-            return []
-
-    def _confirm_containment(self, incident: Incident, action: ContainmentAction, to_version: int | None) -> None:
-        try:
-            plan = self.read(self.service.plan_containment, incident.id, action, to_version)
-        except (ServiceError, LookupError, ValueError) as exc:
-            self.notify(str(exc), severity="error")
-            return
-        title = "Roll back" if action is ContainmentAction.ROLLBACK else "Kill switch"
-        body = Text(plan.description + "?", style="bold")
-        body.append("\n\nA failing or hanging hook is shown and does not mark the incident contained.", style="dim")
-        self.push_screen(ConfirmScreen(f"{title} · {incident.id}", body, yes=title),
-                         lambda ok: ok and self._run_containment(plan))
-
-    def _run_containment(self, plan: ContainmentPlan) -> None:
-        name = plan.hook[0].rsplit("/", 1)[-1] if plan.hook else ""
-        self._set_busy(f"running {name}…" if name else "recording")
-        self._containment_worker(plan)
-
-    @work(thread=True, group="hooks", exit_on_error=False)
-    def _containment_worker(self, plan: ContainmentPlan) -> None:
-        hook = self.service.run_containment_hook(plan)  # outside the lock: a slow hook blocks nobody
-        try:
-            with self.db_lock:
-                result = self.service.record_containment(plan, hook)
-        except (ServiceError, LookupError, ValueError, OSError) as exc:
-            self.call_from_thread(self._failed, str(exc))
-            return
-        self.call_from_thread(self._containment_done, result)
-
-    def _containment_done(self, result) -> None:
-        self._set_busy("")
-        self.reload()
-        self.notify(result.message, severity="information" if result.contained else "error",
-                    timeout=3 if result.contained else 12)
-
-    def action_milestone(self) -> None:
-        incident = self._need_incident()
-        if incident is None:
-            return
-        choices = [
-            ("impact-resolved", "User impact resolved"),
-            ("root-cause", "Root cause confirmed…"),
-            ("staging", "Remediation deployed to staging…"),
-            ("promoted", "Remediation validated and promoted to production…"),
-            ("closed", "Close the incident"),
-        ]
-        self.push_screen(ChoiceScreen(f"Milestone · {incident.id}", choices), lambda w: w and self._milestone(incident, w))
-
-    def _milestone(self, incident: Incident, which: str) -> None:
-        done = lambda inc: self.notify(f"Stamped: {which.replace('-', ' ')}", timeout=3)  # noqa: E731
-        if which == "impact-resolved":
-            self.write(self.service.milestone, incident.id, which, done=done)
-        elif which == "closed":
-            self.push_screen(ConfirmScreen("Close incident", f"Close {incident.id}? It leaves the active list.",
-                                           yes="Close"),
-                             lambda ok: ok and self.write(self.service.milestone, incident.id, "closed", done=done))
-        elif which == "root-cause":
-            self.push_screen(
-                FormScreen("Root cause confirmed",
-                           [Field("text", "What specifically changed, and why it caused this failure",
-                                  value=incident.root_cause or incident.hypothesis)],
-                           validate=lambda v: None if v["text"].strip() else "say what the root cause is"),
-                lambda v: v and self.write(self.service.milestone, incident.id, which, text=v["text"], done=done),
-            )
-        else:
-            latest = self._known_versions(incident.prompt_id)
-            default = str(latest[-1].version) if latest else ""
-            self.push_screen(
-                FormScreen("Remediation version",
-                           [Field("version", "Prompt version of the fix", value=default, placeholder="e.g. 8")],
-                           validate=lambda v: None if v["version"].strip().isdigit() else "a version number"),
-                lambda v: v and self.write(self.service.milestone, incident.id, which,
-                                           version=int(v["version"]), done=done),
-            )
-
-    def action_declare(self) -> None:
-        prompts = self._prompt_ids()
-
-        def validate(values: dict[str, str]) -> str | None:
-            if not values["title"].strip():
-                return "a title is required"
-            if not values["prompt"].strip():
-                return "a prompt id is required"
-            if values["version"].strip() and not values["version"].strip().lstrip("v").isdigit():
-                return "version: a number such as 7 (blank = the production version)"
-            if values["started"].strip():
-                try:
-                    parse_when(values["started"], self.clock())
-                except TimeParseError as exc:
-                    return str(exc)
-            return None
-
-        def declared(values: dict[str, str] | None) -> None:
-            if values is None:
-                return
-            started = parse_when(values["started"], self.clock()) if values["started"].strip() else None
-            version = int(values["version"].strip().lstrip("v")) if values["version"].strip() else None
-            self.write(
-                self.service.declare, title=values["title"], prompt_id=values["prompt"].strip(), version=version,
-                severity=values["severity"], detected_by=values["detected"], started_at=started,
-                done=self._declared, busy="declaring",
-            )
-
-        self.push_screen(
-            FormScreen(
-                "Declare an incident",
-                [
-                    Field("title", "Title", placeholder="what users see going wrong"),
-                    Field("prompt", "Prompt id", placeholder="tab completes a known prompt", suggestions=prompts),
-                    Field("version", "Version live now", placeholder="blank = the prompt's production version"),
-                    Field("severity", "Severity", kind="select",
-                          options=[("P1 — major user impact", "P1"), ("P2 — degraded", "P2"), ("P3 — minor", "P3")],
-                          value="P2"),
-                    Field("detected", "Detected by", kind="select",
-                          options=[("alert", "alert"), ("user report", "user-report"),
-                                   ("downstream system", "downstream"), ("manual discovery", "manual")]),
-                    Field("started", "Impact started (optional)", placeholder="-15m, 14:32 or ISO 8601"),
-                ],
-                submit="Declare",
-                validate=validate,
-            ),
-            declared,
-        )
-
-    def _declared(self, incident: Incident) -> None:
-        self.query_one(IncidentList).select_id(incident.id)
-        self.show_current()
-        self.notify(f"Declared {incident.id}. n writes a note, t triages.", timeout=3)
-
-    def _prompt_ids(self) -> list[str]:
-        try:
-            ids = {p.prompt_id for p in self.read(self.service.prompts.list_prompts)}
-        except Exception:  # the registry is optional: complete from incidents alone
-            ids = set()
-        ids |= {i.prompt_id for i in self.incidents}
-        return sorted(ids)
-
-    def action_people(self) -> None:
-        incident = self._need_incident()
-        if incident is None:
-            return
-        self.push_screen(
-            FormScreen(f"People · {incident.id}", [
-                Field("commander", "Commander", value=incident.commander),
-                Field("scribe", "Scribe", value=incident.scribe),
-                Field("responders", "Responders (comma-separated)", value=", ".join(incident.responders)),
-            ], submit="Save"),
-            lambda v: v and self.write(
-                self.service.set_people, incident.id, commander=v["commander"], scribe=v["scribe"],
-                responders=[r.strip() for r in v["responders"].split(",") if r.strip()]),
-        )
-
-    def action_edit(self) -> None:
-        incident = self._need_incident()
-        if incident is None:
-            return
-        self.push_screen(
-            FormScreen(f"Edit · {incident.id}", [
-                Field("title", "Title", value=incident.title),
-                Field("severity", "Severity", kind="select", value=incident.severity.value,
-                      options=[(s.value, s.value) for s in Severity]),
-            ], submit="Save", validate=lambda v: None if v["title"].strip() else "a title cannot be empty"),
-            lambda v: v and self.write(self.service.edit, incident.id, title=v["title"], severity=v["severity"]),
-        )
-
-    def action_sample(self) -> None:
-        incident = self._need_incident()
-        if incident is None:
-            return
-        self.push_screen(
-            FormScreen(f"Failure sample · {incident.id}", [
-                Field("input", "Input (what the user asked)", kind="textarea"),
-                Field("output", "Bad output", kind="textarea"),
-                Field("note", "Why it is wrong", placeholder="e.g. invents a 90-day refund policy"),
-            ], submit="Add sample", validate=lambda v: None if v["output"].strip() else "paste the bad output"),
-            lambda v: v and self.write(self.service.add_sample, incident.id, input=v["input"], output=v["output"],
-                                       note=v["note"], done=lambda s: self.notify("Sample added (S compares them)")),
-        )
-
-    def action_samples(self) -> None:
-        incident = self._need_incident()
-        if incident is None:
-            return
-        samples = self.read(self.service.samples, incident.id)
-        prompt_text = ""
-        if incident.prompt_version is not None:
-            try:
-                prompt_text = self.read(self.service.prompts.get, incident.prompt_id, incident.prompt_version).text
-            except Exception:  # prompt text unknown: phrases are still compared across samples
-                prompt_text = ""
-        self.push_screen(SamplesScreen(incident.id, samples, common_phrases(samples, prompt_text)))
