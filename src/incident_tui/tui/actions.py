@@ -22,9 +22,7 @@ from incident_tui.domain.playbooks import playbook_for
 from incident_tui.domain.samples import common_phrases
 from incident_tui.domain.times import TimeParseError, parse_when
 from incident_tui.services.incidents import ContainmentPlan, ServiceError
-from incident_tui.tui.screens.choice import ChoiceScreen
-from incident_tui.tui.screens.form import ConfirmScreen, Field, FormScreen
-from incident_tui.tui.screens.samples import SamplesScreen
+from incident_tui.tui.screens import dialogs
 from incident_tui.tui.widgets.incident_list import IncidentList
 from incident_tui.tui.widgets.timeline import NoteInput, TimelinePane
 
@@ -78,7 +76,7 @@ class ResponderActions:
                 self.write(self.service.advance, incident.id, target)
 
         if target is Stage.CLOSED:
-            self.push_screen(ConfirmScreen("Close incident", f"Close {incident.id}? It leaves the active list.",
+            self.push_screen(dialogs().ConfirmScreen("Close incident", f"Close {incident.id}? It leaves the active list.",
                                            yes="Close"), go)
         else:
             go()
@@ -103,15 +101,15 @@ class ResponderActions:
             book = playbook_for(category, self.config.playbooks)
             intro = f"Responds: {book.responders}\n" + "\n".join(f" · {a}" for a in book.actions)
             self.push_screen(
-                FormScreen(f"Triage {incident.id}: {category.label}",
-                           [Field("hypothesis", "Root cause hypothesis", value=incident.hypothesis,
+                dialogs().FormScreen(f"Triage {incident.id}: {category.label}",
+                           [dialogs().Field("hypothesis", "Root cause hypothesis", value=incident.hypothesis,
                                   placeholder="e.g. v7 dropped the refund policy paragraph")],
                            submit="Triage complete", intro=intro),
                 lambda values: values is not None and self.write(
                     self.service.triage, incident.id, category, values["hypothesis"]),
             )
 
-        self.push_screen(ChoiceScreen(f"Triage {incident.id}: what kind of failure is it?", choices), chosen)
+        self.push_screen(dialogs().ChoiceScreen(f"Triage {incident.id}: what kind of failure is it?", choices), chosen)
 
     def action_rollback(self) -> None:
         incident = self._need_incident()
@@ -133,7 +131,7 @@ class ResponderActions:
                     note = f" — {v.note}" if getattr(v, "note", "") else ""
                     choices.append((str(v.version), f"v{v.version}{note}"))
             self.push_screen(
-                ChoiceScreen(f"Roll {incident.prompt_id} back to which version?", choices,
+                dialogs().ChoiceScreen(f"Roll {incident.prompt_id} back to which version?", choices,
                              intro="enter picks · esc cancels"),
                 lambda value: value is not None and self._confirm_containment(
                     incident, ContainmentAction.ROLLBACK, int(value)),
@@ -161,7 +159,7 @@ class ResponderActions:
         title = "Roll back" if action is ContainmentAction.ROLLBACK else "Kill switch"
         body = Text(plan.description + "?", style="bold")
         body.append("\n\nA failing or hanging hook is shown and does not mark the incident contained.", style="dim")
-        self.push_screen(ConfirmScreen(f"{title} · {incident.id}", body, yes=title),
+        self.push_screen(dialogs().ConfirmScreen(f"{title} · {incident.id}", body, yes=title),
                          lambda ok: ok and self._run_containment(plan))
 
     def _run_containment(self, plan: ContainmentPlan) -> None:
@@ -197,20 +195,20 @@ class ResponderActions:
             ("promoted", "Remediation validated and promoted to production…"),
             ("closed", "Close the incident"),
         ]
-        self.push_screen(ChoiceScreen(f"Milestone · {incident.id}", choices), lambda w: w and self._milestone(incident, w))
+        self.push_screen(dialogs().ChoiceScreen(f"Milestone · {incident.id}", choices), lambda w: w and self._milestone(incident, w))
 
     def _milestone(self, incident: Incident, which: str) -> None:
         done = lambda inc: self.notify(f"Stamped: {which.replace('-', ' ')}", timeout=3)  # noqa: E731
         if which == "impact-resolved":
             self.write(self.service.milestone, incident.id, which, done=done)
         elif which == "closed":
-            self.push_screen(ConfirmScreen("Close incident", f"Close {incident.id}? It leaves the active list.",
+            self.push_screen(dialogs().ConfirmScreen("Close incident", f"Close {incident.id}? It leaves the active list.",
                                            yes="Close"),
                              lambda ok: ok and self.write(self.service.milestone, incident.id, "closed", done=done))
         elif which == "root-cause":
             self.push_screen(
-                FormScreen("Root cause confirmed",
-                           [Field("text", "What specifically changed, and why it caused this failure",
+                dialogs().FormScreen("Root cause confirmed",
+                           [dialogs().Field("text", "What specifically changed, and why it caused this failure",
                                   value=incident.root_cause or incident.hypothesis)],
                            validate=lambda v: None if v["text"].strip() else "say what the root cause is"),
                 lambda v: v and self.write(self.service.milestone, incident.id, which, text=v["text"], done=done),
@@ -219,8 +217,8 @@ class ResponderActions:
             latest = self._known_versions(incident.prompt_id)
             default = str(latest[-1].version) if latest else ""
             self.push_screen(
-                FormScreen("Remediation version",
-                           [Field("version", "Prompt version of the fix", value=default, placeholder="e.g. 8")],
+                dialogs().FormScreen("Remediation version",
+                           [dialogs().Field("version", "Prompt version of the fix", value=default, placeholder="e.g. 8")],
                            validate=lambda v: None if v["version"].strip().isdigit() else "a version number"),
                 lambda v: v and self.write(self.service.milestone, incident.id, which,
                                            version=int(v["version"]), done=done),
@@ -255,19 +253,19 @@ class ResponderActions:
             )
 
         self.push_screen(
-            FormScreen(
+            dialogs().FormScreen(
                 "Declare an incident",
                 [
-                    Field("title", "Title", placeholder="what users see going wrong"),
-                    Field("prompt", "Prompt id", placeholder="tab completes a known prompt", suggestions=prompts),
-                    Field("version", "Version live now", placeholder="blank = the prompt's production version"),
-                    Field("severity", "Severity", kind="select",
+                    dialogs().Field("title", "Title", placeholder="what users see going wrong"),
+                    dialogs().Field("prompt", "Prompt id", placeholder="tab completes a known prompt", suggestions=prompts),
+                    dialogs().Field("version", "Version live now", placeholder="blank = the prompt's production version"),
+                    dialogs().Field("severity", "Severity", kind="select",
                           options=[("P1 — major user impact", "P1"), ("P2 — degraded", "P2"), ("P3 — minor", "P3")],
                           value="P2"),
-                    Field("detected", "Detected by", kind="select",
+                    dialogs().Field("detected", "Detected by", kind="select",
                           options=[("alert", "alert"), ("user report", "user-report"),
                                    ("downstream system", "downstream"), ("manual discovery", "manual")]),
-                    Field("started", "Impact started (optional)", placeholder="-15m, 14:32 or ISO 8601"),
+                    dialogs().Field("started", "Impact started (optional)", placeholder="-15m, 14:32 or ISO 8601"),
                 ],
                 submit="Declare",
                 validate=validate,
@@ -293,10 +291,10 @@ class ResponderActions:
         if incident is None:
             return
         self.push_screen(
-            FormScreen(f"People · {incident.id}", [
-                Field("commander", "Commander", value=incident.commander),
-                Field("scribe", "Scribe", value=incident.scribe),
-                Field("responders", "Responders (comma-separated)", value=", ".join(incident.responders)),
+            dialogs().FormScreen(f"People · {incident.id}", [
+                dialogs().Field("commander", "Commander", value=incident.commander),
+                dialogs().Field("scribe", "Scribe", value=incident.scribe),
+                dialogs().Field("responders", "Responders (comma-separated)", value=", ".join(incident.responders)),
             ], submit="Save"),
             lambda v: v and self.write(
                 self.service.set_people, incident.id, commander=v["commander"], scribe=v["scribe"],
@@ -308,9 +306,9 @@ class ResponderActions:
         if incident is None:
             return
         self.push_screen(
-            FormScreen(f"Edit · {incident.id}", [
-                Field("title", "Title", value=incident.title),
-                Field("severity", "Severity", kind="select", value=incident.severity.value,
+            dialogs().FormScreen(f"Edit · {incident.id}", [
+                dialogs().Field("title", "Title", value=incident.title),
+                dialogs().Field("severity", "Severity", kind="select", value=incident.severity.value,
                       options=[(s.value, s.value) for s in Severity]),
             ], submit="Save", validate=lambda v: None if v["title"].strip() else "a title cannot be empty"),
             lambda v: v and self.write(self.service.edit, incident.id, title=v["title"], severity=v["severity"]),
@@ -321,10 +319,10 @@ class ResponderActions:
         if incident is None:
             return
         self.push_screen(
-            FormScreen(f"Failure sample · {incident.id}", [
-                Field("input", "Input (what the user asked)", kind="textarea"),
-                Field("output", "Bad output", kind="textarea"),
-                Field("note", "Why it is wrong", placeholder="e.g. invents a 90-day refund policy"),
+            dialogs().FormScreen(f"Failure sample · {incident.id}", [
+                dialogs().Field("input", "Input (what the user asked)", kind="textarea"),
+                dialogs().Field("output", "Bad output", kind="textarea"),
+                dialogs().Field("note", "Why it is wrong", placeholder="e.g. invents a 90-day refund policy"),
             ], submit="Add sample", validate=lambda v: None if v["output"].strip() else "paste the bad output"),
             lambda v: v and self.write(self.service.add_sample, incident.id, input=v["input"], output=v["output"],
                                        note=v["note"], done=lambda s: self.notify("Sample added (S compares them)")),
@@ -341,4 +339,4 @@ class ResponderActions:
                 prompt_text = self.read(self.service.prompts.get, incident.prompt_id, incident.prompt_version).text
             except Exception:  # prompt text unknown: phrases are still compared across samples
                 prompt_text = ""
-        self.push_screen(SamplesScreen(incident.id, samples, common_phrases(samples, prompt_text)))
+        self.push_screen(dialogs().SamplesScreen(incident.id, samples, common_phrases(samples, prompt_text)))

@@ -35,8 +35,7 @@ from incident_tui.tui.actions import ResponderActions
 from incident_tui.tui.bindings import KEYS, app_bindings
 from incident_tui.tui.commands import IncidentCommands
 from incident_tui.tui.panes import pane_factories
-from incident_tui.tui.screens.form import Field, FormScreen
-from incident_tui.tui.screens.help import HelpScreen
+from incident_tui.tui.screens import dialogs
 from incident_tui.tui.widgets.details import DetailsPanel
 from incident_tui.tui.widgets.header import StatusHeader
 from incident_tui.tui.widgets.incident_list import IncidentList
@@ -335,9 +334,10 @@ class IncidentApp(ResponderActions, App):
                            done=lambda inc: self.notify(f"{inc.id} moved to {inc.stage.value}; override stamped"))
 
         self.push_screen(
-            FormScreen(
+            dialogs().FormScreen(
                 "Contain first",
-                [Field("reason", "Override reason (goes on the timeline)", placeholder="why diagnose before containing?")],
+                [dialogs().Field("reason", "Override reason (goes on the timeline)",
+                                 placeholder="why diagnose before containing?")],
                 submit="Override and advance",
                 intro=f"{exc}.\n\nPress r to roll back or K for the kill switch instead — or override:",
                 validate=lambda v: None if v["reason"].strip() else "a reason is required to override",
@@ -394,7 +394,7 @@ class IncidentApp(ResponderActions, App):
             screen.maximized = node
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.keymap_overrides))
+        self.push_screen(dialogs().HelpScreen(self.keymap_overrides))
 
     def action_toggle_closed(self) -> None:
         self.show_closed = not self.show_closed

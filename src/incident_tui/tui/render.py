@@ -7,7 +7,14 @@ from datetime import datetime
 from rich.console import Console
 from rich.text import Text
 
-from incident_tui.domain.models import STAGE_ORDER, EventKind, Incident, Severity, Stage, TimelineEvent
+from incident_tui.domain.models import (
+    STAGE_ORDER,
+    EventKind,
+    Incident,
+    Severity,
+    Stage,
+    TimelineEvent,
+)
 from incident_tui.domain.playbooks import Playbook
 from incident_tui.domain.times import format_duration
 

@@ -21,7 +21,15 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from incident_tui.domain.diff import EQUAL, REPLACE, DiffResult, DiffRow, fold_rows, split_eol, visible
+from incident_tui.domain.diff import (
+    EQUAL,
+    REPLACE,
+    DiffResult,
+    DiffRow,
+    fold_rows,
+    split_eol,
+    visible,
+)
 
 NARROW_WIDTH = 100  # below this many terminal columns, "auto" layout is unified
 CONTEXT = 3

@@ -21,7 +21,12 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 from tinydb import TinyDB
 
-from incident_tui.domain.metrics import METRIC_LABELS, METRICS, MetricFilter, MetricsReport
+from incident_tui.domain.metrics import (
+    METRIC_LABELS,
+    METRICS,
+    MetricFilter,
+    MetricsReport,
+)
 from incident_tui.domain.models import TriageCategory
 from incident_tui.domain.times import format_duration, local_now
 from incident_tui.services.metrics import MetricsService

@@ -36,10 +36,14 @@ from incident_tui.domain.postmortem import (
     Postmortem,
 )
 from incident_tui.services.postmortem import PostmortemService
-from incident_tui.tui.widgets.postmortem.fields import FieldRow
-from incident_tui.tui.widgets.postmortem.lists import ActionList, EditableList, FactorList
 from incident_tui.tui.widgets.postmortem.display import NARROW, DisplayMixin
+from incident_tui.tui.widgets.postmortem.fields import FieldRow
 from incident_tui.tui.widgets.postmortem.list_ops import ListOpsMixin
+from incident_tui.tui.widgets.postmortem.lists import (
+    ActionList,
+    EditableList,
+    FactorList,
+)
 from incident_tui.tui.widgets.postmortem.output import OutputMixin
 from incident_tui.tui.widgets.postmortem.writer import OrderedWriter
 

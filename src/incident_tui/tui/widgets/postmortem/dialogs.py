@@ -18,8 +18,14 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static
 
-from incident_tui.domain.export import FORMATS, EXTENSIONS
-from incident_tui.domain.postmortem import ActionItem, ActionKind, ActionStatus, CheckItem, parse_date
+from incident_tui.domain.export import EXTENSIONS, FORMATS
+from incident_tui.domain.postmortem import (
+    ActionItem,
+    ActionKind,
+    ActionStatus,
+    CheckItem,
+    parse_date,
+)
 
 
 class PostmortemDialog(ModalScreen):

@@ -9,7 +9,11 @@ from __future__ import annotations
 from functools import partial
 
 from incident_tui.domain.postmortem import ActionItem, ActionKind, Postmortem
-from incident_tui.tui.widgets.postmortem.dialogs import ActionDialog, ItemDialog, WaiverDialog
+from incident_tui.tui.widgets.postmortem.dialogs import (
+    ActionDialog,
+    ItemDialog,
+    WaiverDialog,
+)
 from incident_tui.tui.widgets.postmortem.lists import ActionList, FactorList
 
 

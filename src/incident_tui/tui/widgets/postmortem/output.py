@@ -12,9 +12,19 @@ from functools import partial
 from textual import work
 
 from incident_tui.domain.export import FORMATS
-from incident_tui.domain.postmortem import SECTIONS, DocStatus, checklist, section, section_complete
+from incident_tui.domain.postmortem import (
+    SECTIONS,
+    DocStatus,
+    checklist,
+    section,
+    section_complete,
+)
 from incident_tui.services.clipboard import copy_text
-from incident_tui.tui.widgets.postmortem.dialogs import ChecklistDialog, ExportChoice, ExportDialog
+from incident_tui.tui.widgets.postmortem.dialogs import (
+    ChecklistDialog,
+    ExportChoice,
+    ExportDialog,
+)
 
 
 class OutputMixin:
