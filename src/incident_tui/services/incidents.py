@@ -16,7 +16,7 @@ from tinydb import TinyDB
 from incident_tui.config import Config
 from incident_tui.domain import timeline as words
 from incident_tui.domain.ids import next_incident_id
-from incident_tui.domain.lifecycle import LifecycleError, check_advance
+from incident_tui.domain.lifecycle import check_advance, next_stage
 from incident_tui.domain.models import (
     ContainmentAction,
     DetectionMethod,
@@ -215,10 +215,7 @@ class IncidentService:
         return incident
 
     def _production_version(self, prompt_id: str) -> int | None:
-        try:
-            return self.prompts.production_version(prompt_id)
-        except Exception:  # unknown prompt: the version stays unknown, which is allowed
-            return None
+        return self.prompts.production_version(prompt_id)  # None for a prompt the registry lacks
 
     # --- notes ---------------------------------------------------------------------
 
@@ -262,8 +259,6 @@ class IncidentService:
         with transaction(self.db):
             incident = self.get(incident_id)
             if stage is None:
-                from incident_tui.domain.lifecycle import next_stage
-
                 target = next_stage(incident.stage)
                 if target is None:
                     raise ServiceError(f"{incident.id} is closed; nothing follows closed")
@@ -274,10 +269,7 @@ class IncidentService:
                     raise ServiceError(
                         f"unknown stage {stage!r} (one of: {', '.join(s.value for s in Stage)})"
                     ) from None
-            try:
-                overridden = check_advance(incident, target, reason)
-            except LifecycleError:
-                raise
+            overridden = check_advance(incident, target, reason)  # LifecycleError reaches the caller
             now = self.clock()
             if overridden:
                 incident.contain_override = clean(reason, multiline=False)
@@ -326,66 +318,41 @@ class IncidentService:
         incident = self.get(incident_id)
         if not incident.is_open:
             raise ServiceError(f"{incident.id} is closed")
-        from_version = self._production_version(incident.prompt_id)
+        prompt_id = incident.prompt_id
+        known = {v.version: v for v in self.prompts.versions(prompt_id)}  # {} when the registry lacks it
+        from_version = self._production_version(prompt_id)
         if from_version is None:
             from_version = incident.prompt_version
-        if to_version is None:
-            to_version = self._previous_good(incident.prompt_id, from_version)
+        if to_version is None and from_version is not None:
+            to_version = self.prompts.last_known_good(prompt_id, from_version) if known else None
+            if to_version is None and not known and from_version > 1:
+                to_version = from_version - 1  # no registry: the previous number is the best guess
         if action is ContainmentAction.ROLLBACK:
             if to_version is None:
-                raise ServiceError(
-                    f"no earlier version of {incident.prompt_id} is known: give one (rollback --to VERSION)"
-                )
+                raise ServiceError(f"no earlier version of {prompt_id} is known: give one (rollback --to VERSION)")
             if to_version == from_version:
-                raise ServiceError(f"{incident.prompt_id} v{to_version} is already live")
-            if self._has_versions(incident.prompt_id) and not self._version_exists(incident.prompt_id, to_version):
-                raise ServiceError(f"{incident.prompt_id} has no version {to_version}")
+                raise ServiceError(f"{prompt_id} v{to_version} is already live")
+            if known and to_version not in known:
+                raise ServiceError(f"{prompt_id} has no version {to_version}")
+        change = ""
+        if from_version in known and to_version in known:
+            from incident_tui.domain.diff import diff_texts
+
+            stats = diff_texts(known[to_version].text, known[from_version].text).stats
+            change = f"+{stats.added} −{stats.removed} lines"
         hook = self.config.hooks.rollback if action is ContainmentAction.ROLLBACK else self.config.hooks.kill_switch
         return ContainmentPlan(
             incident_id=incident.id,
             action=action,
-            prompt_id=incident.prompt_id,
+            prompt_id=prompt_id,
             from_version=from_version,
             to_version=to_version,
             hook=list(hook),
-            change_summary=self._change_summary(incident.prompt_id, to_version, from_version),
+            change_summary=change,
         )
 
-    def _has_versions(self, prompt_id: str) -> bool:
-        try:
-            return bool(self.prompts.versions(prompt_id))
-        except Exception:
-            return False
-
     def _version_exists(self, prompt_id: str, version: int) -> bool:
-        try:
-            return any(v.version == version for v in self.prompts.versions(prompt_id))
-        except Exception:
-            return False
-
-    def _previous_good(self, prompt_id: str, failing: int | None) -> int | None:
-        if failing is None:
-            return None
-        try:
-            good = self.prompts.last_known_good(prompt_id, failing)
-        except Exception:
-            good = None
-        if good is None and not self._has_versions(prompt_id) and failing > 1:
-            good = failing - 1
-        return good
-
-    def _change_summary(self, prompt_id: str, old: int | None, new: int | None) -> str:
-        if old is None or new is None:
-            return ""
-        try:
-            from incident_tui.domain.diff import diff_texts
-
-            a = self.prompts.get(prompt_id, old).text
-            b = self.prompts.get(prompt_id, new).text
-        except Exception:
-            return ""
-        stats = diff_texts(a, b).stats
-        return f"+{stats.added} −{stats.removed} lines"
+        return any(v.version == version for v in self.prompts.versions(prompt_id))
 
     def contain(self, plan: ContainmentPlan) -> ContainmentResult:
         """Carry out a plan: run the hook (blocking: call it from a worker), then record the outcome."""

@@ -19,6 +19,7 @@ from incident_tui.domain.models import (
     TriageCategory,
 )
 from incident_tui.domain.playbooks import playbook_for
+from incident_tui.domain.prompts import PromptError
 from incident_tui.domain.samples import common_phrases
 from incident_tui.domain.times import TimeParseError, parse_when
 from incident_tui.services.incidents import ContainmentPlan, ServiceError
@@ -145,10 +146,7 @@ class ResponderActions:
             self._confirm_containment(incident, ContainmentAction.KILL_SWITCH, None)
 
     def _known_versions(self, prompt_id: str) -> list:
-        try:
-            return self.read(self.service.prompts.versions, prompt_id)
-        except Exception:  # no prompt registry for this prompt: the service falls back to version numbers
-            return []
+        return self.read(self.service.prompts.versions, prompt_id)  # [] when the registry lacks the prompt
 
     def _confirm_containment(self, incident: Incident, action: ContainmentAction, to_version: int | None) -> None:
         try:
@@ -279,10 +277,7 @@ class ResponderActions:
         self.notify(f"Declared {incident.id}. n writes a note, t triages.", timeout=3)
 
     def _prompt_ids(self) -> list[str]:
-        try:
-            ids = {p.prompt_id for p in self.read(self.service.prompts.list_prompts)}
-        except Exception:  # the registry is optional: complete from incidents alone
-            ids = set()
+        ids = {p.prompt_id for p in self.read(self.service.prompts.list_prompts)}
         ids |= {i.prompt_id for i in self.incidents}
         return sorted(ids)
 
@@ -337,6 +332,6 @@ class ResponderActions:
         if incident.prompt_version is not None:
             try:
                 prompt_text = self.read(self.service.prompts.get, incident.prompt_id, incident.prompt_version).text
-            except Exception:  # prompt text unknown: phrases are still compared across samples
+            except PromptError:  # prompt text unknown: phrases are still compared across samples
                 prompt_text = ""
         self.push_screen(dialogs().SamplesScreen(incident.id, samples, common_phrases(samples, prompt_text)))
