@@ -13,7 +13,7 @@ from incident_tui.store.storage import open_db
 from incident_tui.tui.widgets.diff_pane import DiffPane, VersionPicker
 from incident_tui.tui.widgets.diff_view import FOLD, DiffView
 
-HISTORY = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "prompt-history" / "openhands-codeact-system-prompt"
+HISTORY = Path(__file__).resolve().parents[1] / "data" / "openhands-codeact"
 
 
 class Host(App):
@@ -37,8 +37,6 @@ def service(tmp_path):
 
 @pytest.fixture
 def openhands(service) -> PromptService:
-    if not (HISTORY / "versions.tsv").is_file():
-        pytest.skip(f"shared prompt history not found at {HISTORY}")
     service.import_dir(HISTORY, "openhands")
     return service
 
@@ -81,7 +79,9 @@ async def test_side_by_side_real_regression(openhands):
         assert left.lstrip().startswith("5 - * The assistant MUST")
         assert right.lstrip().startswith("6 + * You MUST")
         inserted = next(line for line in lines if "You should start exploring" in line)
-        left, right = inserted[:59], inserted[60:]
+        sep = (app.query_one(DiffView).content_width - 1) // 2
+        left, right = inserted[:sep], inserted[sep + 1 :]
+        assert inserted[sep] in "│┃"
         assert not left.strip()  # filler opposite the insertion
         assert right.lstrip().startswith("4 + * You should start")
 
@@ -149,13 +149,29 @@ async def test_narrow_terminal_gets_the_unified_layout(openhands):
         assert "unified" in header(app)
         lines = [line.rstrip() for line in screen_lines(app)]
         removed = next(i for i, line in enumerate(lines) if "- * The assistant MUST" in line)
-        assert "+ * You MUST" in lines[removed + 1]
+        # Prose starts wrapped: the removed line's continuations, then the added line.
+        after = next(line for line in lines[removed + 1 :] if "↪" not in line)
+        assert "+ * You MUST" in after
         assert lines[removed].split()[0] == "5"  # old number only on a removed line
         assert all(len(line) <= 80 for line in lines)
-        await pilot.press("u")  # auto → side by side, whatever the width
+        await pilot.press("u")  # the other layout on the first press
         assert "side by side" in header(app)
         await pilot.press("u")
         assert "unified" in header(app)
+
+
+@pytest.mark.parametrize("width", [120, 200])
+async def test_u_switches_layout_on_the_first_press_on_a_wide_terminal(openhands, width):
+    app = Host(openhands)
+    async with app.run_test(size=(width, 30)) as pilot:
+        app.query_one(DiffPane).show_versions("openhands", 4, 5)
+        await settle(app, pilot)
+        view = app.query_one(DiffView)
+        assert "side by side" in header(app) and not view.unified
+        await pilot.press("u")
+        assert "unified" in header(app) and view.unified
+        await pilot.press("u", "u", "u")
+        assert "side by side" in header(app) and not view.unified
 
 
 async def test_failing_vs_last_good(openhands):
@@ -167,9 +183,41 @@ async def test_failing_vs_last_good(openhands):
         assert "v4 (last good) → v5 (failing)" in header(app)
         pane.show_versions("openhands", 20, 21)
         await settle(app, pilot)
+        assert "v20 → v21" in header(app)
         await pilot.press("g")
         await settle(app, pilot)
+        assert "v4 (last good) → v5 (failing)" in header(app)
+        assert (pane.old_version, pane.new_version) == (4, 5)
+
+
+async def test_g_after_picking_versions_goes_back_to_the_incident(openhands):
+    app = Host(openhands)
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = app.query_one(DiffPane)
+        pane.show_incident("openhands", 21)
+        await settle(app, pilot)
         assert "v20 (last good) → v21 (failing)" in header(app)
+        # v, in one burst: old two up from v20 (v18), new one up from v21 (v20).
+        await pilot.press("v", "up", "up", "enter", "up", "enter")
+        await settle(app, pilot)
+        assert (pane.old_version, pane.new_version) == (18, 20)
+        assert "v18 → v20" in header(app)
+        await pilot.press("g")
+        await settle(app, pilot)
+        assert (pane.old_version, pane.new_version) == (20, 21)
+        assert "v20 (last good) → v21 (failing)" in header(app)
+
+
+async def test_g_without_an_incident_diffs_the_shown_version_against_its_last_good(openhands):
+    app = Host(openhands)
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = app.query_one(DiffPane)
+        pane.show_versions("openhands", 2, 21)
+        await settle(app, pilot)
+        await pilot.press("g")
+        await settle(app, pilot)
+        assert (pane.old_version, pane.new_version) == (20, 21)
+        assert "v20 (last good) → v21" in header(app)
 
 
 async def test_whitespace_markers_and_ignore_toggle(service):
@@ -219,11 +267,17 @@ async def test_soft_wrap(service):
         app.query_one(DiffPane).show_versions("p", 1, 2)
         await settle(app, pilot)
         view = app.query_one(DiffView)
-        assert view.line_count == 2
-        await pilot.press("w")
+        # One line of two is wider than the column: prose, so it starts wrapped.
         assert view.line_count > 2
         assert any("↪" in line for line in screen_lines(app))
         assert "wrap" in header(app)
+        await pilot.press("w")
+        assert view.line_count == 2
+        assert "wrap" not in header(app)
+        # The user's choice sticks for the next diff.
+        app.query_one(DiffPane).show_versions("p", 2, 1)
+        await settle(app, pilot)
+        assert not view.wrap and view.line_count == 2
 
 
 async def test_pick_two_versions(openhands):
