@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from textual.app import App, ComposeResult
 
-from incident_tui.domain.diff import unified_diff
+from diff_screen import NEW, OLD, Reassembler, expected_lines, number_width, separator_column
+from incident_tui.domain.diff import unified_diff, visible
 from incident_tui.services.prompts import PromptService
 from incident_tui.store.storage import open_db
 from incident_tui.tui.widgets.diff_pane import DiffPane, VersionPicker
@@ -343,3 +344,102 @@ async def test_a_large_diff_renders_only_what_is_visible(service):
         view.refresh()
         await pilot.pause()
         assert 0 < len(view._body_cache) <= 2 * view.size.height
+
+
+# --- the screen, reassembled ------------------------------------------------------------
+#
+# What the user sees is the composed screen: the view's text area, the scrollbar's gutter
+# left out. Each side's lines are rebuilt from it (gutters, markers and "↪" stripped,
+# wrapped parts joined, horizontal pages laid side by side) and compared with the files.
+
+
+def text_area(app: App) -> list[str]:
+    """The diff view's lines as composed on screen, without the scrollbar's cells."""
+    view = app.query_one(DiffView)
+    region = view.scrollable_content_region
+    strips = app.screen._compositor.render_strips()
+    return [strips[y].crop(region.x, region.right).text for y in range(region.y, region.bottom)]
+
+
+def text_widths(app: App, num_w: int, separator: int | None) -> dict[str, int]:
+    """Cells of text each side's column shows, from the screen's geometry."""
+    width = app.query_one(DiffView).scrollable_content_region.width
+    if separator is not None:
+        widths = {OLD: separator - (num_w + 3), NEW: width - separator - 1 - (num_w + 3)}
+        # The two columns share the text area: the right one is not the narrower one
+        # (it was, by the scrollbar's two cells, which cut "'utf8'" to "'utf").
+        assert widths[NEW] in (widths[OLD], widths[OLD] + 1), widths
+    else:
+        widths = dict.fromkeys((OLD, NEW), width - 2 * (num_w + 1) - 2)
+    assert min(widths.values()) > 10
+    return widths
+
+
+async def read_diff(app: App, pilot, num_w: int) -> dict[tuple[str, int], str]:
+    """Every line of both sides, read page by page (and, unwrapped, sideways too)."""
+    view = app.query_one(DiffView)
+    split, wrapped = not view.unified, view.wrap
+    rebuilt = Reassembler(split=split, num_w=num_w, wrapped=wrapped)
+    first = text_area(app)
+    height = len(first)
+    separator = separator_column(first) if split else None
+    text_w = min(text_widths(app, num_w, separator).values())
+    done = 0
+    while done < view.virtual_size.height:
+        xs = [0] if wrapped else list(range(0, int(view.max_scroll_x) + text_w, text_w))
+        for x in xs:
+            view.scroll_to(x=x, y=done, animate=False, immediate=True)
+            await pilot.pause()
+            top, left = int(view.scroll_offset.y), int(view.scroll_offset.x)
+            assert wrapped or left <= x
+            for line in text_area(app)[done - top :]:
+                rebuilt.feed(line, left, separator)
+        done = top + height
+    return rebuilt.lines
+
+
+def assert_shown_whole(shown: dict[tuple[str, int], str], old: str, new: str) -> None:
+    for side, text in ((OLD, old), (NEW, new)):
+        expected = expected_lines(text, visible)
+        got = {n: line for (s, n), line in shown.items() if s == side}
+        assert sorted(got) == sorted(expected), f"{side}: lines missing or extra"
+        for n, line in expected.items():
+            assert got[n] == line, f"{side} line {n}:\n  file:   {line!r}\n  screen: {got[n]!r}"
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+@pytest.mark.parametrize("layout", ["split", "unified"])
+@pytest.mark.parametrize("wrap", [True, False], ids=["wrapped", "unwrapped"])
+async def test_a_long_real_prompt_reads_back_whole_from_the_screen(openhands, width, layout, wrap):
+    old, new = openhands.get("openhands", 20).text, openhands.get("openhands", 21).text
+    app = Host(openhands)
+    async with app.run_test(size=(width, 40)) as pilot:
+        app.query_one(DiffPane).show_versions("openhands", 20, 21)
+        await settle(app, pilot)
+        view = app.query_one(DiffView)
+        assert view.wrap  # prose starts wrapped
+        keys = ["o"]  # unfolded: every line of both files is on some screen
+        if (layout == "unified") != view.unified:
+            keys.append("u")
+        if not wrap:
+            keys.append("w")
+        await pilot.press(*keys)
+        assert (view.unified, view.wrap) == (layout == "unified", wrap)
+        shown = await read_diff(app, pilot, number_width(old, new))
+        assert_shown_whole(shown, old, new)
+        if wrap:
+            assert view.max_scroll_x == 0  # nothing hides sideways
+        else:
+            # The first screen shows each line's exact prefix, up to the column.
+            first = Reassembler(split=layout == "split", num_w=number_width(old, new), wrapped=False)
+            view.scroll_to(x=0, y=0, animate=False, immediate=True)
+            await pilot.pause()
+            lines = text_area(app)
+            separator = separator_column(lines) if layout == "split" else None
+            for line in lines:
+                first.feed(line, 0, separator)
+            text_w = text_widths(app, number_width(old, new), separator)
+            files = {OLD: expected_lines(old, visible), NEW: expected_lines(new, visible)}
+            assert len(first.lines) > 20
+            for (side, n), prefix in first.lines.items():
+                assert prefix == files[side][n][: text_w[side]].rstrip(), f"{side} line {n} cut early"

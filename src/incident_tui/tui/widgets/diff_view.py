@@ -124,6 +124,18 @@ def line_body(
     return text
 
 
+def _runs(rows: Sequence[DiffRow]) -> list[tuple[int, int, bool]]:
+    """Unfolded ranges: each run of unchanged rows, and each change (a run of changed
+    rows), its own range, so an unfolded view still knows where changes start."""
+    out: list[tuple[int, int, bool]] = []
+    start = 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or (rows[i].kind == EQUAL) != (rows[start].kind == EQUAL):
+            out.append((start, i, False))
+            start = i
+    return out
+
+
 class DiffView(ScrollView, can_focus=True):
     """Rows of a DiffResult, side by side or unified, folded or not, wrapped or not."""
 
@@ -271,7 +283,7 @@ class DiffView(ScrollView, can_focus=True):
             rows = result.rows
             left_w, right_w = self._text_widths(width)
             unified = self.unified
-            ranges = fold_rows(rows, CONTEXT) if self.folded else [(0, len(rows), False)]
+            ranges = fold_rows(rows, CONTEXT) if self.folded else _runs(rows)
             if result.identical and self.message:
                 lines.append((MESSAGE, 0, 0))
             for start, end, folded in ranges:
