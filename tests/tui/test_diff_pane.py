@@ -443,3 +443,126 @@ async def test_a_long_real_prompt_reads_back_whole_from_the_screen(openhands, wi
             assert len(first.lines) > 20
             for (side, n), prefix in first.lines.items():
                 assert prefix == files[side][n][: text_w[side]].rstrip(), f"{side} line {n} cut early"
+
+
+def area_strips(app: App):
+    view = app.query_one(DiffView)
+    region = view.scrollable_content_region
+    strips = app.screen._compositor.render_strips()
+    return [strips[y].crop(region.x, region.right) for y in range(region.y, region.bottom)]
+
+
+WIDE_OLD = "".join(
+    [
+        "ab" + "漢字かな" * 20 + "\n",
+        "\tindented " + "x" * 90 + "\n",
+        "emoji " + "😀🎉" * 30 + " end\n",
+        "same line\n",
+    ]
+)
+WIDE_NEW = WIDE_OLD.replace("かな" * 3, "カナ" * 3, 1).replace("end", "fin").replace("x" * 30, "y" * 31, 1)
+
+
+@pytest.mark.parametrize("width", [81, 120])
+@pytest.mark.parametrize("unified", [False, True])
+async def test_wide_characters_and_tabs_wrap_whole(service, width, unified):
+    from rich.cells import cell_len
+
+    service.add("p", WIDE_OLD)
+    service.add("p", WIDE_NEW)
+    app = Host(service)
+    async with app.run_test(size=(width, 40)) as pilot:
+        app.query_one(DiffPane).show_versions("p", 1, 2)
+        await settle(app, pilot)
+        view = app.query_one(DiffView)
+        assert view.wrap  # long lines: prose
+        if view.unified != unified:
+            await pilot.press("u")
+        strips = area_strips(app)
+        area_w = view.scrollable_content_region.width
+        left_w = (area_w - 1) // 2
+        columns = [(0, area_w, ("old", "new"))] if unified else [(0, left_w, ("old",)), (left_w + 1, area_w, ("new",))]
+        gutter = 3 * 2 + 4 if unified else 3 + 3
+        rebuilt: dict[tuple[str, int], list[str]] = {}
+        short: dict[tuple[str, int], list[int]] = {}
+        for start, end, sides in columns:
+            text_w = end - start - gutter
+            last: list[tuple[str, int]] = []
+            for strip in strips:
+                col = strip.crop(start, end)
+                head, body = col.crop(0, gutter).text, col.crop(gutter, end - start).text
+                if not head.strip():
+                    continue
+                marker = head[-2]
+                if marker == "↪":
+                    keys = last
+                else:
+                    numbers = [head[k * 4 : k * 4 + 3].strip() for k in range(len(sides))]
+                    keys = last = [(side, int(n)) for side, n in zip(sides, numbers) if n]
+                part = body.rstrip()
+                assert cell_len(part) <= text_w
+                for key in keys:
+                    rebuilt.setdefault(key, []).append(part)
+                    short.setdefault(key, []).append(text_w - cell_len(part))
+        for side, text in (("old", WIDE_OLD), ("new", WIDE_NEW)):
+            for n, line in expected_lines(text, visible).items():
+                assert "".join(rebuilt[(side, n)]) == line, f"{side} line {n}"
+                # A part ends short of its column by one cell at most: a wide
+                # character that did not fit starts the next part, whole.
+                assert all(gap <= 1 for gap in short[(side, n)][:-1]), f"{side} line {n}"
+        assert len(rebuilt[("new", 1)]) > 1 and len(rebuilt[("new", 3)]) > 1  # they did wrap
+
+
+async def test_a_changed_word_across_the_wrap_point_is_highlighted_on_both_parts(service):
+    service.add("p", "start " + "a" * 30 + " " + "b" * 150 + "\n")
+    service.add("p", "start " + "a" * 30 + " " + "C" * 150 + "\n")
+    app = Host(service)
+    async with app.run_test(size=(100, 20)) as pilot:
+        app.query_one(DiffPane).show_versions("p", 1, 2)
+        await settle(app, pilot)
+        view = app.query_one(DiffView)
+        assert view.wrap and not view.unified
+        await pilot.press("u")  # unified: the new line's parts under each other
+        lines = [view.render_line(y) for y in range(view.size.height)]
+        added = [strip for strip in lines if "+ start" in strip.text or ("↪" in strip.text and "C" in strip.text)]
+        assert len(added) >= 2
+        for strip in added:
+            c_segments = [seg for seg in strip if "C" in seg.text]
+            assert c_segments, strip.text
+            # Every cell of the changed word carries the word highlight (underline).
+            assert all(seg.style and seg.style.underline for seg in c_segments)
+
+
+def header_on_screen(app: App) -> list[str]:
+    region = app.query_one("#diff-header").region
+    strips = app.screen._compositor.render_strips()
+    return [strips[y].crop(region.x, region.right).text.rstrip() for y in range(region.y, region.bottom)]
+
+
+async def test_header_is_never_cut_at_80_columns(openhands):
+    openhands.add("a-rather-long-prompt-identifier-for-the-checkout-agent", openhands.get("openhands", 20).text)
+    openhands.add("a-rather-long-prompt-identifier-for-the-checkout-agent", openhands.get("openhands", 21).text)
+    app = Host(openhands)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(DiffPane)
+        pane.show_incident("a-rather-long-prompt-identifier-for-the-checkout-agent", 2)
+        await settle(app, pilot)
+        await pilot.press("o", "full_stop", "w")  # every flag on: the longest header
+        lines = header_on_screen(app)
+        assert len(lines) >= 2
+        shown = " ".join(line.strip() for line in lines)
+        for piece in (
+            "a-rather-long-prompt-identifier-for-the-checkout-agent",
+            "v1 (last good) → v2 (failing)",
+            "change 1 of 1",
+            "+12 −2 lines",
+            "167 words",
+            "unified",
+            "unfolded",
+            "spaces shown",
+        ):
+            assert piece in shown
+        assert "…" not in shown
+        assert all(len(line) <= 80 for line in lines)
+        # The body starts below the header, whatever its height.
+        assert app.query_one(DiffView).region.y >= len(lines)
