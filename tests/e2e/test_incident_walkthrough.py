@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "prompt-history" / "openhands-codeact-system-prompt"
+SHARED = Path(__file__).resolve().parents[1] / "data" / "openhands-codeact"
 
 pytestmark = pytest.mark.e2e
 
