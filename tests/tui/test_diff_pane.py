@@ -566,3 +566,23 @@ async def test_header_is_never_cut_at_80_columns(openhands):
         assert all(len(line) <= 80 for line in lines)
         # The body starts below the header, whatever its height.
         assert app.query_one(DiffView).region.y >= len(lines)
+
+
+@pytest.mark.parametrize("unified", [False, True])
+async def test_wrapped_lines_with_whitespace_shown_read_back_whole(openhands, unified):
+    old, new = openhands.get("openhands", 20).text, openhands.get("openhands", 21).text
+    app = Host(openhands)
+    async with app.run_test(size=(100, 40)) as pilot:
+        app.query_one(DiffPane).show_versions("openhands", 20, 21)
+        await settle(app, pilot)
+        view = app.query_one(DiffView)
+        keys = ["o", "full_stop"]  # unfolded, every space and line end marked
+        if view.unified != unified:
+            keys.append("u")
+        await pilot.press(*keys)
+        assert view.wrap and view.show_whitespace
+        shown = await read_diff(app, pilot, number_width(old, new))
+        for side, text in ((OLD, old), (NEW, new)):
+            for n in expected_lines(text, visible):
+                raw = text.split("\n")[n - 1]
+                assert shown[(side, n)] == visible(raw).replace(" ", "·") + "↵", f"{side} line {n}"

@@ -45,9 +45,13 @@ _EOL_MARK = {"\n": "↵", "\r\n": "␍↵", "": "∅"}
 _WS_RUN = re.compile(r"[ \t]+|[^ \t]+")
 
 
+def _one_cell_each(text: str) -> bool:
+    return text.isascii() or all(get_character_cell_size(ch) == 1 for ch in text)
+
+
 def measure_rows(result: DiffResult) -> list[tuple[int, int, bool]]:
     """Cells each side of each row takes on screen (tabs as 4, escapes spelled out), and
-    whether both sides are plain ASCII (one cell per character, so a wrap point is plain
+    whether every character of the row takes one cell (then wrap points are plain
     arithmetic; other rows are wrapped character by character, wide ones kept whole).
 
     Pure and slow-ish on megabytes, so the pane runs it in its worker next to the diff.
@@ -56,7 +60,7 @@ def measure_rows(result: DiffResult) -> list[tuple[int, int, bool]]:
     for row in result.rows:
         left_s = visible(split_eol(row.left_text)[0]) if row.left_text is not None else ""
         right_s = visible(split_eol(row.right_text)[0]) if row.right_text is not None else ""
-        out.append((cell_len(left_s), cell_len(right_s), left_s.isascii() and right_s.isascii()))
+        out.append((cell_len(left_s), cell_len(right_s), _one_cell_each(left_s) and _one_cell_each(right_s)))
     return out
 
 
@@ -348,15 +352,18 @@ class DiffView(ScrollView, can_focus=True):
             text_w = self._text_w[side]
             if raw is None:
                 points = [0, 0]
-            elif self._widths[i][2]:
-                # One cell per character: parts are text_w cells each.
-                total = self._widths[i][side]
-                if self.show_whitespace or eol_differs(row):
-                    total += cell_len(_EOL_MARK[split_eol(raw)[1]])
-                points = [*range(0, total, text_w), total] if total else [0, 0]
             else:
-                plain = self._body(i, side).text
-                points = [cell for _, cell in wrap_points(plain, text_w, get_character_cell_size)]
+                # Whitespace markers take the cells of what they mark, so the wrap points
+                # are those of the visible text and its end-of-line mark.
+                content, eol = split_eol(raw)
+                mark = _EOL_MARK[eol] if self.show_whitespace or eol_differs(row) else ""
+                if self._widths[i][2]:
+                    # One cell per character: parts are text_w cells each.
+                    total = self._widths[i][side] + len(mark)
+                    points = [*range(0, total, text_w), total] if total else [0, 0]
+                else:
+                    plain = visible(content) + mark
+                    points = [cell for _, cell in wrap_points(plain, text_w, get_character_cell_size)]
             self._wrap_cache[key] = points
         return points
 
