@@ -568,8 +568,9 @@ async def test_header_is_never_cut_at_80_columns(openhands):
         assert app.query_one(DiffView).region.y >= len(lines)
 
 
+@pytest.mark.parametrize("wrap", [True, False], ids=["wrapped", "unwrapped"])
 @pytest.mark.parametrize("unified", [False, True])
-async def test_wrapped_lines_with_whitespace_shown_read_back_whole(openhands, unified):
+async def test_lines_with_whitespace_shown_read_back_whole(openhands, unified, wrap):
     old, new = openhands.get("openhands", 20).text, openhands.get("openhands", 21).text
     app = Host(openhands)
     async with app.run_test(size=(100, 40)) as pilot:
@@ -579,8 +580,10 @@ async def test_wrapped_lines_with_whitespace_shown_read_back_whole(openhands, un
         keys = ["o", "full_stop"]  # unfolded, every space and line end marked
         if view.unified != unified:
             keys.append("u")
+        if not wrap:
+            keys.append("w")
         await pilot.press(*keys)
-        assert view.wrap and view.show_whitespace
+        assert view.wrap == wrap and view.show_whitespace
         shown = await read_diff(app, pilot, number_width(old, new))
         for side, text in ((OLD, old), (NEW, new)):
             for n in expected_lines(text, visible):

@@ -321,9 +321,11 @@ class DiffView(ScrollView, can_focus=True):
                             for part in range(self._height(i, 0, right_w)):
                                 lines.append((NEW, i, part))
         self._lines, self._hunk_lines, self._row_lines = lines, hunk_lines, row_lines
-        longest = max((max(w[0], w[1]) for w in self._widths), default=0)
-        if self.show_whitespace:
-            longest += 2  # the end-of-line marker
+        longest = 0
+        for i, (lw, rw, _) in enumerate(self._widths):
+            # An end-of-line marker (up to 2 cells) must be reachable by scrolling too.
+            marked = self.show_whitespace or (result is not None and eol_differs(result.rows[i]))
+            longest = max(longest, lw + 2 * marked, rw + 2 * marked)
         text_w = min(self._text_widths(width))
         self._max_text = 0 if self.wrap else max(0, longest - text_w)
         self.virtual_size = Size(width + self._max_text, len(lines))
