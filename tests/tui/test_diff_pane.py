@@ -384,18 +384,24 @@ async def read_diff(app: App, pilot, num_w: int) -> dict[tuple[str, int], str]:
     height = len(first)
     separator = separator_column(first) if split else None
     text_w = min(text_widths(app, num_w, separator).values())
+    await pilot.press("home")
     done = 0
-    while done < view.virtual_size.height:
+    while True:
+        top = int(view.scroll_offset.y)
+        assert top <= done, "a page skipped lines"
         xs = [0] if wrapped else list(range(0, int(view.max_scroll_x) + text_w, text_w))
         for x in xs:
-            view.scroll_to(x=x, y=done, animate=False, immediate=True)
+            view.scroll_to(x=x, animate=False, immediate=True)
             await pilot.pause()
-            top, left = int(view.scroll_offset.y), int(view.scroll_offset.x)
+            left = int(view.scroll_offset.x)
             assert wrapped or left <= x
             for line in text_area(app)[done - top :]:
                 rebuilt.feed(line, left, separator)
         done = top + height
-    return rebuilt.lines
+        if done >= view.virtual_size.height:
+            return rebuilt.lines
+        view.scroll_to(x=0, animate=False, immediate=True)
+        await pilot.press("pagedown")
 
 
 def assert_shown_whole(shown: dict[tuple[str, int], str], old: str, new: str) -> None:
