@@ -30,20 +30,12 @@ from incident_tui.domain.postmortem import (
     Finding,
     Postmortem,
 )
-from incident_tui.domain.text import clean as _clean_text
+from incident_tui.domain.text import clean
 from incident_tui.services.incidents import IncidentService, ServiceError
 from incident_tui.store.storage import transaction
 
 TABLE = "postmortems"
 ACTION_FIELDS = ("text", "owner", "due", "kind", "status", "link")
-
-
-_SEPARATORS = str.maketrans({"\u2028": "\n", "\u2029": "\n"})
-
-
-def clean(text: str, *, multiline: bool = True) -> str:
-    """domain.text.clean, with Unicode line separators treated as the line breaks they render as."""
-    return _clean_text(text.translate(_SEPARATORS), multiline=multiline)
 
 
 class PostmortemError(ServiceError):
