@@ -12,6 +12,7 @@ import click
 
 from incident_tui.cli_common import (
     CliContext,
+    echo,
     echo_json,
     fail,
     handle_errors,
@@ -50,6 +51,7 @@ def ingest(cli: CliContext, kind: str, file: Path | None, as_json: bool) -> None
     refused alert on stderr when any alert was refused (the others are still recorded).
     """
     from incident_tui.domain.alerts import PayloadError
+    from incident_tui.domain.text import visible
     from incident_tui.services.alerts import AlertService
     from incident_tui.services.webhook import decode_json
 
@@ -66,11 +68,11 @@ def ingest(cli: CliContext, kind: str, file: Path | None, as_json: bool) -> None
         echo_json(report.to_dict())
     else:
         for incident_id in report.incident_ids:
-            click.echo(incident_id)
+            echo(incident_id)
     for warning in report.warnings:
-        click.echo(f"incident-tui: warning: {warning}", err=True)
+        echo(f"incident-tui: warning: {visible(str(warning))}", err=True)
     for error in report.errors:
-        click.echo(f"incident-tui: error: {error}", err=True)
+        echo(f"incident-tui: error: {visible(str(error))}", err=True)
     if not report.ok:
         sys.exit(1)
 
@@ -138,7 +140,7 @@ def metrics(cli: CliContext, as_json: bool, prompt_id, severity, since, until) -
         echo_json(report.to_dict())
     else:
         for line in format_report(report):
-            click.echo(line)
+            echo(line)
 
 
 def format_report(report) -> list[str]:

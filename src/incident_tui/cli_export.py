@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from incident_tui.cli_common import CliContext, fail, handle_errors
+from incident_tui.cli_common import CliContext, echo, fail, handle_errors
 from incident_tui.domain.export import FORMATS
 
 
@@ -46,12 +46,12 @@ def _copy(text: str, what: str) -> None:
 
     result = copy_text(text)
     if result.ok:
-        click.echo(f"copied {what} to the clipboard with {result.method}", err=True)
+        echo(f"copied {what} to the clipboard with {result.method}", err=True)
         return
     if sys.stdout.isatty():
         sys.stdout.write(osc52(text))
         sys.stdout.flush()
-        click.echo(
+        echo(
             f"sent {what} to the terminal's clipboard with OSC 52 ({result.message}); "
             "if nothing pastes, your terminal blocks OSC 52: use --output FILE",
             err=True,
