@@ -246,7 +246,7 @@ class WebhookServer:
 
     def _request_line(self, request) -> str:
         # The token never reaches the log, whichever way it came.
-        query = [(k, "…" if k == "token" else v) for k, v in parse_qsl(request.query_string, keep_blank_values=True)]
+        query = [(k, "REDACTED" if k == "token" else v) for k, v in parse_qsl(request.query_string, keep_blank_values=True)]
         target = request.path + (f"?{urlencode(query)}" if query else "")
         return f'"{request.method} {target} HTTP/{request.version.major}.{request.version.minor}"'
 
