@@ -248,7 +248,7 @@ def _side_by_side(result: DiffResult, width: int, context: int, wrap: bool = Tru
 
 
 def _default_width() -> int:
-    if sys.stdout.isatty():
+    if _stdout_is_terminal():
         return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
     return DEFAULT_WIDTH
 
