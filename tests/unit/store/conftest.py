@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -59,3 +60,17 @@ def spawn_child():
         if proc.poll() is None:
             proc.kill()
         proc.communicate()
+
+
+@pytest.fixture
+def run_cli(tmp_path):
+    """Run the real CLI (``python -m incident_tui``) as a separate process, with no user config."""
+
+    def run(*args, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+        full_env = {**os.environ, "INCIDENT_TUI_CONFIG": str(tmp_path / "no-config.toml"), **(env or {})}
+        return subprocess.run(
+            [sys.executable, "-m", "incident_tui", *map(str, args)],
+            capture_output=True, text=True, timeout=timeout, env=full_env,
+        )
+
+    return run
