@@ -12,6 +12,7 @@ import pytest
 from incident_tui.store.storage import open_db
 
 CHILD = Path(__file__).with_name("_child.py")
+PROGRAM = Path(sys.executable).parent / "incident-tui"
 
 
 @pytest.fixture
@@ -64,12 +65,14 @@ def spawn_child():
 
 @pytest.fixture
 def run_cli(tmp_path):
-    """Run the real CLI (``python -m incident_tui``) as a separate process, with no user config."""
+    """Run the installed CLI as a separate process, with no user config."""
+    if not PROGRAM.exists():
+        pytest.skip(f"the installed program is missing: {PROGRAM.name} beside the test interpreter")
 
     def run(*args, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
         full_env = {**os.environ, "INCIDENT_TUI_CONFIG": str(tmp_path / "no-config.toml"), **(env or {})}
         return subprocess.run(
-            [sys.executable, "-m", "incident_tui", *map(str, args)],
+            [str(PROGRAM), *map(str, args)],
             capture_output=True, text=True, timeout=timeout, env=full_env,
         )
 
