@@ -86,7 +86,7 @@ def handle_errors(func):
             return func(*args, **kwargs)
         except (ConfigError, StoreError, ServiceError, LifecycleError, PromptError, TimeParseError, LookupError) as exc:
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            fail(message.strip("'\""))
+            fail(message.strip("'\"") if isinstance(exc, KeyError) else message)
         except BrokenPipeError:
             # `… | head` closed the pipe: not an error worth a line. Point stdout at devnull
             # so the interpreter's final flush does not complain either.

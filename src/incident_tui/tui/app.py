@@ -93,6 +93,8 @@ class IncidentApp(ResponderActions, App):
         self.keymap_overrides = dict(self.config.keys)
         self.panes: dict[str, Any] = {}
         self._painted_width = 0
+        self._skipped_warned: set[str] = set()
+        self._poll_error = ""
 
     # --- layout --------------------------------------------------------------------
 
@@ -270,7 +272,15 @@ class IncidentApp(ResponderActions, App):
         if self.service is None:  # still opening
             return
         self.incidents = self.read(self.service.list, include_closed=self.show_closed)
+        self._warn_skipped()
         self.render_all()
+
+    def _warn_skipped(self) -> None:
+        # A hand-damaged document is left out of the view; say so once, naming it and the field.
+        for line in getattr(self.service.repo, "skipped", ()):
+            if line not in self._skipped_warned:
+                self._skipped_warned.add(line)
+                self.notify(f"{line} (left out)", severity="warning", timeout=12, markup=False)
 
     def render_all(self) -> None:
         self._painted_width = self.size.width
@@ -291,6 +301,8 @@ class IncidentApp(ResponderActions, App):
         self._show_details(now)
         timeline = self.query_one(TimelinePane)
         events = self.read(self.service.timeline, incident.id) if incident else []
+        if incident:
+            self._warn_skipped()
         timeline.show(incident.id if incident else None, events, now)
         timeline.border_title = self._timeline_title(incident)
         if self.narrow:
@@ -331,7 +343,7 @@ class IncidentApp(ResponderActions, App):
             changed = refresh(wait=False)
         except (StoreError, OSError) as exc:  # a vanished or damaged file: say so, keep the screen
             changed = False
-            if str(exc) != getattr(self, "_poll_error", None):
+            if str(exc) != self._poll_error:
                 self._poll_error = str(exc)
                 self.notify(str(exc).splitlines()[0], severity="error", timeout=12, markup=False)
         finally:
