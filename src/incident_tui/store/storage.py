@@ -483,6 +483,14 @@ class JournalStorage(Storage):
         # Validate an existing file before creating anything next to it, so a
         # foreign or corrupt file does not sprout .lock/.journal siblings.
         snap = self._read_snapshot()
+        # Likewise a symlinked or special journal or lock: refused before either is created.
+        for sibling, what in ((self.journal_path, "journal"), (self.lock_path, "lock file")):
+            try:
+                kind = _refuse_kind(os.lstat(sibling))
+            except FileNotFoundError:
+                continue
+            if kind is not None:
+                raise self._unsafe(sibling, what, kind)
         parent = os.path.dirname(self.path)
         if snap is None:
             os.makedirs(parent, exist_ok=True)
