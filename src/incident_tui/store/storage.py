@@ -13,6 +13,15 @@ layer below it:
   with what other processes appended, appends one line and fdatasyncs it.
   A write is acknowledged only after that, so kill -9 can at worst leave a torn
   last line, which readers ignore and the next writer truncates away.
+* ``path`` is resolved to its real path first, so a symlink to the database
+  shares its journal and lock.  The journal, lock and temp files are opened
+  with O_NOFOLLOW (created with O_EXCL); a symlink, directory, FIFO or device
+  in the place of any of them, or of the snapshot, is refused, never followed,
+  truncated or replaced.
+* A lock wait polls LOCK_NB with a backoff and gives up after
+  ``lock_timeout`` seconds with :class:`LockTimeoutError`, naming the holder:
+  the exclusive holder writes its pid and name into the lock file, and
+  /proc/locks says who holds it when that is available.
 * Compaction writes a new snapshot to a temp file in the same directory,
   fsyncs it, ``os.replace``\\ s it over the old one, fsyncs the directory and
   only then resets the journal.  Snapshot and journal header carry a
