@@ -47,13 +47,13 @@ from incident_tui.tui.widgets.keybar import KeyBar
 from incident_tui.tui.widgets.timeline import TimelinePane
 
 NARROW_WIDTH = 100
+APP_ACTIONS = {k.action.split("(")[0] for k in KEYS} - {"help", "quit"}
 # A lock wait shorter than this is not worth a line on screen.
 LOCK_WAIT_SHOWN_AFTER = 0.3
 
 
-class _OpenAbandoned(Exception):
-    """The app is quitting while its open waits for the database lock."""
-APP_ACTIONS = {k.action.split("(")[0] for k in KEYS} - {"help", "quit"}
+class _WaitAbandoned(Exception):
+    """The app is quitting while a worker waits for the database lock."""
 
 
 class IncidentApp(ResponderActions, App):
@@ -161,7 +161,7 @@ class IncidentApp(ResponderActions, App):
 
     @dataclass
     class LockWaiting(Message):
-        """A store call in a worker is waiting for another process's lock ("" when it got it)."""
+        """A store call in a worker is waiting for another process's lock; ``holder`` says whose."""
 
         holder: str
 
@@ -178,7 +178,7 @@ class IncidentApp(ResponderActions, App):
         try:
             db = open_db(self.db_path, lock_timeout=resolve_lock_timeout(self.config),
                          holder_name="incident-tui dashboard", on_lock_wait=self._lock_wait)
-        except _OpenAbandoned:
+        except _WaitAbandoned:
             return
         except (StoreError, ConfigError, OSError) as exc:
             self.post_message(self.StoreOpenFailed(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
@@ -200,7 +200,7 @@ class IncidentApp(ResponderActions, App):
         except NoActiveWorker:
             return  # the UI thread itself: nothing can be painted until it returns
         if worker.is_cancelled:
-            raise _OpenAbandoned
+            raise _WaitAbandoned
         if waited >= LOCK_WAIT_SHOWN_AFTER:
             text = f"held by {holder}" if holder is not None else "held by another process"
             if text != getattr(worker, "_lock_wait_shown", None):
