@@ -230,29 +230,40 @@ def _closed_incident(service: IncidentService, clock: _Clock, now: datetime) -> 
     service.milestone(inc.id, "closed")
 
 
+SYNTHETIC_BATCH = 100
+
+
 def _synthetic(db, service: IncidentService, clock: _Clock, now: datetime, count: int, rng: random.Random) -> None:
     """Many incidents of ~50 events each, mostly closed, spread over the last 90 days."""
     phrases = ["checked eval dashboard", "paged prompt owner", "sampled 20 outputs", "rollback verified in canary",
                "customer escalation linked", "latency normal, quality not", "comparing with yesterday's traffic"]
-    for n in range(count):
-        start = now - timedelta(days=rng.uniform(0.1, 90))
-        clock.now = start + timedelta(minutes=rng.randint(1, 90))
+    # One transaction (one journal record, one fsync) per batch of incidents, not per incident:
+    # the seed's cost is then the work of building the documents, linear in their number.
+    for first in range(0, count, SYNTHETIC_BATCH):
         with transaction(db):
-            inc = service.declare(
-                title=f"Synthetic quality drop #{n + 1}", prompt_id=f"prompt-{rng.randint(1, 40)}",
-                version=rng.randint(2, 30), severity=rng.choice(["P1", "P2", "P3", "P3"]),
-                detected_by=rng.choice(["alert", "user-report", "downstream", "manual"]), started_at=start,
-            )
-            service.triage(inc.id, rng.choice(["prompt-quality", "api", "upstream-data", "model-behaviour"]),
-                           rng.choice(["new version dropped a rule", "provider changed defaults", "stale context"]))
-            if rng.random() < 0.7:
-                clock.now += timedelta(minutes=rng.randint(2, 40))
-                (service.rollback if rng.random() < 0.6 else service.kill_switch)(inc.id)
-            for _ in range(44):
-                clock.now += timedelta(minutes=rng.randint(1, 6))
-                service.note(inc.id, f"{rng.choice(phrases)} ({rng.randint(1, 999)})", star=rng.random() < 0.1)
-            if rng.random() < 0.85:
-                service.milestone(inc.id, "impact-resolved")
-                service.milestone(inc.id, "root-cause", text="synthetic cause")
-                service.milestone(inc.id, "closed")
+            for n in range(first, min(count, first + SYNTHETIC_BATCH)):
+                _synthetic_incident(service, clock, now, n, rng, phrases)
     clock.now = now
+
+
+def _synthetic_incident(service: IncidentService, clock: _Clock, now: datetime, n: int, rng: random.Random,
+                        phrases: list[str]) -> None:
+    start = now - timedelta(days=rng.uniform(0.1, 90))
+    clock.now = start + timedelta(minutes=rng.randint(1, 90))
+    inc = service.declare(
+        title=f"Synthetic quality drop #{n + 1}", prompt_id=f"prompt-{rng.randint(1, 40)}",
+        version=rng.randint(2, 30), severity=rng.choice(["P1", "P2", "P3", "P3"]),
+        detected_by=rng.choice(["alert", "user-report", "downstream", "manual"]), started_at=start,
+    )
+    service.triage(inc.id, rng.choice(["prompt-quality", "api", "upstream-data", "model-behaviour"]),
+                   rng.choice(["new version dropped a rule", "provider changed defaults", "stale context"]))
+    if rng.random() < 0.7:
+        clock.now += timedelta(minutes=rng.randint(2, 40))
+        (service.rollback if rng.random() < 0.6 else service.kill_switch)(inc.id)
+    for _ in range(44):
+        clock.now += timedelta(minutes=rng.randint(1, 6))
+        service.note(inc.id, f"{rng.choice(phrases)} ({rng.randint(1, 999)})", star=rng.random() < 0.1)
+    if rng.random() < 0.85:
+        service.milestone(inc.id, "impact-resolved")
+        service.milestone(inc.id, "root-cause", text="synthetic cause")
+        service.milestone(inc.id, "closed")

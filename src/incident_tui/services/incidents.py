@@ -192,7 +192,9 @@ class IncidentService:
         with transaction(self.db):
             if version is None:
                 version = self._production_version(prompt_id)
-            incident_id = next_incident_id(now.date(), self.repo.incident_ids())
+            day = now.date()
+            # Only that day's ids can hold the highest number of the day (no parse of every id).
+            incident_id = next_incident_id(day, self.repo.incident_ids(containing=f"{day:%Y%m%d}"))
             incident = Incident(
                 id=incident_id,
                 title=title,

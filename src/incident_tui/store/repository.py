@@ -25,7 +25,7 @@ from incident_tui.domain.models import (
     TriageCategory,
     from_iso,
 )
-from incident_tui.store.storage import StoreError
+from incident_tui.store.storage import StoreError, transaction
 
 INCIDENTS = "incidents"
 EVENTS = "events"
@@ -84,8 +84,14 @@ class Repository:
         self.incidents = db.table(INCIDENTS)
         self.events = db.table(EVENTS)
         self.samples = db.table(SAMPLES)
+        # Incident id -> event doc ids, and incident id -> incident doc ids, each valid while the
+        # storage's change count of its table equals the count stored beside it. Our own writes
+        # move them forward in place; anything else (another process, a rollback) rebuilds them.
         self._index: dict[str, list[int]] = {}
         self._index_count: int | None = None
+        self._ids: dict[str, list[int]] = {}
+        self._ids_count: int | None = None
+        self._ids_missing = 0  # incident documents without a string id
         #: One line per document the last list_incidents()/timeline()/samples_for() call skipped
         #: because it could not be read; the rest of the database stays usable.
         self.skipped: list[str] = []
@@ -136,22 +142,54 @@ class Repository:
 
     # --- incidents ---------------------------------------------------------------
 
-    def incident_ids(self) -> list[str]:
+    def incident_ids(self, containing: str = "") -> list[str]:
         """Every incident id in use (closed ones too), so a new id never reuses one.
 
+        With ``containing``, only the ids that contain that text (e.g. one day's ``INC-20260101-``).
         An incident document that lost its id (hand-edited) still owns its timeline: then the ids
         the events name count as used too.
         """
+        if self._change_count(INCIDENTS) is not None:
+            index = self._id_index()
+            if not self._ids_missing:
+                return [i for i in index if containing in i]
         ids = [doc.get("id") for doc in self.incidents]
         known = [i for i in ids if isinstance(i, str)]
-        if len(known) == len(ids):
-            return known
-        seen = set(known)
-        return known + [i for i in self._event_index() if isinstance(i, str) and i not in seen]
+        if len(known) < len(ids):
+            seen = set(known)
+            known += [i for i in self._event_index() if isinstance(i, str) and i not in seen]
+        return [i for i in known if containing in i]
+
+    def _change_count(self, table: str) -> int | None:
+        change_count = getattr(self.db.storage, "change_count", None)
+        return change_count(table) if change_count is not None else None
+
+    def _id_index(self) -> dict[str, list[int]]:
+        """Incident id -> doc ids of the incidents with that id (in table order), rebuilt only when needed."""
+        count = self._change_count(INCIDENTS)
+        if count is None or count != self._ids_count:
+            index: dict[str, list[int]] = {}
+            missing = 0
+            for key, doc in self.db.storage.read().get(INCIDENTS, {}).items():
+                ident = doc.get("id")
+                if isinstance(ident, str):
+                    index.setdefault(ident, []).append(int(key))
+                else:
+                    missing += 1
+            self._ids, self._ids_count, self._ids_missing = index, count, missing
+        return self._ids
+
+    def _own_writes(self, table: str, count_before: int | None, writes: int) -> bool:
+        """True when the table's change count moved by exactly our ``writes`` (nothing else changed it)."""
+        return count_before is not None and self._change_count(table) == count_before + writes
 
     def find_incident(self, incident_id: str) -> Incident | None:
-        docs = self.incidents.search(where("id") == incident_id)
-        return self._incident(docs[0]) if docs else None
+        if self._change_count(INCIDENTS) is None:  # a storage without change counts: scan
+            docs = self.incidents.search(where("id") == incident_id)
+            return self._incident(docs[0]) if docs else None
+        keys = self._id_index().get(incident_id) if isinstance(incident_id, str) else None
+        doc = self.incidents.get(doc_id=keys[0]) if keys else None
+        return self._incident(doc) if doc is not None else None
 
     def get_incident(self, incident_id: str) -> Incident:
         incident = self.find_incident(incident_id)
@@ -165,11 +203,28 @@ class Repository:
         return self._loaded((doc, lambda doc=doc: self._incident(doc)) for doc in self.incidents)
 
     def insert_incident(self, incident: Incident) -> None:
-        self.incidents.insert(incident.to_dict())
+        if self._change_count(INCIDENTS) is None:
+            self.incidents.insert(incident.to_dict())
+            return
+        with transaction(self.db):  # caught up first, so the index below is checked against current data
+            index = self._id_index()
+            before = self._ids_count
+            doc_id = self.incidents.insert(incident.to_dict())
+            if self._own_writes(INCIDENTS, before, 1):
+                index.setdefault(incident.id, []).append(doc_id)
+                self._ids_count = before + 1
 
     def save_incident(self, incident: Incident) -> None:
         """Write every field of ``incident`` over its stored document."""
-        updated = self.incidents.update(incident.to_dict(), where("id") == incident.id)
+        if self._change_count(INCIDENTS) is None:
+            updated = self.incidents.update(incident.to_dict(), where("id") == incident.id)
+        else:
+            with transaction(self.db):
+                keys = list(self._id_index().get(incident.id, ()))
+                before = self._ids_count
+                updated = self.incidents.update(incident.to_dict(), doc_ids=keys) if keys else []
+                if updated and self._own_writes(INCIDENTS, before, len(updated)):
+                    self._ids_count = before + len(updated)  # same ids, same documents: still valid
         if not updated:
             raise NotFoundError(f"no incident {incident.id}")
 
@@ -183,14 +238,24 @@ class Repository:
     # --- timeline ----------------------------------------------------------------
 
     def add_event(self, event: TimelineEvent) -> TimelineEvent:
-        event.doc_id = self.events.insert(event.to_dict())
-        return event
+        return self.add_events([event])[0]
 
     def add_events(self, events: Iterable[TimelineEvent]) -> list[TimelineEvent]:
         events = list(events)
-        ids = self.events.insert_multiple([e.to_dict() for e in events])
+        docs = [e.to_dict() for e in events]
+        before = self._change_count(EVENTS)
+        current = before is not None and before == self._index_count
+        if len(docs) == 1:
+            ids = [self.events.insert(docs[0])]
+        else:
+            ids = self.events.insert_multiple(docs)
         for event, doc_id in zip(events, ids):
             event.doc_id = doc_id
+        if current and self._own_writes(EVENTS, before, len(docs)):
+            # Only our inserts changed the table: extend the index instead of rebuilding it.
+            for doc, doc_id in zip(docs, ids):
+                self._index.setdefault(doc.get("incident_id"), []).append(doc_id)
+            self._index_count = before + len(docs)
         return events
 
     def timeline(self, incident_id: str) -> list[TimelineEvent]:
@@ -234,7 +299,13 @@ class Repository:
     def save_event(self, event: TimelineEvent) -> None:
         if event.doc_id is None:
             raise NotFoundError("event was never stored")
-        self.events.update(event.to_dict(), doc_ids=[event.doc_id])
+        doc = event.to_dict()
+        before = self._change_count(EVENTS)
+        current = before is not None and before == self._index_count
+        updated = self.events.update(doc, doc_ids=[event.doc_id])
+        if (current and updated and self._own_writes(EVENTS, before, 1)
+                and event.doc_id in self._index.get(doc.get("incident_id"), ())):
+            self._index_count = before + 1  # same incident: the index still holds
 
     # --- failure samples ---------------------------------------------------------
 
