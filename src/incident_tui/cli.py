@@ -23,7 +23,35 @@ from incident_tui.cli_common import (  # noqa: F401  (re-exported for command mo
 )
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+# Commands that live in their own modules (prompt registry, exports, alert ingestion, the web view):
+# name -> (module, attribute). Their modules are imported only when the command runs or help lists
+# it, so `note` or `list` never pays for the diff engine, the exporters or the web server.
+LAZY_COMMANDS = {
+    "export": ("incident_tui.cli_export", "export"),
+    "prompts": ("incident_tui.cli_prompts", "prompts"),
+    "ingest": ("incident_tui.cli_alerts", "ingest"),
+    "serve-webhook": ("incident_tui.cli_alerts", "serve_webhook"),
+    "metrics": ("incident_tui.cli_alerts", "metrics"),
+    "serve": ("incident_tui.cli_serve", "serve"),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose commands in :data:`LAZY_COMMANDS` are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            from importlib import import_module
+
+            module, attribute = LAZY_COMMANDS[cmd_name]
+            self.add_command(getattr(import_module(module), attribute), cmd_name)
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), help="Database file.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Config file (TOML).")
 @click.version_option(package_name="incident-tui")
@@ -282,23 +310,6 @@ def demo(cli: CliContext, db_path, count, no_open) -> None:
     click.echo(f"demo data in {cli.db_path}: {summary}", err=not no_open)
     if not no_open:
         run_app(cli)
-
-
-# Commands that live in their own modules (prompt registry, exports, alert ingestion) register here.
-from incident_tui.cli_export import export  # noqa: E402
-
-main.add_command(export)
-from incident_tui.cli_prompts import prompts  # noqa: E402
-
-main.add_command(prompts)
-from incident_tui.cli_alerts import ingest, metrics, serve_webhook  # noqa: E402
-
-main.add_command(ingest)
-main.add_command(serve_webhook)
-main.add_command(metrics)
-from incident_tui.cli_serve import serve  # noqa: E402
-
-main.add_command(serve)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -93,30 +93,45 @@ def handle_errors(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        from incident_tui.domain.lifecycle import LifecycleError
-        from incident_tui.domain.prompts import PromptError
-        from incident_tui.domain.times import TimeParseError
-        from incident_tui.services.incidents import ServiceError
-        from incident_tui.store.storage import StoreError
-
         try:
             return func(*args, **kwargs)
-        except (ConfigError, StoreError, ServiceError, LifecycleError, PromptError, TimeParseError, LookupError) as exc:
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            fail(message.strip("'\"") if isinstance(exc, KeyError) else message)
         except BrokenPipeError:
             # `… | head` closed the pipe: not an error worth a line. Point stdout at devnull
             # so the interpreter's final flush does not complain either.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(0)
-        except OSError as exc:
-            fail(f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}")
-        except Exception as exc:  # a bug: still one line for the responder, the traceback on request
-            if os.environ.get("INCIDENT_TUI_DEBUG"):
-                raise
-            fail(f"unexpected {type(exc).__name__}: {exc} (set INCIDENT_TUI_DEBUG=1 for the traceback)")
+        except Exception as exc:
+            if isinstance(exc, _expected_errors()):
+                message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                fail(message.strip("'\"") if isinstance(exc, KeyError) else message)
+            elif isinstance(exc, OSError):
+                fail(f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}")
+            else:  # a bug: still one line for the responder, the traceback on request
+                if os.environ.get("INCIDENT_TUI_DEBUG"):
+                    raise
+                fail(f"unexpected {type(exc).__name__}: {exc} (set INCIDENT_TUI_DEBUG=1 for the traceback)")
 
     return wrapper
+
+
+# The errors a command reports as one line, by module. A module that was never imported cannot
+# have raised its error, so the check imports nothing: `note` never loads the prompt registry.
+_EXPECTED_ERRORS = (
+    ("incident_tui.store.storage", "StoreError"),
+    ("incident_tui.services.incidents", "ServiceError"),
+    ("incident_tui.domain.lifecycle", "LifecycleError"),
+    ("incident_tui.domain.prompts", "PromptError"),
+    ("incident_tui.domain.times", "TimeParseError"),
+)
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    found: list[type[BaseException]] = [ConfigError, LookupError]
+    for module, name in _EXPECTED_ERRORS:
+        loaded = sys.modules.get(module)
+        if loaded is not None:
+            found.append(getattr(loaded, name))
+    return tuple(found)
 
 
 def parse_time_option(value: str | None) -> datetime | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,8 @@ def run_hook(argv: list[str], env: dict[str, str], timeout: float) -> HookResult
 
     The output tail (stdout and stderr, last few hundred characters) is kept for the timeline.
     """
+    import subprocess  # here, not at the top: commands without a hook never pay for it
+
     name = hook_name(argv)
     started = time.monotonic()
     try:

@@ -9,14 +9,12 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
-import subprocess
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from incident_tui.domain.diff import DiffResult, diff_texts, unified_diff
 from incident_tui.domain.prompts import (
     LAST_KNOWN_GOOD,
     PRODUCTION,
@@ -37,6 +35,9 @@ from incident_tui.domain.prompts import (
 from incident_tui.domain.prompts import last_known_good as _last_known_good
 from incident_tui.domain.prompts import version_live_at as _version_live_at
 from incident_tui.store.storage import JournalStorage, transaction
+
+if TYPE_CHECKING:  # the diff engine and subprocess load when a diff or a git import runs
+    from incident_tui.domain.diff import DiffResult
 
 VERSIONS_TABLE = "prompt_versions"
 MOVES_TABLE = "label_moves"
@@ -164,12 +165,16 @@ class PromptService:
         """Aligned diff of two versions."""
         old = self.get(prompt_id, old_version).text
         new = self.get(prompt_id, new_version).text
+        from incident_tui.domain.diff import diff_texts
+
         return diff_texts(old, new, ignore_whitespace=ignore_whitespace)
 
     def unified(self, prompt_id: str, old_version: int, new_version: int, context: int = 3) -> str:
         """Unified diff of two versions that `patch` applies to the old text."""
         old = self.get(prompt_id, old_version).text
         new = self.get(prompt_id, new_version).text
+        from incident_tui.domain.diff import unified_diff
+
         return unified_diff(old, new, f"{prompt_id}@v{old_version}", f"{prompt_id}@v{new_version}", context)
 
     # --- writing -----------------------------------------------------------------------
@@ -354,6 +359,8 @@ class PromptService:
 
     @staticmethod
     def _git(repo: Path, args: list[str], stdin: bytes | None = None) -> bytes:
+        import subprocess
+
         cmd = ["git", "-C", str(repo), "-c", "core.quotepath=off", "--no-pager", *args]
         try:
             proc = subprocess.run(cmd, input=stdin, capture_output=True, timeout=_GIT_TIMEOUT_S, check=False)

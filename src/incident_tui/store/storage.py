@@ -50,7 +50,6 @@ import fcntl
 import gc
 import glob
 import os
-import secrets
 import stat
 import sys
 import threading
@@ -1184,7 +1183,7 @@ class JournalStorage(Storage):
     def _compact_locked(self) -> None:
         gen = self._gen + 1
         payload = self._snapshot_bytes(gen)
-        tmp = f"{self.path}{_TMP_INFIX}{os.getpid()}-{secrets.token_hex(8)}{_TMP_SUFFIX}"
+        tmp = f"{self.path}{_TMP_INFIX}{os.getpid()}-{os.urandom(8).hex()}{_TMP_SUFFIX}"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         try:
             with _naming(tmp):
