@@ -22,9 +22,16 @@ layer below it:
   ``lock_timeout`` seconds with :class:`LockTimeoutError`, naming the holder:
   the exclusive holder writes its pid and name into the lock file, and
   /proc/locks says who holds it when that is available.
-* Compaction writes a new snapshot to a temp file in the same directory,
-  fsyncs it, ``os.replace``\\ s it over the old one, fsyncs the directory and
-  only then resets the journal.  Snapshot and journal header carry a
+* Compaction takes a consistent in-memory copy of the tables under the
+  exclusive lock (a shallow copy: stored documents are never mutated in
+  place), then, holding no lock, writes it as a new snapshot to a temp file
+  in the same directory and fsyncs it.  Back under the lock, if nothing was
+  committed meanwhile, it ``os.replace``\\ s the temp file over the old
+  snapshot, fsyncs the directory and only then resets the journal; if
+  something was, it starts over (and after a few tries compacts under the
+  lock).  Writers therefore wait for the swap, never for the serialisation.
+  The snapshot's ``_meta`` records the highest doc id of each table, so the
+  first insert after an open does not scan the table for it.  Snapshot and journal header carry a
   generation number: a journal whose generation differs from the snapshot's is
   left over from a compaction interrupted after the replace, its records are
   already in the snapshot, and it is ignored.
@@ -50,6 +57,7 @@ import fcntl
 import gc
 import glob
 import os
+import secrets
 import stat
 import sys
 import threading
@@ -98,23 +106,31 @@ META_DOC_ID = "1"
 JOURNAL_SUFFIX = ".journal"
 LOCK_SUFFIX = ".lock"
 JOURNAL_FORMAT = 1
-# Temp files of a compaction are ``<path>.compact-<pid>-<random>.tmp``; only a
-# holder of the exclusive lock writes them, so whoever holds that lock may
-# delete any it finds (they are leftovers of a crash).
+# Temp files of a compaction are ``<path>.compact-<pid>-<random>.tmp``.  They
+# are written outside the lock, so one found at open may also be a live
+# compaction of another process: deleting it (under the exclusive lock) makes
+# that compaction find its temp file gone at the swap and start over.
 _TMP_INFIX = ".compact-"
 _TMP_SUFFIX = ".tmp"
 # A journal header line is ~30 bytes; anything longer without a newline is
 # not a torn header.
 _MAX_HEADER = 256
 
-# Auto-compaction: when the journal outgrows both of these.  Replaying the
-# journal costs more per byte than loading the snapshot (one Python-level
-# apply per operation), so it is kept to a tenth of the snapshot: open time
-# stays within ~25% of a clean open (0.5 s budget at 150k events).  At 150k
-# events that is a compaction (~0.5 s, under the lock) every ~15k appends,
-# ~35 us amortised per append.
+# Auto-compaction: when the journal holds more document operations than a
+# tenth of the snapshot's documents (at least COMPACT_MIN_OPS), or more bytes
+# than a tenth of the snapshot's (at least COMPACT_MIN_BYTES).  Replay costs
+# one Python-level apply per operation (~3x the snapshot per MB of small
+# documents), so it is the operation count that scales with the snapshot and
+# keeps open time within ~30% of a clean open at any size; the byte floor is
+# for the few big documents (prompt texts), which replay at parsing speed.
+# At 150k events that is a compaction every ~15k appends, written outside
+# the lock (see compact()).
 COMPACT_MIN_BYTES = 4 * 1024 * 1024
+COMPACT_MIN_OPS = 1000
 COMPACT_RATIO = 0.1
+# A compaction whose copy was overtaken by other commits starts over this
+# many times before it compacts under the lock.
+_COMPACT_ATTEMPTS = 3
 
 #: Seconds a lock wait lasts before :class:`LockTimeoutError` (a stopped or
 #: hung process holding the lock must not hang everyone else silently).
@@ -314,6 +330,30 @@ def _loads_bulk(raw: bytes) -> Any:
             gc.enable()
 
 
+def _high_ids(data: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
+    """The highest doc id of each non-empty table (tables with non-numeric ids are left out)."""
+    high: dict[str, int] = {}
+    for name, table in data.items():
+        if name == META_TABLE or not table:
+            continue
+        try:
+            high[name] = max(map(int, table))
+        except ValueError:
+            continue
+    return high
+
+
+def _read_high_ids(ids: Any, gen: int) -> dict[str, int]:
+    """The metadata's highest ids, if they were written with this generation of the snapshot.
+
+    An older incident-tui that compacted the file kept the field but not its
+    generation: then it is stale and ignored (the ids are computed as before).
+    """
+    if not isinstance(ids, dict) or ids.get("gen") != gen or not isinstance(ids.get("high"), dict):
+        return {}
+    return {name: n for name, n in ids["high"].items() if type(n) is int and n >= 0}
+
+
 def _fsync_dir(dirname: str) -> None:
     fd = os.open(dirname, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
@@ -333,12 +373,14 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 class _Snapshot:
-    __slots__ = ("key", "gen", "data")
+    __slots__ = ("key", "gen", "data", "high")
 
-    def __init__(self, key: tuple[int, int, int], gen: int, data: dict[str, dict[str, Any]]):
+    def __init__(self, key: tuple[int, int, int], gen: int, data: dict[str, dict[str, Any]],
+                 high: dict[str, int] | None = None):
         self.key = key
         self.gen = gen
         self.data = data
+        self.high = high or {}  # highest doc id per table, from the metadata (may be missing)
 
 
 class _Txn:
@@ -395,6 +437,8 @@ class _Txn:
                 s._mutex.release()
         finally:
             s._unlock()
+        if s._compact_pending and self._outer and s._lock_owner != threading.get_ident():
+            s._auto_compact()
         return False
 
 
@@ -468,6 +512,8 @@ class JournalStorage(Storage):
         self._j_ino = -1
         self._jpos = 0  # bytes of the journal applied (always at a line boundary)
         self._jline = 0  # lines of the journal applied, header included
+        self._jops = 0  # document operations in those lines
+        self._snap_docs = 0  # documents in the snapshot, all tables
         self._j_current = False  # journal header matches self._gen
         # Tables changed by other processes and not yet reported by refresh();
         # None means "everything" (a reload after someone else's compaction).
@@ -477,7 +523,9 @@ class JournalStorage(Storage):
         #: returned True; None after a full reload (treat as all tables).
         self.changed_tables: frozenset[str] | None = frozenset()
         self.compact_min_bytes = COMPACT_MIN_BYTES
+        self.compact_min_ops = COMPACT_MIN_OPS
         self.compact_ratio = COMPACT_RATIO
+        self._compact_pending = False  # a commit found the journal long; compact once unlocked
         try:
             self._open()
         except BaseException:
@@ -642,6 +690,7 @@ class JournalStorage(Storage):
         gen = meta.pop("gen", 0)
         if not isinstance(gen, int):
             raise self._corrupt(f"invalid generation {gen!r} in {META_TABLE}")
+        high = _read_high_ids(meta.pop("ids", None), gen)
         for name, table in data.items():
             if not isinstance(table, dict):
                 raise self._corrupt(f"table {name!r} is not a JSON object")
@@ -649,17 +698,20 @@ class JournalStorage(Storage):
             if not set(map(type, table.values())) <= {dict}:
                 bad = next(k for k, v in table.items() if type(v) is not dict)
                 raise self._corrupt(f"document {bad!r} of table {name!r} is not a JSON object")
-        return _Snapshot(_key(st), gen, data)
+        return _Snapshot(_key(st), gen, data, high)
 
     def _load(self, snap: _Snapshot, *, exclusive: bool) -> None:
         self._unreported = None
         self._data = snap.data
         self._gen = snap.gen
         self._snap_key = snap.key
-        self._hw.clear()
+        # The highest ids as of the snapshot; the journal replay below raises them.
+        self._hw = {name: n for name, n in snap.high.items() if name in snap.data}
         self._j_key = None
         self._jpos = 0
         self._jline = 0
+        self._jops = 0
+        self._snap_docs = sum(map(len, snap.data.values()))
         self._j_current = False
         self._sync_journal(exclusive=exclusive)
         if exclusive and not self._j_current:
@@ -872,6 +924,7 @@ class JournalStorage(Storage):
             jst = os.fstat(self._fds[0])
             self._jpos = 0
             self._jline = 0
+            self._jops = 0
             self._j_current = False
         key = _key(jst)
         size = jst.st_size
@@ -927,6 +980,7 @@ class JournalStorage(Storage):
                 self._apply_record(record, first_line + i, touched)
             self._jpos = base + end
             self._jline += len(records)
+            self._jops += sum(map(len, records))
             self._invalidate(touched)
             if self._unreported is not None:
                 self._unreported |= touched
@@ -1037,11 +1091,15 @@ class JournalStorage(Storage):
         return _Txn(self)
 
     def _next_id(self, name: str) -> int:
+        table = self._data.get(name)
         h = self._hw.get(name)
         if h is None:
-            table = self._data.get(name)
             h = max(map(int, table), default=0) if table else 0
         h += 1
+        if table:
+            # The counter may come from a hand-edited snapshot's metadata: never hand out an id in use.
+            while str(h) in table:
+                h += 1
         self._hw[name] = h
         return h
 
@@ -1161,29 +1219,46 @@ class JournalStorage(Storage):
             ) from exc
         self._jpos += len(line)
         self._jline += 1
+        self._jops += len(self._ops)
         self._j_key = _key(os.fstat(fd))
-        if self._jpos > max(self.compact_min_bytes, self._snap_key[1] * self.compact_ratio):
-            try:
-                self._compact_locked()
-            except OSError:
-                # The commit itself is durable; a failed compaction only
-                # leaves the journal long (and maybe a temp file, removed at
-                # the next open).  Try again at the next commit.
-                pass
+        if self._compact_due():
+            # Done by _Txn once the lock is released, so that this commit's
+            # waiters are not held up by the serialisation.
+            self._compact_pending = True
+
+    def _compact_due(self) -> bool:
+        ratio = self.compact_ratio
+        return (self._jpos > max(self.compact_min_bytes, self._snap_key[1] * ratio)
+                or self._jops > max(self.compact_min_ops, self._snap_docs * ratio))
+
+    def _auto_compact(self) -> None:
+        """The compaction a commit found due; called after the commit released the lock."""
+        self._compact_pending = False
+        try:
+            self._compact(wait=False, force=False)
+        except (OSError, StoreError):
+            # The commit itself is durable; a failed or busy compaction only
+            # leaves the journal long (and maybe a temp file, removed at the
+            # next open).  Try again at the next commit.
+            pass
 
     # ----------------------------------------------------------- compaction
 
-    def _snapshot_bytes(self, gen: int) -> bytes:
-        data = dict(self._data)
+    def _snapshot_bytes(self, gen: int, data: dict[str, dict[str, Any]] | None = None) -> bytes:
+        data = dict(self._data if data is None else data)
         meta_table = dict(data[META_TABLE])
-        meta_table[META_DOC_ID] = {**meta_table[META_DOC_ID], "gen": gen}
+        meta_table[META_DOC_ID] = {**meta_table[META_DOC_ID], "gen": gen, "ids": {"gen": gen, "high": _high_ids(data)}}
         data[META_TABLE] = meta_table
         return orjson.dumps(data, option=_OPTS)
 
     def _compact_locked(self) -> None:
+        """Compact entirely under the lock the caller holds (creation, migration, fallback)."""
         gen = self._gen + 1
-        payload = self._snapshot_bytes(gen)
-        tmp = f"{self.path}{_TMP_INFIX}{os.getpid()}-{os.urandom(8).hex()}{_TMP_SUFFIX}"
+        self._swap(self._write_temp(self._snapshot_bytes(gen)), gen, sum(map(len, self._data.values())))
+
+    def _write_temp(self, payload: bytes) -> str:
+        """A new temp file beside the snapshot holding ``payload``, fsynced; its path."""
+        tmp = f"{self.path}{_TMP_INFIX}{os.getpid()}-{secrets.token_hex(8)}{_TMP_SUFFIX}"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         try:
             with _naming(tmp):
@@ -1193,6 +1268,15 @@ class JournalStorage(Storage):
                     os.fsync(fd)
                 finally:
                     os.close(fd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return tmp
+
+    def _swap(self, tmp: str, gen: int, docs: int) -> None:
+        """Make the temp file the snapshot of generation ``gen``; caller holds the exclusive lock."""
+        try:
             # Never replace what is not a regular file (it was checked at
             # open, but the path may have been swapped since).
             try:
@@ -1212,7 +1296,83 @@ class JournalStorage(Storage):
         # (its generation differs) even if we die before resetting it.
         self._gen = gen
         self._snap_key = _key(os.stat(self.path))
+        self._snap_docs = docs
         self._reset_journal()
+
+    def _state(self) -> tuple[Any, ...]:
+        # What identifies the committed state this handle has applied.
+        return (self._snap_key, self._gen, self._j_ino, self._jpos, self._j_current)
+
+    def _compact(self, *, wait: bool, force: bool) -> bool:
+        """Compact without holding the lock while the snapshot is written; True when it did.
+
+        Under the exclusive lock: catch up and take a shallow copy of the
+        tables (documents are never mutated in place, so it stays
+        consistent).  Without any lock: serialise the copy, write and fsync
+        the temp file.  Under the lock again: if nothing was committed since
+        the copy, swap the files (a rename, a directory fsync and a journal
+        reset); otherwise start over.  ``wait=False`` gives up at once when
+        the lock is busy; ``force=False`` stops when the journal is no longer
+        long (someone else compacted).
+        """
+        for _ in range(_COMPACT_ATTEMPTS):
+            if not self._lock(fcntl.LOCK_EX, wait=wait):
+                return False
+            try:
+                with self._mutex:
+                    self._check_open()
+                    if self._depth:
+                        raise StoreError("compact() cannot run inside a transaction")
+                    self._catch_up(exclusive=True)
+                    if not force and not self._compact_due():
+                        return False
+                    if self._lock_depth > 1:
+                        # The caller holds the lock across this call (hold_lock):
+                        # nobody can commit meanwhile anyway.
+                        self._compact_locked()
+                        return True
+                    state = self._state()
+                    gen = self._gen + 1
+                    copy = {name: dict(table) for name, table in self._data.items()}
+                    docs = sum(map(len, copy.values()))
+            finally:
+                self._unlock()
+            tmp: str | None = self._write_temp(self._snapshot_bytes(gen, copy))
+            del copy
+            try:
+                if not self._lock(fcntl.LOCK_EX, wait=wait):
+                    return False
+                try:
+                    with self._mutex:
+                        self._check_open()
+                        self._catch_up(exclusive=True)
+                        if self._state() == state and os.path.lexists(tmp):
+                            swapping, tmp = tmp, None
+                            self._swap(swapping, gen, docs)
+                            return True
+                        if not force and not self._compact_due():
+                            return False
+                finally:
+                    self._unlock()
+            finally:
+                if tmp is not None:
+                    with contextlib.suppress(OSError):
+                        os.unlink(tmp)
+        # Commits kept overtaking the copy: compact under the lock this time.
+        if not self._lock(fcntl.LOCK_EX, wait=wait):
+            return False
+        try:
+            with self._mutex:
+                self._check_open()
+                if self._depth:
+                    raise StoreError("compact() cannot run inside a transaction")
+                self._catch_up(exclusive=True)
+                if not force and not self._compact_due():
+                    return False
+                self._compact_locked()
+                return True
+        finally:
+            self._unlock()
 
     def _reset_journal(self) -> None:
         fd = self._fds[0]
@@ -1223,6 +1383,7 @@ class JournalStorage(Storage):
             _datasync(fd)
         self._jpos = len(header)
         self._jline = 1
+        self._jops = 0
         self._j_current = True
         self._j_key = _key(os.fstat(fd))
 
@@ -1315,15 +1476,16 @@ class JournalStorage(Storage):
         directory, then the journal reset; other processes notice the new
         snapshot inode and reload.  Also happens automatically once the
         journal outgrows ``compact_min_bytes`` and ``compact_ratio`` of the
-        snapshot.
+        snapshot, right after the commit that made it so (once that commit
+        released the lock).  Other writers wait only for the final swap: the
+        snapshot is serialised and written without the lock (see
+        :meth:`_compact`).
         """
         self._check_open()
-        with self._flock(fcntl.LOCK_EX), self._mutex:
-            self._check_open()
+        with self._mutex:
             if self._depth:
                 raise StoreError("compact() cannot run inside a transaction")
-            self._catch_up(exclusive=True)
-            self._compact_locked()
+        self._compact(wait=True, force=True)
 
     @property
     def generation(self) -> int:
