@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -67,6 +68,105 @@ def fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
+def warn(message: str) -> None:
+    click.echo(f"incident-tui: warning: {message}", err=True)
+
+
+def one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def decode_argv(args: list[str]) -> list[str]:
+    """Arguments as valid text: bytes that are not UTF-8 become U+FFFD, with one warning line each.
+
+    Python hands over such bytes as lone surrogates (surrogateescape), which no store or
+    terminal can encode: replaced here, once, the command then runs on what the user can see.
+    """
+    decoded = []
+    for position, arg in enumerate(args, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            fixed = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            shown = fixed if len(fixed) <= 60 else fixed[:59] + "…"
+            warn(f"argument {position} is not valid UTF-8: undecodable bytes replaced with U+FFFD ({shown!r})")
+            arg = fixed
+        decoded.append(arg)
+    return decoded
+
+
+class OneLineGroup(click.Group):
+    """The top-level group: every usage error is one line on stderr (exit 2), as the contract says.
+
+    click's own report is three lines (usage, hint, error); scripts and alert hooks read one.
+    """
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if args is None:
+            args = sys.argv[1:]
+        args = decode_argv(list(args))
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            path = exc.ctx.command_path if exc.ctx is not None else (prog_name or "incident-tui")
+            fail(f"{one_line(exc.format_message())} (see '{path} --help')", code=exc.exit_code)
+        except click.ClickException as exc:
+            fail(one_line(exc.format_message()), code=exc.exit_code)
+        except click.Abort:
+            fail("aborted", code=1)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        sys.exit(0)
+
+
+# A relative time ("-5m", "-90s", "-1h30m") or any dash-then-digit token is text, never an option.
+_TEXT_WITH_DASH = re.compile(r"-\d")
+
+
+class TextCommand(click.Command):
+    """A command whose last argument is free text: unknown options are errors, `--` ends options.
+
+    A token starting with a dash and a digit ("-5m CS escalations…", the note backdate) is text,
+    so the README's `note INC "-5m …"` keeps working; any other dash token must be a known option
+    or come after `--`. click's own ``ignore_unknown_options`` would save "--sta x" as the note,
+    and read "-2h ago" as -2 -h (help).
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value: dict[str, bool] = {}
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                for name in (*param.opts, *param.secondary_opts):
+                    takes_value[name] = not (param.is_flag or param.count)
+        options: list[str] = []
+        positional: list[str] = []
+        rest = list(args)
+        while rest:
+            token = rest.pop(0)
+            if token == "--":
+                positional.extend(rest)
+                break
+            name = token.split("=", 1)[0]
+            if token.startswith("-") and len(token) > 1 and not _TEXT_WITH_DASH.match(token):
+                if name not in takes_value:
+                    from difflib import get_close_matches
+
+                    close = get_close_matches(name, [n for n in takes_value if n.startswith("--")], n=1)
+                    hint = f", did you mean {close[0]}?" if close else ";"
+                    raise click.NoSuchOption(
+                        name, message=f"no such option: {name}{hint} text that starts with a dash goes after --",
+                        ctx=ctx,
+                    )
+                options.append(token)
+                if takes_value[name] and "=" not in token and rest:
+                    options.append(rest.pop(0))  # the option's value, whatever it looks like ("--at -5m")
+                continue
+            positional.append(token)
+        return super().parse_args(ctx, [*options, "--", *positional])
+
+
 def handle_errors(func):
     """Turn every expected error into one line on stderr and exit 1; never a traceback."""
 
@@ -81,8 +181,10 @@ def handle_errors(func):
         try:
             return func(*args, **kwargs)
         except (ConfigError, StoreError, ServiceError, LifecycleError, PromptError, TimeParseError, LookupError) as exc:
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            fail(message.strip("'\""))
+            # str(KeyError("x")) is "'x'", quotes included: take the message itself.
+            text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+            message = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+            fail(message)
         except BrokenPipeError:
             # `… | head` closed the pipe: not an error worth a line. Point stdout at devnull
             # so the interpreter's final flush does not complain either.
