@@ -43,6 +43,9 @@ def main(ctx: click.Context, db_path: Path | None, config_path: Path | None) -> 
 @handle_errors
 def run_app(cli: CliContext, **app_kwargs) -> None:
     cli.config  # a bad config is reported before the screen switches
+    from incident_tui.tui.bindings import check_keymap
+
+    check_keymap(cli.config)  # [keys]: an unknown id or one key for two actions, named with its line
     from incident_tui.tui.app import IncidentApp
 
     # An already open db (the demo just seeded it) is handed over; otherwise the app opens the

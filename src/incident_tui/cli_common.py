@@ -43,6 +43,8 @@ class CliContext:
     def config(self) -> Config:
         if self._config is None:
             self._config = load_config(self.config_path, explicit=self.config_path is not None)
+            for message in self._config.warnings:
+                warn(message)
         return self._config
 
     def open_db(self):
