@@ -111,6 +111,8 @@ PANE_HELP = {
     "postmortem.list.down": "List: move the item down",
     "postmortem.list.undo": "List: undo the delete",
     "postmortem.actions.waive": "Action items: waive a kind",
+    "NoteInput.submit": "Note line: stamp the note",
+    "NoteInput.leave": "Note line: back to the timeline (what was typed stays)",
 }
 
 # Keys Textual itself binds on every screen: no remap may take them.
@@ -131,7 +133,8 @@ class PaneKey:
 
     @property
     def help(self) -> str:
-        return PANE_HELP.get(self.id or "", self.description[:1].upper() + self.description[1:])
+        words = PANE_HELP.get(self.id or f"{self.owner}.{self.action}")
+        return words or self.description[:1].upper() + self.description[1:]
 
 
 def _load(ref: str):
