@@ -66,7 +66,7 @@ class CliContext:
 
 
 def fail(message: str, code: int = 1) -> None:
-    click.echo(f"incident-tui: error: {message}", err=True)
+    click.echo(f"incident-tui: error: {readable(message)}", err=True)
     sys.exit(code)
 
 
@@ -78,23 +78,42 @@ def one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def decode_argv(args: list[str]) -> list[str]:
-    """Arguments as valid text: bytes that are not UTF-8 become U+FFFD, with one warning line each.
+def readable(text: str) -> str:
+    """``text`` with bytes that were not UTF-8 (lone surrogates from the command line) as U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
-    Python hands over such bytes as lone surrogates (surrogateescape), which no store or
-    terminal can encode: replaced here, once, the command then runs on what the user can see.
+
+class DecodedText(click.types.StringParamType):
+    """A text argument or option: bytes that are not UTF-8 become U+FFFD, said in one warning line.
+
+    Python hands such bytes over as lone surrogates, which no store or terminal can encode (a
+    declare used to end in "unexpected TypeError"). Paths keep their bytes: they name a file.
     """
-    decoded = []
-    for position, arg in enumerate(args, 1):
+
+    def convert(self, value, param, ctx):
+        value = super().convert(value, param, ctx)
         try:
-            arg.encode("utf-8")
+            value.encode("utf-8")
         except UnicodeEncodeError:
-            fixed = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            fixed = readable(value)
             shown = fixed if len(fixed) <= 60 else fixed[:59] + "…"
-            warn(f"argument {position} is not valid UTF-8: undecodable bytes replaced with U+FFFD ({shown!r})")
-            arg = fixed
-        decoded.append(arg)
-    return decoded
+            name = (param.opts[0] if param.opts and param.opts[0].startswith("-") else param.human_readable_name) \
+                if param is not None else "an argument"
+            warn(f"{name} is not valid UTF-8: undecodable bytes replaced with U+FFFD ({shown!r})")
+            value = fixed
+        return value
+
+
+DECODED_TEXT = DecodedText()
+
+
+def decode_text_params(command: click.Command) -> None:
+    """Every plain text parameter of ``command`` and its subcommands decodes as DecodedText."""
+    for param in command.params:
+        if type(param.type) is click.types.StringParamType:
+            param.type = DECODED_TEXT
+    for sub in getattr(command, "commands", {}).values():
+        decode_text_params(sub)
 
 
 class OneLineGroup(click.Group):
@@ -104,9 +123,7 @@ class OneLineGroup(click.Group):
     """
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
-        if args is None:
-            args = sys.argv[1:]
-        args = decode_argv(list(args))
+        decode_text_params(self)
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:

@@ -197,10 +197,23 @@ def test_a_non_utf8_argument_is_replaced_and_said(db_path):
     )
     assert proc.returncode == 0, proc.stderr
     warning = proc.stderr.decode()
-    assert warning.count("\n") == 1 and "argument 5 is not valid UTF-8" in warning and "U+FFFD" in warning
+    assert warning.count("\n") == 1 and "--title is not valid UTF-8" in warning and "U+FFFD" in warning
     incident_id = proc.stdout.decode().strip()
     shown = json.loads(_cli(db_path, "show", incident_id, "--json").stdout)
     assert shown["title"] == "caf\ufffd \ufffd down"
+    note = subprocess.run([sys.executable, "-m", "incident_tui", "--db", str(db_path), "note", incident_id,
+                           b"-5m r\xe9sum\xe9 broken"], capture_output=True, timeout=60)
+    assert note.returncode == 0 and b"TEXT is not valid UTF-8" in note.stderr
+    assert "r\ufffdsum\ufffd broken" in _cli(db_path, "timeline", incident_id).stdout
+
+
+def test_a_non_utf8_path_keeps_its_bytes(tmp_path):
+    # A path names a file: replacing its bytes would open another one.
+    db = os.path.join(os.fsencode(tmp_path), b"d\xe9.json")
+    proc = subprocess.run([sys.executable, "-m", "incident_tui", "--db", db, "declare", "--title", "t", "--prompt",
+                           "p", "--severity", "P3", "--detected-by", "manual"], capture_output=True, timeout=60)
+    assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
+    assert os.path.exists(db)
 
 
 def test_a_hook_string_in_the_config_stops_the_command_with_one_line(db_path, tmp_path):
