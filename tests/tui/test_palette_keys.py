@@ -55,7 +55,10 @@ async def test_every_binding_of_every_pane_is_in_the_palette(make_app):
                         # Only the note line's enter / escape may lack an id: typing keys, not actions.
                         assert type(widget).__name__ == "NoteInput", (widget, binding)
                         continue
-                    assert binding.id in in_palette, f"{binding.id} ({binding.description}) is not in the palette"
+                    assert binding.id in in_palette, (
+                        f"{type(widget).__name__}: {binding.id} ({binding.description}) is not in the palette: "
+                        "add the class to bindings.PANES"
+                    )
                     seen.add(binding.id)
         for k in KEYS:
             assert k.id == "note.alt" or k.id in in_palette, k.id
