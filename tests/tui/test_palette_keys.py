@@ -85,10 +85,16 @@ async def test_palette_runs_a_diff_action_from_anywhere(make_app):
 
 
 async def test_palette_runs_postmortem_actions(make_app, monkeypatch):
-    from incident_tui.services import clipboard
+    import pyperclip
 
-    monkeypatch.setattr("incident_tui.tui.widgets.postmortem.output.copy_text",
-                        lambda text: clipboard.CopyResult("none", False, "no display"))
+    def no_mechanism(text):
+        raise pyperclip.PyperclipException("Pyperclip could not find a copy/paste mechanism for your system.")
+
+    # Headless with xclip installed: the copy falls back to OSC 52 and says why, not "install xclip".
+    monkeypatch.setattr(pyperclip, "copy", no_mechanism)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr("incident_tui.services.clipboard._installed", lambda: ["xclip"])
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(app, pilot)
@@ -101,6 +107,9 @@ async def test_palette_runs_postmortem_actions(make_app, monkeypatch):
         await palette_pick(app, pilot, "copy the whole document")
         await settle(app, pilot)
         assert app.clipboard.strip(), "copy all from the palette copied nothing"
+        said = [str(n.message) for n in app._notifications]
+        assert any("OSC 52" in m and "no display is reachable" in m and "xclip" in m for m in said), said
+        assert not any("install" in m for m in said), said
         said = await palette_pick(app, pilot, "export copy or save")
         assert "(ctrl+o)" in said and type(app.screen).__name__ == "ExportDialog"
         await pilot.press("escape")
