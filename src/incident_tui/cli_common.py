@@ -127,17 +127,25 @@ class OneLineGroup(click.Group):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
-            super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as exc:
             path = exc.ctx.command_path if exc.ctx is not None else (prog_name or "incident-tui")
-            fail(f"{one_line(exc.format_message())} (see '{path} --help')", code=exc.exit_code)
+            message = exc.format_message()
+            command = exc.ctx.command if exc.ctx is not None else None
+            if isinstance(command, click.Group) and message.lstrip().startswith("Usage:"):
+                # A group run without its command: click's "error" is the whole help text.
+                message = f"missing command: one of {', '.join(command.list_commands(exc.ctx))}"
+            fail(f"{one_line(message)} (see '{path} --help')", code=exc.exit_code)
         except click.ClickException as exc:
             fail(one_line(exc.format_message()), code=exc.exit_code)
         except click.Abort:
             fail("aborted", code=1)
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
-        sys.exit(0)
+        except BrokenPipeError:  # `incident-tui --help | head -1`
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
+        sys.exit(code if isinstance(code, int) else 0)  # click returns ctx.exit()'s code here
 
 
 # A relative time ("-5m", "-90s", "-1h30m") or any dash-then-digit token is text, never an option.

@@ -172,6 +172,7 @@ def test_note_text_that_starts_with_a_dash(run):
         (["export", "INC-1", "--format", "pdf"], "pdf"),
         (["prompts", "diff", "p", "1"], "V2"),
         (["ingest", "pagerduty"], "pagerduty"),
+        (["prompts"], "missing command: one of add, diff"),  # click's report is the whole help here
     ],
 )
 def test_every_usage_error_is_one_line_exit_2(run, args, expect):
@@ -243,3 +244,9 @@ def test_the_dashboard_refuses_a_bad_keymap_before_it_starts(db_path, tmp_path, 
     result = CliRunner().invoke(main, ["--db", str(db_path), "--config", str(config)])
     assert result.exit_code == 1 and result.stderr.count("\n") == 1
     assert "line 2, key 'keys.note'" in result.stderr and "'rollback'" in result.stderr
+
+
+def test_help_and_version_still_exit_0(run):
+    assert run("--help").exit_code == 0 and "Usage:" in run("--help").output
+    assert run("note", "-h").exit_code == 0
+    assert run("--version").exit_code == 0
