@@ -248,7 +248,7 @@ def _hook_command(key: str, value, fail) -> list[str]:
             words = shlex.split(value)
         except ValueError:
             words = value.split()
-        example = json.dumps(words or ["/path/to/hook.sh"], ensure_ascii=False).replace('","', '", "')
+        example = json.dumps(words or ["/path/to/hook.sh"], ensure_ascii=False)
         raise fail(
             f"hooks.{key}",
             f"a command is a list of its words (it runs without a shell), write: {key} = {example}",
