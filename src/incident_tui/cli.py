@@ -13,6 +13,8 @@ import click
 
 from incident_tui.cli_common import (  # noqa: F401  (re-exported for command modules and tests)
     CliContext,
+    OneLineGroup,
+    TextCommand,
     default_db_path,
     echo,
     echo_json,
@@ -23,7 +25,7 @@ from incident_tui.cli_common import (  # noqa: F401  (re-exported for command mo
 )
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), help="Database file.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Config file (TOML).")
 @click.version_option(package_name="incident-tui")
@@ -42,6 +44,9 @@ def main(ctx: click.Context, db_path: Path | None, config_path: Path | None) -> 
 @handle_errors
 def run_app(cli: CliContext, **app_kwargs) -> None:
     cli.config  # a bad config is reported before the screen switches
+    from incident_tui.tui.bindings import check_keymap
+
+    check_keymap(cli.config)  # [keys]: an unknown id or one key for two actions, named with its line
     from incident_tui.tui.app import IncidentApp
 
     # An already open db (the demo just seeded it) is handed over; otherwise the app opens the
@@ -88,16 +93,19 @@ def declare(cli: CliContext, title, prompt_id, version, severity, detected_by, s
         echo(incident.id)
 
 
-@main.command(context_settings={"ignore_unknown_options": True})
+@main.command(cls=TextCommand)
 @click.argument("incident_id")
-@click.argument("text", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.argument("text", nargs=-1, required=True)
 @click.option("--at", help="Backdate: ISO 8601, 14:32 or -5m.")
 @click.option("--star", is_flag=True, help="Star it for the postmortem.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 @handle_errors
 def note(cli: CliContext, incident_id, text, at, star, as_json) -> None:
-    """Add a note to the timeline."""
+    """Add a note to the timeline.
+
+    A leading 14:32 or -5m backdates it; put text that starts with another dash after --.
+    """
     event = cli.incidents().note(incident_id, " ".join(text), at=parse_time_option(at), star=star)
     if as_json:
         echo_json({**event.to_dict(), "id": event.doc_id})

@@ -71,6 +71,9 @@ def no_clipboard(monkeypatch):
         raise pyperclip.PyperclipException("Pyperclip could not find a copy/paste mechanism for your system.")
 
     monkeypatch.setattr(pyperclip, "copy", copy)
+    # A display and no tool to reach it: the message names what to install, on any machine.
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr("incident_tui.services.clipboard._installed", lambda: [])
 
 
 @pytest.fixture

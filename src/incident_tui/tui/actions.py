@@ -10,6 +10,7 @@ from rich.text import Text
 from textual import work
 from textual.widgets import ContentSwitcher, Input
 
+from incident_tui.config import hook_program_problem
 from incident_tui.domain.lifecycle import next_stage
 from incident_tui.domain.models import (
     ContainmentAction,
@@ -157,6 +158,8 @@ class ResponderActions:
         title = "Roll back" if action is ContainmentAction.ROLLBACK else "Kill switch"
         body = Text(plan.description + "?", style="bold")
         body.append("\n\nA failing or hanging hook is shown and does not mark the incident contained.", style="dim")
+        if plan.hook and (problem := hook_program_problem(plan.hook)):
+            body.append(f"\n\nThe hook cannot start here: {problem}.", style="bold red")
         self.push_screen(dialogs().ConfirmScreen(f"{title} · {incident.id}", body, yes=title),
                          lambda ok: ok and self._run_containment(plan))
 

@@ -142,6 +142,8 @@ class IncidentApp(ResponderActions, App):
                             severity="warning")
         if self.keymap_overrides:
             self.set_keymap(self.keymap_overrides)
+        for warning in self.config.warnings:  # e.g. a hook program missing on this machine
+            self.notify(warning, severity="warning", timeout=15, markup=False)
         self.query_one(IncidentList).focus()
         if self.service is None:
             # Paint first, then open: the terminal answers at once even on a large database.
