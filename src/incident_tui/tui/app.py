@@ -18,6 +18,7 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
+from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
@@ -344,8 +345,14 @@ class IncidentApp(ResponderActions, App):
 
     def tick(self) -> None:
         """Once a second: the elapsed clocks move."""
+        if not self.is_running or self._exit:
+            return  # the timer can outlive the screen by one beat while the app shuts down
         now = self.clock()
-        self.query_one(IncidentList).show(self.incidents, now, compact=self.narrow)
+        try:
+            incident_list = self.query_one(IncidentList)
+        except NoMatches:  # shutting down: the dashboard's widgets are already gone
+            return
+        incident_list.show(self.incidents, now, compact=self.narrow)
         self.query_one(StatusHeader).show(self.incidents, now, busy=self.busy, compact_details=self._summary())
         if not self.narrow:
             self._show_details(now)
