@@ -427,3 +427,8 @@ def test_alert_for_an_unregistered_prompt_or_version_is_still_recorded(service, 
     assert (faq.prompt_id, faq.prompt_version) == ("faq-answer", 3)
     assert ("Alert payload: label prompt_version=99 is not a registered version of faq-answer; "
             "the production version is used") in [e.text for e in alert_lines(db, faq.id)]
+
+
+def test_the_report_says_the_prompt_is_unassigned(service):
+    report = service.ingest("alertmanager", unlabelled(load("alertmanager_firing.json")))
+    assert "(P1, prompt unassigned: set it in triage): Refund hallucination rate > 2%" in report.results[0].message

@@ -210,11 +210,13 @@ class AlertService:
             self._alert_event(incident, alert, f"Alert labels: {labels_text(alert.labels)}", now)
         for warning in warnings:
             self._alert_event(incident, alert, f"Alert payload: {warning}", now)
-        version = f"v{incident.prompt_version}" if incident.prompt_version is not None else "version unknown"
+        if is_unassigned(incident.prompt_id):
+            prompt = "prompt unassigned: set it in triage"
+        else:
+            version = f"v{incident.prompt_version}" if incident.prompt_version is not None else "version unknown"
+            prompt = f"{incident.prompt_id} {version}"
         return IngestResult(
-            incident.id,
-            CREATED,
-            f"{incident.id} declared ({incident.severity.value}, {incident.prompt_id} {version}): {incident.title}",
+            incident.id, CREATED, f"{incident.id} declared ({incident.severity.value}, {prompt}): {incident.title}"
         )
 
     def _refire(self, incident: Incident, alert: AlertRecord, fp_key: str, group_key: str, now: datetime) -> IngestResult:

@@ -287,8 +287,8 @@ class IncidentService:
         if old == (prompt_id, version):
             return
         incident.prompt_id, incident.prompt_version = prompt_id, version
-        self._event(incident, EventKind.EDIT, words.edited("Prompt", _prompt_text(*old), _prompt_text(prompt_id, version)),
-                    at=at, field="prompt", prompt_id=prompt_id, version=version)
+        change = words.edited("Prompt", _prompt_text(*old), _prompt_text(prompt_id, version))
+        self._event(incident, EventKind.EDIT, change, at=at, field="prompt", prompt_id=prompt_id, version=version)
 
     # --- notes ---------------------------------------------------------------------
 

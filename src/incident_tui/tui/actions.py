@@ -200,7 +200,8 @@ class ResponderActions:
                     go(prompt_id, True)
                 elif choice is not None and choice.startswith("use:"):
                     known = choice[4:]
-                    self._confirm_prompt(known, version, verb, go=go, back=lambda fixed: back({"prompt": known, **fixed}))
+                    self._confirm_prompt(known, version, verb, go=go,
+                                         back=lambda fixed: back({"prompt": known, **fixed}))
                 else:
                     back({})
 
@@ -230,7 +231,8 @@ class ResponderActions:
         live = f"v{options.live}" if options.live is not None else "(live version unknown)"
         self.push_screen(
             dialogs().ChoiceScreen(f"Roll {incident.prompt_id} {live} back to which version?", choices,
-                                   intro="earlier production versions first, newest first · enter picks · esc cancels"),
+                                   intro="earlier production versions first, newest first · "
+                                         "enter picks · esc cancels"),
             lambda value: value is not None and self._confirm_containment(
                 incident, ContainmentAction.ROLLBACK, int(value)),
         )
@@ -367,7 +369,8 @@ class ResponderActions:
                     dialogs().Field("version", "Version live now", value=values.get("version", ""),
                                     placeholder="blank = the prompt's production version"),
                     dialogs().Field("severity", "Severity", kind="select", value=values.get("severity", "P2"),
-                          options=[("P1 — major user impact", "P1"), ("P2 — degraded", "P2"), ("P3 — minor", "P3")]),
+                                    options=[("P1 — major user impact", "P1"), ("P2 — degraded", "P2"),
+                                             ("P3 — minor", "P3")]),
                     dialogs().Field("detected", "Detected by", kind="select", value=values.get("detected", ""),
                           options=[("alert", "alert"), ("user report", "user-report"),
                                    ("downstream system", "downstream"), ("manual discovery", "manual")]),
