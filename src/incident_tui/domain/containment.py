@@ -236,7 +236,7 @@ def _require_prompt(action: ContainmentAction, prompt_id: str, versions: Sequenc
     if is_unassigned(prompt_id):
         raise ContainmentError(
             "this incident's prompt is unassigned: set it first "
-            "(t to triage or e to edit; `incident-tui triage INC CATEGORY --prompt P`)"
+            "(t to triage in the dashboard, or `incident-tui triage INC CATEGORY --prompt P`)"
         )
     if versions:
         return
