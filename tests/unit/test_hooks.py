@@ -40,6 +40,21 @@ def running(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+def group_members(pgid: int) -> list[int]:
+    """Live (non-zombie) processes of a process group, from /proc."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            members.append(int(entry.name))
+    return members
+
+
 def pids_in(path: Path) -> list[int]:
     return [int(line) for line in path.read_text().split()]
 
@@ -81,6 +96,8 @@ def test_a_timed_out_hook_dies_with_every_process_it_started(tmp_path, cleanup):
     assert result.tail.startswith("timed out after 1 s") and "working" in result.tail
     assert len(pids) == 3
     assert not [pid for pid in pids if running(pid)]
+    if Path("/proc/self/stat").exists():  # the sleep inside the subshell too: nothing of the group is left
+        assert group_members(pids[-1]) == []
 
 
 def test_children_that_ignore_sigterm_get_sigkill(tmp_path, cleanup):
