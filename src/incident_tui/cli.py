@@ -311,6 +311,9 @@ from incident_tui.cli_alerts import ingest, metrics, serve_webhook  # noqa: E402
 main.add_command(ingest)
 main.add_command(serve_webhook)
 main.add_command(metrics)
+from incident_tui.cli_serve import serve  # noqa: E402
+
+main.add_command(serve)
 
 
 if __name__ == "__main__":  # pragma: no cover
