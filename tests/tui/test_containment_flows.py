@@ -29,6 +29,15 @@ async def select(pilot, app, incident_id):
     assert app.current.id == incident_id
 
 
+async def until(pilot, condition, frames: int = 50) -> None:
+    """Let the app run frame by frame until ``condition()`` holds (a screen pushed by a callback)."""
+    for _ in range(frames):
+        if condition():
+            return
+        await pilot.pause()
+    assert condition()
+
+
 def notifications(app) -> list[str]:
     return [n.message for n in app._notifications]
 
@@ -117,8 +126,7 @@ async def test_rollback_picker_order_and_direction(make_app, demo_db, tmp_path):
     async with app.run_test(size=(120, 36)) as pilot:
         await select(pilot, app, P2)
         await pilot.press("r")
-        await pilot.pause()
-        assert isinstance(app.screen, ChoiceScreen)
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
         assert app.screen.choice_title == "Roll support-summary v7 back to which version?"
         # The default first, then earlier production versions newest first, never-deployed last.
         assert options(app) == ["6", "5", "3", "4", "2", "1"]
@@ -128,14 +136,14 @@ async def test_rollback_picker_order_and_direction(make_app, demo_db, tmp_path):
         assert app.screen.query_one(OptionList).highlighted == 0
 
         await pilot.press("down", "enter")  # v5
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         # From live to target, and the size in that direction: v5 (the v6 rules plus a revision
         # line) brings back 6 lines and drops 3 of v7's.
         assert str(app.screen.body).startswith("Route support-summary v7 → v5 (+6 −3 lines) and run rollback.sh?")
         await pilot.press("y")
         await settle(app, pilot)
-        assert record.read_text() == "7 5\n"
+        await until(pilot, lambda: not app.busy)
+        assert record.read_text() == "7 5\n", [e.text for e in app.service.timeline(P2)][-3:]
         assert prompts.production_version("support-summary") == 5
         assert "Rollback executed. Traffic routed to support-summary v5 (from v7)" in [
             e.text for e in app.service.timeline(P2)]
