@@ -12,7 +12,7 @@ from incident_tui.cli import main
 
 def declare(run, *extra):
     result = run("declare", "--title", "Summaries invent refunds", "--prompt", "support-summary", "--version", "7",
-                 "--severity", "P1", "--detected-by", "alert", *extra)
+                 "--severity", "P1", "--detected-by", "alert", "--new-prompt", *extra)
     assert result.exit_code == 0, result.output
     return result.output.strip()
 
@@ -55,7 +55,15 @@ def test_unknown_incident_and_bad_time(run):
     assert result.exit_code == 1 and "cannot read time" in result.stderr
 
 
-def test_rollback_and_kill_switch(run):
+def register(run, tmp_path, prompt_id, count):
+    for n in range(1, count + 1):
+        path = tmp_path / f"{prompt_id}-{n}.txt"
+        path.write_text(f"{prompt_id} rules, revision {n}\n")
+        assert run("prompts", "add", prompt_id, str(path)).exit_code == 0
+
+
+def test_rollback_and_kill_switch(run, tmp_path):
+    register(run, tmp_path, "support-summary", 7)
     incident_id = declare(run)
     result = run("rollback", incident_id, "--to", "5")
     assert result.exit_code == 0 and "Traffic routed to support-summary v5 (from v7)" in result.output
@@ -87,7 +95,8 @@ def _cli(db_path, *args, env=None):
 
 
 def test_real_subprocess_and_env_override(db_path):
-    proc = _cli(db_path, "declare", "--title", "t", "--prompt", "p", "--severity", "P3", "--detected-by", "manual")
+    proc = _cli(db_path, "declare", "--title", "t", "--prompt", "p", "--severity", "P3", "--detected-by", "manual",
+                "--new-prompt")
     assert proc.returncode == 0 and proc.stdout.startswith("INC-")
     env_proc = subprocess.run(
         [sys.executable, "-m", "incident_tui", "list"], capture_output=True, text=True, timeout=60,
@@ -109,7 +118,7 @@ def test_cli_does_not_import_textual(db_path):
 def test_two_processes_declaring_get_unique_ids(db_path):
     def one(_):
         return _cli(db_path, "declare", "--title", "race", "--prompt", "p", "--severity", "P2",
-                    "--detected-by", "alert").stdout.strip()
+                    "--detected-by", "alert", "--new-prompt").stdout.strip()
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         ids = list(pool.map(one, range(12)))

@@ -32,7 +32,7 @@ def env(tmp_path, monkeypatch):
     db = open_db(db_path)
     incidents = IncidentService(db)
     inc = incidents.declare(title="Summaries <invent> refunds", prompt_id="support-summary", version=7,
-                            severity="P1", detected_by="alert")
+                            severity="P1", detected_by="alert", new_prompt=True)
     pms = PostmortemService(db, incidents)
     pms.save_field(inc.id, "summary", "It broke *badly* | twice. We rolled back.")
     expected = {fmt: pms.render(inc.id, fmt) for fmt in ("markdown", "text", "slack", "jira")}
