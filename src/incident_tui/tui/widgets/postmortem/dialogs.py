@@ -206,10 +206,10 @@ class WaiverDialog(PostmortemDialog):
 class ChecklistDialog(PostmortemDialog):
     """The checks a final postmortem passes; "Mark final" only when all do."""
 
-    def __init__(self, items: list[CheckItem], open_sections: list[str] | None = None) -> None:
+    def __init__(self, items: list[CheckItem], empty_fields: list[str] | None = None) -> None:
         super().__init__()
         self.items = items
-        self.open_sections = open_sections or []
+        self.empty_fields = empty_fields or []
         self.ready = all(i.ok for i in items)
         self.title_text = ("Ready to mark final · ctrl+s marks it final · esc goes back" if self.ready
                            else "Not final yet: fix these first · esc goes back")
@@ -222,10 +222,10 @@ class ChecklistDialog(PostmortemDialog):
                 text.append("\n    ")
                 text.append(problem, style="dim")
             yield Static(text, classes="pm-check")
-        if self.open_sections:
+        if self.empty_fields:
             # Not a blocker (the template's checks are), but a final document should not surprise.
             note = Text.assemble(("! ", "bold yellow"))
-            note.append(f"Still empty or unfinished: {', '.join(self.open_sections)}")
+            note.append(f"Still empty (not needed to mark it final): {', '.join(self.empty_fields)}")
             yield Static(note, classes="pm-check")
 
     def compose_buttons(self) -> ComposeResult:

@@ -13,11 +13,10 @@ from textual import work
 
 from incident_tui.domain.export import FORMATS
 from incident_tui.domain.postmortem import (
-    SECTIONS,
     DocStatus,
     checklist,
     section,
-    section_complete,
+    still_empty,
 )
 from incident_tui.services.clipboard import copy_text
 from incident_tui.tui.widgets.postmortem.dialogs import (
@@ -115,8 +114,11 @@ class OutputMixin:
                 if ok:
                     self._store_status(value)
 
-            unfinished = [s.title for s in SECTIONS if not section_complete(self.pm, s.key, self.findings)]
-            self.app.push_screen(ChecklistDialog(checklist(self.pm, self.findings), unfinished), confirmed)
+            items = checklist(self.pm, self.findings)
+            claimed = {name for item in items for name in item.fields}
+            # Fields the checks speak for are on their own lines already (✗ when empty).
+            empty = [f"{spec.label} ({title})" for title, spec in still_empty(self.pm) if spec.key not in claimed]
+            self.app.push_screen(ChecklistDialog(items, empty), confirmed)
         else:
             self._store_status(value)
 
