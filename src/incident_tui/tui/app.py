@@ -18,7 +18,7 @@ from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import ContentSwitcher
+from textual.widgets import ContentSwitcher, Input, TextArea
 
 from incident_tui.config import Config
 from incident_tui.domain.lifecycle import LifecycleError
@@ -394,6 +394,14 @@ class IncidentApp(ResponderActions, App):
             pane = self.panes[name]
             target = getattr(pane, "focus_target", None)
             (target() if callable(target) else pane).focus()
+
+    @property
+    def escape_to_minimize(self) -> bool:
+        # In a zoomed pane escape first leaves the field being typed in (the pane's own escape);
+        # pressed again, out of the field, it restores the layout.
+        if isinstance(self.focused, (Input, TextArea)):
+            return False
+        return super().escape_to_minimize
 
     def action_zoom(self) -> None:
         screen = self.screen

@@ -66,13 +66,13 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
         # Only on an auto field (check_action): it opens the field for typing, so keys after it type.
         Binding("enter", "override", "override auto", id="postmortem.override", priority=True),
         Binding("enter", "edit", "edit fields", id="postmortem.edit", priority=True),
-        Binding("ctrl+r", "reset_field", "back to auto", id="postmortem.reset_field"),
+        Binding("ctrl+r", "reset_field", "back to auto", id="postmortem.reset_field", priority=True),
         Binding("f2", "copy(True)", "copy all", id="postmortem.copy_all"),
         Binding("f3", "copy(False)", "copy section", id="postmortem.copy_section"),
         Binding("f4", "cycle_format", "format", id="postmortem.format"),
         Binding("ctrl+o", "export", "copy/save…", id="postmortem.export"),
         Binding("ctrl+f", "final", "final checklist", id="postmortem.final"),
-        Binding("escape", "leave_field", "leave field", show=False, id="postmortem.leave_field"),
+        Binding("escape", "leave_field", "leave field", show=False, id="postmortem.leave_field", priority=True),
     ]
 
     DEFAULT_CSS = """
@@ -259,6 +259,8 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
         value = event.control.text if isinstance(event.control, TextArea) else event.control.value
         if value == self.pm.get(key):
             return  # the form setting a loaded value, or typed back to what is stored
+        if key not in self.pm.edited:
+            self.call_after_refresh(self.refresh_bindings)  # "back to auto" applies now
         self.pm.fields[key] = value
         self.pm.edited.add(key)
         self._overriding.discard(key)
@@ -415,6 +417,10 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
             return self.pm is not None and key in PREFILLED and key in self.pm.edited
         if action == "edit":
             return self.can_focus and self.screen.focused is self
+        if action == "leave_field":
+            focused = self.screen.focused
+            # An open Select list closes with escape first; the pane itself has no field to leave.
+            return self._inside() and focused is not self and not isinstance(focused.parent, Select)
         return True
 
     def action_next_field(self, delta: int) -> None:

@@ -29,6 +29,23 @@ class Refused(Message):
     editor: Widget
 
 
+async def run_own_binding(widget: Widget, event: events.Key) -> bool:
+    """Run ``widget``'s own binding for ``event`` now; True when one ran (the key is then used up).
+
+    Textual runs a focused widget's bindings only once the key has bubbled up to the app, while
+    printable keys are typed where they arrive: in a burst ("ab", backspace, "c"; ctrl+u, "P1")
+    the letters behind a bound key overtook it. Run here, every key takes effect in order.
+    """
+    if event.is_printable:
+        return False
+    for binding in widget._bindings.key_to_bindings.get(event.key, ()):
+        if not binding.priority and await widget.app.run_action(binding.action, widget):
+            event.stop()
+            event.prevent_default()
+            return True
+    return False
+
+
 class LockedInput(Input):
     """An Input that refuses every edit while ``locked`` (a computed value nobody chose to override).
 
@@ -37,6 +54,10 @@ class LockedInput(Input):
     """
 
     locked = False
+
+    async def _on_key(self, event: events.Key) -> None:
+        if not await run_own_binding(self, event):
+            await super()._on_key(event)
 
     def replace(self, text: str, start: int, end: int) -> None:
         if self.locked:
@@ -63,6 +84,8 @@ class LockedTextArea(TextArea):
             event.prevent_default()
             self.post_message(Refused(self))
             return
+        if event.key not in ("enter", "tab", "shift+tab") and await run_own_binding(self, event):
+            return  # (enter and tab are typed by _on_key itself, not bound)
         await super()._on_key(event)
 
     async def _on_paste(self, event: events.Paste) -> None:
