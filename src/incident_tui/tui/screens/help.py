@@ -18,7 +18,9 @@ PANE_KEYS = {
                      ("n", "note; esc leaves the note line")],
     "Diff (3)": [("n / N", "next / previous change"), ("i", "note (n is taken here)"),
                  ("see footer", "fold, wrap, whitespace, pick versions, copy")],
-    "Postmortem (4)": [("see footer", "sections, lists, copy, export")],
+    "Postmortem (4)": [("see footer", "sections, lists, copy, export"),
+                       ("enter", "on an auto field: override it (edited ✎); ctrl+r: back to auto"),
+                       ("esc", "leave the field (it is saved as you type)")],
 }
 
 

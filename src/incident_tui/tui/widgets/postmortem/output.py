@@ -13,6 +13,7 @@ from textual import work
 
 from incident_tui.domain.export import FORMATS
 from incident_tui.domain.postmortem import (
+    SECTIONS,
     DocStatus,
     checklist,
     section,
@@ -24,6 +25,10 @@ from incident_tui.tui.widgets.postmortem.dialogs import (
     ExportChoice,
     ExportDialog,
 )
+
+
+def section_of(title: str):
+    return next(s for s in SECTIONS if s.title == title)
 
 
 class OutputMixin:
@@ -117,7 +122,14 @@ class OutputMixin:
             items = checklist(self.pm, self.findings)
             claimed = {name for item in items for name in item.fields}
             # Fields the checks speak for are on their own lines already (✗ when empty).
-            empty = [f"{spec.label} ({title})" for title, spec in still_empty(self.pm) if spec.key not in claimed]
+            by_section: dict[str, list[str]] = {}
+            for title, spec in still_empty(self.pm):
+                if spec.key not in claimed:
+                    by_section.setdefault(title, []).append(spec.label)
+            # Named by field where a section has several ("DETECTION GAP (Why not sooner)"): beside
+            # "✓ Detection gap and method filled" it must not read as "the detection gap is empty".
+            empty = [title if len(section_of(title).fields) == 1 else f"{title} ({', '.join(labels)})"
+                     for title, labels in by_section.items()]
             self.app.push_screen(ChecklistDialog(items, empty), confirmed)
         else:
             self._store_status(value)
