@@ -97,6 +97,7 @@ async def test_eight_tabs_then_text_in_one_burst_land_whole_where_a_slow_typist_
         # And back again: shift+tab is as prompt.
         await burst(app, pilot, "shift+tab", "shift+tab", "enter", "ctrl+u", *keys("bo and ana"))
         assert app.focused.id == "pm-severity" and value(app, "severity") == "bo and ana"
+        await settle(app, pilot)  # (saves land before the app goes)
 
 
 async def test_ctrl_down_lands_on_the_first_field_that_takes_typing(make_app):
@@ -116,6 +117,7 @@ async def test_ctrl_down_lands_on_the_first_field_that_takes_typing(make_app):
         await burst(app, pilot, "ctrl+up", "ctrl+up", *keys("xyz"))
         assert pane.current_section == "timeline" and app.focused.id == "pm-timeline"
         assert "xyz" not in value(app, "timeline")
+        await settle(app, pilot)
 
 
 async def test_auto_fields_refuse_typing_until_overridden_and_go_back_to_auto(make_app):
@@ -166,6 +168,7 @@ async def test_auto_prose_fields_refuse_typing_and_pastes_too(make_app):
         await burst(app, pilot, "enter", *keys("Edited: "))
         assert value(app, "timeline") == "Edited: " + timeline
         assert label(app, "timeline").endswith(EDITED_MARK)
+        await settle(app, pilot)
 
 
 async def test_escape_leaves_every_kind_of_field_and_saves(make_app):

@@ -308,22 +308,26 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
         if not self.is_attached or incident_id != self.incident_id or self.pm is None:
             return
         idle = key not in self._dirty and key not in self._in_flight
+        changed = self._status_followed(pm)
         if idle and key in PREFILLED:
             # Typing the computed value back is not an edit: the field follows the incident again.
-            self.pm.edited = (self.pm.edited - {key}) | (pm.edited & {key})
-        self._status_followed(pm)
-        self._refresh()
+            edited = (self.pm.edited - {key}) | (pm.edited & {key})
+            changed = changed or edited != self.pm.edited
+            self.pm.edited = edited
+        if changed:  # (saved on every key: a full refresh here would cost a frame per key)
+            self._refresh()
 
-    def _status_followed(self, pm: Postmortem) -> None:
-        """The store reopens a final document that is edited: say so, and show it."""
+    def _status_followed(self, pm: Postmortem) -> bool:
+        """The store reopens a final document that is edited: say so, and show it. True if it did."""
         if self.pm is None or pm.status is self.pm.status:
-            return
+            return False
         reopened = self.pm.status is DocStatus.FINAL and pm.status is DocStatus.DRAFT
         self.pm.status = pm.status
         self.query_one("#pm-row-status", FieldRow).set_value(pm.status.value)
         if reopened:
             self.notify("Edited after it was marked final: the postmortem is a draft again (stamped on the "
                         "timeline). ctrl+f marks it final once more.", severity="warning", timeout=8, markup=False)
+        return True
 
     def _store_idle(self) -> None:
         if self._save_state == "saving…" and self.is_attached:
