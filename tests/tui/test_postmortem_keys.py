@@ -1,7 +1,8 @@
 """The postmortem form in the dashboard, keys sent as a tired responder sends them: in bursts.
 
 Key sequences go in as one burst (``burst``: every key queued before the first is handled, as
-over a laggy SSH link) and the tests assert the result a slow typist would get. The store is checked as another process would see it.
+over a laggy SSH link) and the tests assert the result a slow typist would get. The store is
+checked as another process would see it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from tinydb import where
 from incident_tui.domain.postmortem import DocStatus
 from incident_tui.services.postmortem import PostmortemService
 from incident_tui.tui.widgets.incident_list import IncidentList
+from incident_tui.tui.widgets.postmortem.dialogs import ActionDialog
 from incident_tui.tui.widgets.postmortem.fields import EDITED_MARK, FieldRow
 
 P1 = "INC-20261125-001"  # the demo's OpenHands regression: contained, impact resolved
@@ -228,3 +230,21 @@ async def test_typing_into_a_field_is_stored_without_leaving_it(make_app):
         assert app.focused.id == "pm-summary"
         assert stored(app).get("summary") == "Typed and left open."
         assert isinstance(app.query_one("#pm-review_date"), Input)
+
+
+async def test_action_item_dialog_takes_a_burst_field_by_field(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = await open_form(app, pilot)
+        before = len(pane.pm.action_items)
+        pane.focus_list("actions")
+        await pilot.press("ctrl+n")  # (the dialog opening is the app's type-ahead; what follows is the dialog's)
+        await pilot.pause()
+        assert isinstance(app.screen, ActionDialog)
+        await burst(app, pilot, *keys("Add a refund eval"), "enter", *keys("bo"), "enter", *keys("2026-12-09x"),
+                    "backspace", "tab", "shift+tab", "ctrl+s")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, ActionDialog)
+        added = pane.pm.action_items[before]
+        assert (added.text, added.owner, added.due) == ("Add a refund eval", "bo", "2026-12-09")
+        assert len(pane.pm.action_items) == before + 1

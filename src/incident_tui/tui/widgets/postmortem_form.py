@@ -4,8 +4,8 @@ Every template field in order, section by section, guidance beside each section,
 progress on top. Typing changes a local copy at once (so lint and progress follow every key)
 and is queued for the store at once, through one ordered writer off the UI loop that folds a
 burst of keys into one write. Fields computed from the incident ("auto") take no typing until
-enter opens one for an override ("edited ✎"); ctrl+r puts it back to auto. Copying, saving and the final checklist live in
-``postmortem/output.py``, list editing in ``postmortem/list_ops.py``.
+enter opens one for an override ("edited ✎"); ctrl+r puts it back to auto. Copying, saving and
+the final checklist live in ``postmortem/output.py``, list editing in ``postmortem/list_ops.py``.
 
 Mount it with ``PostmortemPane(postmortem_service)`` and call ``show_incident(incident_id)``.
 """

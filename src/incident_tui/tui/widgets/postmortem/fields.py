@@ -46,7 +46,15 @@ async def run_own_binding(widget: Widget, event: events.Key) -> bool:
     return False
 
 
-class LockedInput(Input):
+class OrderedInput(Input):
+    """An Input whose own keys (backspace, ctrl+u, arrows, enter) act in the order they arrive."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if not await run_own_binding(self, event):
+            await super()._on_key(event)
+
+
+class LockedInput(OrderedInput):
     """An Input that refuses every edit while ``locked`` (a computed value nobody chose to override).
 
     Every keyboard edit of Input (keys, paste, cut, delete) goes through ``replace``, so refusing
@@ -54,10 +62,6 @@ class LockedInput(Input):
     """
 
     locked = False
-
-    async def _on_key(self, event: events.Key) -> None:
-        if not await run_own_binding(self, event):
-            await super()._on_key(event)
 
     def replace(self, text: str, start: int, end: int) -> None:
         if self.locked:

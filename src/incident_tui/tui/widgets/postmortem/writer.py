@@ -1,8 +1,8 @@
 """An ordered queue of store calls, run off the UI loop.
 
 The form saves on every change (later keys in a field fold into its save still waiting in the
-queue); saves, loads and renders must reach the store in the order the user made them (a load overtaking a save would put stale text back in a field). One thread
-worker drains the queue; each call runs under ``run_lock`` together with its dequeue, so even a
+queue); saves, loads and renders must reach the store in the order the user made them (a load
+overtaking a save would put stale text back in a field). One thread worker drains the queue; each call runs under ``run_lock`` together with its dequeue, so even a
 synchronous ``drain_now()`` from the UI thread (when the pane goes away) keeps the order.
 """
 
