@@ -16,6 +16,8 @@ from incident_tui.tui.bindings import KEYS, key_label
 MOVES = {
     "incidents": [("↑ ↓ / j k", "Move"), ("enter", "Open its timeline")],
     "timeline": [("↑ ↓", "Move")],
+    "postmortem": [("enter", "On an auto field: override it (edited ✎); ctrl+r: back to auto"),
+                   ("esc", "Leave the field (it is saved as you type)")],
 }
 PANE_TITLES = {"incidents": "Incident list", "timeline": "Timeline", "diff": "Diff", "postmortem": "Postmortem"}
 
