@@ -12,7 +12,7 @@ from incident_tui.cli import LAZY_COMMANDS, main
 # What the everyday commands must not pay for: the dashboard, the diff engine, the exporters,
 # the prompt registry, the alert and web servers, and the hook runner.
 HEAVY = ["textual", "incident_tui.tui", "incident_tui.domain.diff", "incident_tui.domain.export",
-         "incident_tui.domain.prompts", "incident_tui.services.prompts", "incident_tui.cli_prompts",
+         "incident_tui.services.prompts", "incident_tui.cli_prompts",
          "incident_tui.cli_export", "incident_tui.cli_alerts", "incident_tui.cli_serve", "aiohttp", "subprocess"]
 
 PROBE = """
@@ -35,13 +35,14 @@ def _run(*args: str) -> tuple[int, set[str], str]:
 @pytest.fixture
 def incident_id(db_path):
     result = CliRunner().invoke(main, ["--db", str(db_path), "declare", "--title", "t", "--prompt", "p",
-                                       "--severity", "P2", "--detected-by", "manual"])
+                                       "--severity", "P2", "--detected-by", "manual", "--new-prompt"])
     assert result.exit_code == 0, result.output
     return result.output.strip()
 
 
 @pytest.mark.parametrize("command", [
-    ["declare", "--title", "Summaries invent refunds", "--prompt", "p", "--severity", "P1", "--detected-by", "alert"],
+    ["declare", "--title", "Summaries invent refunds", "--prompt", "p", "--severity", "P1", "--detected-by", "alert",
+     "--new-prompt"],
     ["note", "{id}", "checked", "the", "canary"],
     ["list", "--all"],
     ["show", "{id}"],
@@ -52,7 +53,7 @@ def test_everyday_commands_import_only_what_they_use(db_path, incident_id, comma
     assert code in (0, 1, None), out
     heavy = HEAVY
     if command[0] == "declare":  # without --version it asks the registry for the production version
-        heavy = [m for m in HEAVY if m not in ("incident_tui.domain.prompts", "incident_tui.services.prompts")]
+        heavy = [m for m in HEAVY if m != "incident_tui.services.prompts"]
     assert not [m for m in heavy if m in modules]
 
 

@@ -41,11 +41,11 @@ from incident_tui.domain.models import (
 )
 from incident_tui.domain.text import clean
 from incident_tui.domain.times import local_now, split_time_prefix
-from incident_tui.services.hooks import HookResult, hook_name, run_hook
 from incident_tui.store.repository import NotFoundError, Repository
 from incident_tui.store.storage import transaction
 
 if TYPE_CHECKING:
+    from incident_tui.services.hooks import HookResult
     from incident_tui.services.prompts import PromptService
 
 
@@ -88,6 +88,8 @@ class ContainmentPlan:
 
     @property
     def description(self) -> str:
+        from incident_tui.services.hooks import hook_name  # the hook runner loads when containment is planned
+
         hook = f" and run {hook_name(self.hook)}" if self.hook else " (no hook configured: nothing external runs)"
         fv = f"v{self.from_version}" if self.from_version is not None else "(live version unknown)"
         if self.action is ContainmentAction.ROLLBACK:
@@ -470,6 +472,8 @@ class IncidentService:
             "TO_VERSION": "" if plan.to_version is None else str(plan.to_version),
             "ACTION": plan.action.value,
         }
+        from incident_tui.services.hooks import run_hook
+
         return run_hook(plan.hook, env, self.config.hooks.timeout)
 
     def record_containment(self, plan: ContainmentPlan, hook_result: HookResult | None) -> ContainmentResult:

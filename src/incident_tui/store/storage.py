@@ -131,6 +131,9 @@ COMPACT_RATIO = 0.1
 # A compaction whose copy was overtaken by other commits starts over this
 # many times before it compacts under the lock.
 _COMPACT_ATTEMPTS = 3
+# ... and an automatic one overtaken every time waits for a quieter moment
+# (a later commit) until the journal is this many times past its threshold.
+_COMPACT_OVERDUE = 4.0
 
 #: Seconds a lock wait lasts before :class:`LockTimeoutError` (a stopped or
 #: hung process holding the lock must not hang everyone else silently).
@@ -1226,10 +1229,10 @@ class JournalStorage(Storage):
             # waiters are not held up by the serialisation.
             self._compact_pending = True
 
-    def _compact_due(self) -> bool:
+    def _compact_due(self, factor: float = 1.0) -> bool:
         ratio = self.compact_ratio
-        return (self._jpos > max(self.compact_min_bytes, self._snap_key[1] * ratio)
-                or self._jops > max(self.compact_min_ops, self._snap_docs * ratio))
+        return (self._jpos > factor * max(self.compact_min_bytes, self._snap_key[1] * ratio)
+                or self._jops > factor * max(self.compact_min_ops, self._snap_docs * ratio))
 
     def _auto_compact(self) -> None:
         """The compaction a commit found due; called after the commit released the lock."""
@@ -1358,7 +1361,9 @@ class JournalStorage(Storage):
                 if tmp is not None:
                     with contextlib.suppress(OSError):
                         os.unlink(tmp)
-        # Commits kept overtaking the copy: compact under the lock this time.
+        # Commits kept overtaking the copy.  An automatic compaction tries
+        # again after a later commit, unless the journal is already far past
+        # its threshold; compact() does it now.  Either way, under the lock.
         if not self._lock(fcntl.LOCK_EX, wait=wait):
             return False
         try:
@@ -1367,7 +1372,7 @@ class JournalStorage(Storage):
                 if self._depth:
                     raise StoreError("compact() cannot run inside a transaction")
                 self._catch_up(exclusive=True)
-                if not force and not self._compact_due():
+                if not force and not self._compact_due(_COMPACT_OVERDUE):
                     return False
                 self._compact_locked()
                 return True
