@@ -87,18 +87,60 @@ class PromptService:
     def __init__(self, db: Any, clock: Callable[[], datetime] | None = None) -> None:
         self.db = db
         self.clock = clock or _local_now
+        # table -> (the storage's change count it is valid for, prompt id -> doc ids in table order),
+        # so one prompt's versions and moves are read without going through every prompt's.
+        self._by_prompt: dict[str, tuple[int, dict[Any, list[str]]]] = {}
 
     # --- reading -----------------------------------------------------------------------
 
+    def _change_count(self, table: str) -> int | None:
+        change_count = getattr(self.db.storage, "change_count", None)
+        return change_count(table) if change_count is not None else None
+
+    def _prompt_index(self, table: str) -> dict[Any, list[str]] | None:
+        """Prompt id -> doc ids of ``table``; None on a storage without change counts."""
+        count = self._change_count(table)
+        if count is None:
+            return None
+        cached = self._by_prompt.get(table)
+        if cached is not None and cached[0] == count:
+            return cached[1]
+        index: dict[Any, list[str]] = {}
+        for key, doc in self.db.storage.read().get(table, {}).items():
+            prompt_id = doc.get("prompt_id")
+            if isinstance(prompt_id, str):
+                index.setdefault(prompt_id, []).append(key)
+        self._by_prompt[table] = (count, index)
+        return index
+
+    def _insert(self, table: str, docs: list[dict[str, Any]]) -> None:
+        """Insert ``docs``; the prompt index follows when nothing else changed the table meanwhile."""
+        before = self._change_count(table)
+        cached = self._by_prompt.get(table)
+        ids = self.db.table(table).insert_multiple(docs) if len(docs) != 1 else [self.db.table(table).insert(docs[0])]
+        if cached is not None and cached[0] == before and self._change_count(table) == before + len(docs):
+            index = cached[1]
+            for doc, doc_id in zip(docs, ids):
+                if isinstance(doc.get("prompt_id"), str):
+                    index.setdefault(doc["prompt_id"], []).append(str(doc_id))
+            self._by_prompt[table] = (before + len(docs), index)
+
+    def _docs_of(self, table: str, prompt_id: str) -> list[dict[str, Any]]:
+        index = self._prompt_index(table)
+        if index is None:  # a plain TinyDB: scan
+            return [d for d in self.db.table(table).all() if d.get("prompt_id") == prompt_id]
+        raw = self.db.storage.read().get(table, {})
+        return [raw[key] for key in index.get(prompt_id, ())]
+
     def _version_docs(self, prompt_id: str | None = None) -> list[dict[str, Any]]:
-        docs = self.db.table(VERSIONS_TABLE).all()
         if prompt_id is None:
-            return docs
-        return [d for d in docs if d.get("prompt_id") == prompt_id]
+            if self._change_count(VERSIONS_TABLE) is None:
+                return self.db.table(VERSIONS_TABLE).all()
+            return list(self.db.storage.read().get(VERSIONS_TABLE, {}).values())  # read-only, no copies
+        return self._docs_of(VERSIONS_TABLE, prompt_id)
 
     def _moves(self, prompt_id: str) -> list[LabelMove]:
-        docs = self.db.table(MOVES_TABLE).all()
-        return ordered(LabelMove.from_doc(d) for d in docs if d.get("prompt_id") == prompt_id)
+        return ordered(LabelMove.from_doc(d) for d in self._docs_of(MOVES_TABLE, prompt_id))
 
     def versions(self, prompt_id: str) -> list[PromptVersion]:
         """Every version of `prompt_id`, oldest first ([] for an unknown prompt)."""
@@ -229,7 +271,7 @@ class PromptService:
                 added.append(version)
                 docs.append(version.to_doc())
             if docs:
-                self.db.table(VERSIONS_TABLE).insert_multiple(docs)
+                self._insert(VERSIONS_TABLE, docs)
         return added
 
     @staticmethod
@@ -476,7 +518,7 @@ class PromptService:
                 incident_id=incident_id,
                 seq=max((m.seq for m in moves), default=0) + 1,
             )
-            self.db.table(MOVES_TABLE).insert(move.to_doc())
+            self._insert(MOVES_TABLE, [move.to_doc()])
         return move
 
     def mark_last_known_good(self, prompt_id: str, version: int, who: str, why: str, incident_id: str | None = None) -> LabelMove:
