@@ -17,6 +17,7 @@ from incident_tui.config import Config
 from incident_tui.domain import timeline as words
 from incident_tui.domain.ids import next_incident_id
 from incident_tui.domain.lifecycle import check_advance, next_stage
+from incident_tui.domain.limits import FieldTooLarge, cap_text, check_fields
 from incident_tui.domain.models import (
     ContainmentAction,
     DetectionMethod,
@@ -40,6 +41,14 @@ if TYPE_CHECKING:
 
 class ServiceError(ValueError):
     """A request the service refuses; the message is one line for the responder."""
+
+
+def fits(lines: dict[str, str | None] | None = None, texts: dict[str, str | None] | None = None) -> None:
+    """Refuse a field over its size limit (domain.limits) before anything is written."""
+    try:
+        check_fields(lines, texts)
+    except FieldTooLarge as exc:
+        raise ServiceError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -175,6 +184,7 @@ class IncidentService:
         extra_events: list[tuple[EventKind, str]] | None = None,
     ) -> Incident:
         """Create an incident with its detection (and impact-start) lines; the id is allocated under the lock."""
+        fits(lines={"the title": title, "the prompt id": prompt_id, "the commander": commander})
         title = clean(title, multiline=False)
         prompt_id = clean(prompt_id, multiline=False)
         if not title:
@@ -210,7 +220,7 @@ class IncidentService:
                 self._event(incident, EventKind.IMPACT_START, words.impact_start(), at=started_at, backdated=True)
             self._event(incident, EventKind.DETECTION, words.detection(incident), at=now)
             for kind, text in extra_events or ():
-                self._event(incident, kind, clean(text), at=now)
+                self._event(incident, kind, cap_text(clean(text)), at=now)
             self.repo.insert_incident(incident)
         return incident
 
@@ -229,6 +239,7 @@ class IncidentService:
         author: str | None = None,
     ) -> TimelineEvent:
         """Stamp a note. Without ``at``, a leading time ("14:32 …", "-5m …") backdates it."""
+        fits(texts={"the note": text})
         incident = self.get(incident_id)
         text = clean(text).strip()
         backdated = at is not None
@@ -256,6 +267,7 @@ class IncidentService:
 
     def advance(self, incident_id: str, stage: Stage | str | None = None, *, reason: str = "") -> Incident:
         """Move to ``stage`` (default: the next one) under the lifecycle rules."""
+        fits(texts={"the override reason": reason})
         with transaction(self.db):
             incident = self.get(incident_id)
             if stage is None:
@@ -285,6 +297,7 @@ class IncidentService:
 
     def triage(self, incident_id: str, category: TriageCategory | str, hypothesis: str) -> Incident:
         """Record the category and hypothesis; moves a detect-stage incident into triage."""
+        fits(texts={"the hypothesis": hypothesis})
         try:
             category = TriageCategory(category)
         except ValueError:
@@ -432,6 +445,7 @@ class IncidentService:
 
     def milestone(self, incident_id: str, which: str, *, text: str = "", version: int | None = None) -> Incident:
         """Stamp one of MILESTONES, with the time the postmortem needs."""
+        fits(texts={"the root cause": text})
         if which not in MILESTONES:
             raise ServiceError(f"unknown milestone {which!r} (one of: {', '.join(MILESTONES)})")
         if which == "closed":
@@ -480,6 +494,7 @@ class IncidentService:
         scribe: str | None = None,
         responders: list[str] | None = None,
     ) -> Incident:
+        fits(lines={"the commander": commander, "the scribe": scribe, "a responder": max(responders or [""], key=len)})
         with transaction(self.db):
             incident = self.get(incident_id)
             now = self.clock()
@@ -501,6 +516,7 @@ class IncidentService:
         return incident
 
     def edit(self, incident_id: str, *, title: str | None = None, severity: Severity | str | None = None) -> Incident:
+        fits(lines={"the title": title})
         with transaction(self.db):
             incident = self.get(incident_id)
             now = self.clock()
@@ -525,6 +541,7 @@ class IncidentService:
         return incident
 
     def add_sample(self, incident_id: str, *, input: str, output: str, note: str = "") -> FailureSample:
+        fits(texts={"the sample input": input, "the sample output": output, "the sample note": note})
         if not output.strip():
             raise ServiceError("a failure sample needs the bad output")
         with transaction(self.db):
@@ -542,6 +559,6 @@ class IncidentService:
             incident = self.get(incident_id)
             if key and key not in incident.alert_keys:
                 incident.alert_keys.append(key)
-            self._event(incident, EventKind.ALERT, clean(text), at=self.clock())
+            self._event(incident, EventKind.ALERT, cap_text(clean(text)), at=self.clock())  # an alert is never refused
             self.repo.save_incident(incident)
         return incident

@@ -31,7 +31,7 @@ from incident_tui.domain.postmortem import (
     Postmortem,
 )
 from incident_tui.domain.text import clean as _clean_text
-from incident_tui.services.incidents import IncidentService, ServiceError
+from incident_tui.services.incidents import IncidentService, ServiceError, fits
 from incident_tui.store.storage import transaction
 
 TABLE = "postmortems"
@@ -105,6 +105,7 @@ class PostmortemService:
         spec = FIELDS.get(field)
         if spec is None or field not in TEXT_FIELDS:
             raise PostmortemError(f"unknown postmortem field {field!r}")
+        fits(**{"lines" if spec.kind == LINE else "texts": {spec.label: value}})
         value = clean(value, multiline=False) if spec.kind == LINE else clean(value).rstrip()
 
         def change(pm: Postmortem) -> bool:
@@ -204,6 +205,7 @@ class PostmortemService:
     def set_waiver(self, incident_id: str, kind: ActionKind | str, reason: str) -> Postmortem:
         """Waive a kind of action item with a reason; an empty reason lifts the waiver."""
         kind = _enum(ActionKind, kind, "action item kind")
+        fits(texts={"the waiver reason": reason})
         reason = clean(reason, multiline=False)
 
         def change(pm: Postmortem) -> bool:
@@ -279,6 +281,7 @@ def _umask() -> int:
 
 
 def _one_item(text: str) -> str:
+    fits(texts={"the contributing factor": text})
     text = clean(text).strip()
     if not text:
         raise PostmortemError("an empty item: type something, or delete it")
@@ -330,6 +333,8 @@ def _replace(old: ActionItem, changes: dict[str, str]) -> ActionItem:
 
 
 def _clean_action(item: ActionItem) -> ActionItem:
+    fits(lines={"the owner": item.owner, "the due date": item.due},
+         texts={"the action item": item.text, "the link": item.link})
     return ActionItem(
         text=clean(item.text).strip(),
         owner=clean(item.owner, multiline=False),

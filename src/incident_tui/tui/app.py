@@ -16,6 +16,8 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
+from textual.content import Content
+from textual.notifications import SeverityLevel
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import ContentSwitcher
@@ -26,6 +28,7 @@ from incident_tui.domain.models import (
     Incident,
 )
 from incident_tui.domain.playbooks import playbook_for
+from incident_tui.domain.text import clean
 from incident_tui.domain.times import TimeParseError, local_now
 from incident_tui.services.incidents import (
     IncidentService,
@@ -312,6 +315,21 @@ class IncidentApp(ResponderActions, App):
         self._refresh_side_pane()
         if done is not None:
             done(result)
+
+    def notify(self, message: str | Content | Text, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every notification is literal: messages carry prompt ids, titles and error texts from outside,
+        and ``[/]`` in one must show as typed, not crash the app. Styled messages pass a Text or Content;
+        a plain string is never parsed, whatever ``markup`` says. (Widget.notify comes here too.)"""
+        markup = False
+        if isinstance(message, (Text, Content)):
+            content = message if isinstance(message, Content) else Content.from_rich_text(message)
+            text = clean(content.plain)
+            if text == content.plain:  # else the control characters go, and the styles with them
+                text, markup = content.markup, True
+        else:
+            text = clean(str(message))
+        super().notify(text, title=clean(title, multiline=False), severity=severity, timeout=timeout, markup=markup)
 
     def _failed(self, message: str) -> None:
         self._set_busy("")

@@ -14,7 +14,8 @@ from incident_tui.tui.bindings import KEYS, key_label
 
 PANE_KEYS = {
     "Incident list (1)": [("↑ ↓ / j k", "move"), ("enter", "open its timeline"), ("c", "show closed incidents")],
-    "Timeline (2)": [("↑ ↓", "move"), ("*", "star for the postmortem"), ("f", "filter all / starred / manual"),
+    "Timeline (2)": [("↑ ↓", "move"), ("enter / v", "the event's whole text"), ("*", "star for the postmortem"),
+                     ("f", "filter all / starred / manual"),
                      ("n", "note; esc leaves the note line")],
     "Diff (3)": [("n / N", "next / previous change"), ("i", "note (n is taken here)"),
                  ("see footer", "fold, wrap, whitespace, pick versions, copy")],
