@@ -212,7 +212,7 @@ class IncidentService:
                 detected_by=detected_by,
                 detected_at=now,
                 impact_started_at=started_at,
-                commander=commander if commander is not None else self.author,
+                commander=clean(commander, multiline=False) if commander is not None else self.author,
                 declared_by=self.author,
                 alert_keys=[alert_key] if alert_key else [],
             )

@@ -222,10 +222,10 @@ class IncidentApp(ResponderActions, App):
         playbook = playbook_for(incident.category, self.config.playbooks) if incident and incident.category else None
         self.query_one(DetailsPanel).show(incident, now, playbook)
 
-    def _timeline_title(self, incident: Incident | None) -> str:
+    def _timeline_title(self, incident: Incident | None) -> Text:
         if incident is None:
-            return "2 Timeline"
-        return f"2 Timeline · {incident.id} · {incident.severity.value} · {incident.stage.value}"
+            return Text("2 Timeline")
+        return Text(f"2 Timeline · {incident.id} · {incident.severity.value} · {incident.stage.value}")
 
     def tick(self) -> None:
         """Once a second: the elapsed clocks move."""

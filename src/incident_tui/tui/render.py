@@ -16,6 +16,7 @@ from incident_tui.domain.models import (
     TimelineEvent,
 )
 from incident_tui.domain.playbooks import Playbook
+from incident_tui.domain.text import clean
 from incident_tui.domain.times import format_duration
 
 # What one row or line shows of a long text; enter (or v) on a timeline event shows all of it. Cut at
@@ -40,21 +41,20 @@ EVENT_MARK = {
 def preview(text: str, *, lines: int = PREVIEW_LINES, chars: int = PREVIEW_CHARS) -> tuple[str, bool]:
     """The head of ``text``: at most ``lines`` lines and ``chars`` characters; and whether it was cut.
 
-    Looks at no more than ``chars`` characters, however long the text.
+    Looks at no more than ``chars`` characters, however long the text. Escapes and control characters
+    go here too: what the services store is clean already, but a database may be older than that.
     """
-    head = text[:chars]
+    head = clean(text[:chars])
     parts = head.split("\n", lines)
     if len(parts) > lines:
         head = "\n".join(parts[:lines])
-    head = head.rstrip() if len(head) < len(text) else head
-    return head, len(head) < len(text)
+    cut = len(text) > chars or len(parts) > lines
+    return (head.rstrip() if cut else head), cut
 
 
 def short(text: str, chars: int = LINE_CHARS) -> str:
     """One line of at most ``chars`` characters (an ellipsis where cut), for names and titles."""
-    if len(text) <= chars and "\n" not in text:
-        return text
-    head = text[:chars].replace("\n", " ")
+    head = clean(text[:chars], multiline=False)
     return head if len(text) <= chars else head[: chars - 1] + "…"
 
 

@@ -24,15 +24,31 @@ from incident_tui.domain.text import clean
 
 
 def wrap_rows(text: str, width: int) -> list[str]:
-    """``text`` as screen rows of at most ``width`` cells: its lines, each cut where it is too wide."""
+    """``text`` as screen rows of at most ``width`` cells: its lines, broken after a space where one
+    is near the edge, else where the width ends."""
     width = max(width, 1)
     rows: list[str] = []
     for line in text.split("\n"):
         line = line.expandtabs(4)
         if len(line) <= width and line.isascii():
             rows.append(line)
+        elif line.isascii():  # one cell per character: slices, no measuring
+            rows.extend(_break_ascii(line, width))
         else:
             rows.extend(chop_cells(line, width) or [""])
+    return rows
+
+
+def _break_ascii(line: str, width: int) -> list[str]:
+    rows = []
+    start, end = 0, len(line)
+    while end - start > width:
+        cut = line.rfind(" ", start + width // 2, start + width) + 1  # after a space in the right half
+        if cut <= start:
+            cut = start + width
+        rows.append(line[start:cut])
+        start = cut
+    rows.append(line[start:])
     return rows
 
 
