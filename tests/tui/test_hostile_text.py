@@ -295,6 +295,8 @@ async def test_a_5mb_note_from_an_old_database_shows_its_head_and_opens_in_full(
         assert isinstance(app.screen, TextViewScreen)
         pager = app.screen.query_one(TextPager)
         assert pager.text == huge and len(pager.rows) >= 50_000
+        assert max(len(row) for row in pager.rows) <= pager.scrollable_content_region.width
+        assert not pager.show_horizontal_scrollbar  # rows are cut to what is visible beside the scrollbar
         await pilot.press("end")
         await pilot.pause()
         assert pager.scroll_offset.y > 49_000

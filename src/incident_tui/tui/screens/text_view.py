@@ -56,7 +56,7 @@ class TextPager(ScrollView, can_focus=True):
     """Scrolls through ``text``; ↑ ↓ page keys, home and end move."""
 
     DEFAULT_CSS = """
-    TextPager { height: 1fr; }
+    TextPager { height: 1fr; overflow-y: scroll; overflow-x: hidden; }  /* a steady width: rows are cut to it */
     """
 
     BINDINGS = [
