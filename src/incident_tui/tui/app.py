@@ -28,7 +28,7 @@ from incident_tui.domain.models import (
     Incident,
 )
 from incident_tui.domain.playbooks import playbook_for
-from incident_tui.domain.text import clean
+from incident_tui.domain.text import clean, neutralise
 from incident_tui.domain.times import TimeParseError, local_now
 from incident_tui.services.incidents import (
     IncidentService,
@@ -342,16 +342,18 @@ class IncidentApp(ResponderActions, App):
                timeout: float | None = None, markup: bool = False) -> None:
         """Every notification is literal: messages carry prompt ids, titles and error texts from outside,
         and ``[/]`` in one must show as typed, not crash the app. Styled messages pass a Text or Content;
-        a plain string is never parsed, whatever ``markup`` says. (Widget.notify comes here too.)"""
+        a plain string is never parsed, whatever ``markup`` says. Escapes go; bidi overrides and other
+        invisible characters are shown, not applied. (Widget.notify comes here too.)"""
         markup = False
         if isinstance(message, (Text, Content)):
             content = message if isinstance(message, Content) else Content.from_rich_text(message)
-            text = clean(content.plain)
+            text = neutralise(clean(content.plain))
             if text == content.plain:  # else the control characters go, and the styles with them
                 text, markup = content.markup, True
         else:
-            text = clean(str(message))
-        super().notify(text, title=clean(title, multiline=False), severity=severity, timeout=timeout, markup=markup)
+            text = neutralise(clean(str(message)))
+        super().notify(text, title=neutralise(clean(title, multiline=False)), severity=severity, timeout=timeout,
+                       markup=markup)
 
     def _failed(self, message: str) -> None:
         self._set_busy("")

@@ -16,7 +16,7 @@ from incident_tui.domain.models import (
     TimelineEvent,
 )
 from incident_tui.domain.playbooks import Playbook
-from incident_tui.domain.text import clean
+from incident_tui.domain.text import clean, neutralise
 from incident_tui.domain.times import format_duration
 
 # What one row or line shows of a long text; enter (or v) on a timeline event shows all of it. Cut at
@@ -41,10 +41,11 @@ EVENT_MARK = {
 def preview(text: str, *, lines: int = PREVIEW_LINES, chars: int = PREVIEW_CHARS) -> tuple[str, bool]:
     """The head of ``text``: at most ``lines`` lines and ``chars`` characters; and whether it was cut.
 
-    Looks at no more than ``chars`` characters, however long the text. Escapes and control characters
-    go here too: what the services store is clean already, but a database may be older than that.
+    Looks at no more than ``chars`` characters, however long the text. Escapes go here too (what the
+    services store is clean already, but a database may be older than that), and bidi overrides
+    and other invisible characters are shown, not applied.
     """
-    head = clean(text[:chars])
+    head = neutralise(clean(text[:chars]))
     parts = head.split("\n", lines)
     if len(parts) > lines:
         head = "\n".join(parts[:lines])
@@ -54,7 +55,7 @@ def preview(text: str, *, lines: int = PREVIEW_LINES, chars: int = PREVIEW_CHARS
 
 def short(text: str, chars: int = LINE_CHARS) -> str:
     """One line of at most ``chars`` characters (an ellipsis where cut), for names and titles."""
-    head = clean(text[:chars], multiline=False)
+    head = neutralise(clean(text[:chars], multiline=False))
     return head if len(text) <= chars else head[: chars - 1] + "…"
 
 

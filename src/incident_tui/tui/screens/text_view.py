@@ -20,7 +20,7 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from incident_tui.domain.limits import format_size, text_bytes
-from incident_tui.domain.text import clean
+from incident_tui.domain.text import clean, neutralise
 
 
 def wrap_rows(text: str, width: int) -> list[str]:
@@ -70,8 +70,9 @@ class TextPager(ScrollView, can_focus=True):
 
     def __init__(self, text: str, **kwargs) -> None:
         super().__init__(**kwargs)
-        # Stored text is cleaned on the way in; an old database's may not be. Nothing raw reaches the terminal.
-        self.text = clean(text)
+        # Stored text is cleaned on the way in; an old database's may not be. Nothing raw reaches the
+        # terminal, and bidi overrides are shown rather than applied.
+        self.text = neutralise(clean(text))
         self.rows: list[str] = []
         self._wrapped_at = 0
 
