@@ -243,7 +243,7 @@ def test_every_dialog_shows_hostile_text_literally(title, prompt, note, hypothes
         db = open_db(Path(tmp) / "incidents.json")
         try:
             service = IncidentService(db, config=Config(user="ana"), clock=Clock(NOW))
-            incident = service.declare(title=title, prompt_id=prompt, version=7, severity="P1", detected_by="alert",
+            incident = service.declare(new_prompt=True, title=title, prompt_id=prompt, version=7, severity="P1", detected_by="alert",
                                        commander=person)
             service.triage(incident.id, "prompt-quality", hypothesis)
             service.advance(incident.id, "contain")
@@ -271,7 +271,7 @@ def test_every_dialog_shows_hostile_text_literally(title, prompt, note, hypothes
 
 async def test_a_click_action_in_a_title_is_text_not_a_link(db):
     service = IncidentService(db, config=Config(user="ana"), clock=Clock(NOW))
-    service.declare(title="[@click=app.quit]x[/] click me", prompt_id="p", severity="P1", detected_by="alert")
+    service.declare(new_prompt=True, title="[@click=app.quit]x[/] click me", prompt_id="p", severity="P1", detected_by="alert")
     app = new_app(db)
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         await pilot.pause()
@@ -290,7 +290,7 @@ async def test_a_click_action_in_a_title_is_text_not_a_link(db):
 
 async def test_a_5mb_note_from_an_old_database_shows_its_head_and_opens_in_full(db):
     service = IncidentService(db, config=Config(user="ana"), clock=Clock(NOW))
-    incident = service.declare(title="Huge paste", prompt_id="p", severity="P1", detected_by="manual")
+    incident = service.declare(new_prompt=True, title="Huge paste", prompt_id="p", severity="P1", detected_by="manual")
     huge = ("word " * 19 + "[/]\n") * 50_000  # 5 MB, written past the service as an old database holds it
     assert len(huge) > 70 * MAX_TEXT_BYTES
     Repository(db).add_event(TimelineEvent(incident.id, NOW, EventKind.NOTE, huge, author="ana"))
@@ -319,7 +319,7 @@ async def test_a_5mb_note_from_an_old_database_shows_its_head_and_opens_in_full(
 
 async def test_a_note_over_the_limit_is_refused_on_screen_and_stays_in_the_line(db):
     service = IncidentService(db, config=Config(user="ana"), clock=Clock(NOW))
-    incident = service.declare(title="t", prompt_id="p", severity="P1", detected_by="manual")
+    incident = service.declare(new_prompt=True, title="t", prompt_id="p", severity="P1", detected_by="manual")
     app = new_app(db)
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         await pilot.press("n")

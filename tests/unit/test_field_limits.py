@@ -39,7 +39,7 @@ def svc(db, clock):
 
 @pytest.fixture
 def incident(svc):
-    return svc.declare(title="Summaries invent refunds", prompt_id="support-summary", version=7, severity="P1",
+    return svc.declare(new_prompt=True, title="Summaries invent refunds", prompt_id="support-summary", version=7, severity="P1",
                        detected_by="alert")
 
 
@@ -110,9 +110,9 @@ def test_a_huge_note_is_refused_and_nothing_is_written(svc, incident):
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda s, i, big, long: s.declare(title=long, prompt_id="p", severity="P1", detected_by="alert"),
+        (lambda s, i, big, long: s.declare(new_prompt=True, title=long, prompt_id="p", severity="P1", detected_by="alert"),
          "the title is too long: 501 characters"),
-        (lambda s, i, big, long: s.declare(title="t", prompt_id=long, severity="P1", detected_by="alert"),
+        (lambda s, i, big, long: s.declare(new_prompt=True, title="t", prompt_id=long, severity="P1", detected_by="alert"),
          "the prompt id is too long"),
         (lambda s, i, big, long: s.edit(i, title=long), "the title is too long"),
         (lambda s, i, big, long: s.triage(i, "prompt-quality", big), "the hypothesis is too long"),
