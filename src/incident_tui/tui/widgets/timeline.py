@@ -33,7 +33,7 @@ class TimelinePane(Vertical):
     """The events list, a filter line and the note input."""
 
     # Rows show the head of a long text; enter (or v) on an event shows all of it.
-    BINDINGS = [Binding("v", "view_event", "view all", show=False)]
+    BINDINGS = [Binding("v", "view_event", "whole text of the event", show=False, id="timeline.view")]
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
