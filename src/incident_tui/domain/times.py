@@ -14,6 +14,49 @@ class TimeParseError(ValueError):
     """A time the user typed that we could not read; the message says what is accepted."""
 
 
+class BackdateError(TimeParseError):
+    """A backdated time the timeline will not take as it is.
+
+    ``confirmable`` is True when a yes from the user lifts it (before impact start: a precursor such
+    as the deploy that caused it is worth stamping); a time in the future is never confirmable.
+    """
+
+    def __init__(self, message: str, *, confirmable: bool) -> None:
+        super().__init__(message)
+        self.confirmable = confirmable
+
+
+# A clock a few seconds apart from another terminal's is not "the future".
+FUTURE_TOLERANCE = timedelta(minutes=1)
+
+
+def check_backdate(at: datetime, *, now: datetime, impact_start: datetime, typed: str = "") -> None:
+    """Refuse a backdated event time in the future; ask about one before the incident's impact start.
+
+    The rule: an event of an incident happens between its impact start and now. "14:32" typed at
+    09:31 reads as yesterday 14:32 (see ``parse_when``), which is right just after midnight and
+    wrong in the morning of a new incident: then it lands before impact start and is caught here.
+    ``typed`` (what the user wrote) makes the message name their words.
+    """
+    words = f"{typed!r} is " if typed else ""
+    if at > now + FUTURE_TOLERANCE:
+        raise BackdateError(
+            f"{words}{_stamp(at, now)}, in the future (now {_stamp(now, now)}): give a time before now",
+            confirmable=False,
+        )
+    if at < impact_start:
+        raise BackdateError(
+            f"{words}{_stamp(at, now)}, {format_duration(impact_start - at)} before impact started "
+            f"({_stamp(impact_start, now)})",
+            confirmable=True,
+        )
+
+
+def _stamp(when: datetime, now: datetime) -> str:
+    local = when.astimezone(now.tzinfo)
+    return f"{local:%H:%M}" if local.date() == now.date() else f"{local:%b %d %H:%M}"
+
+
 def local_now() -> datetime:
     return datetime.now().astimezone()
 

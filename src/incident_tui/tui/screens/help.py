@@ -7,10 +7,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from incident_tui.tui.bindings import KEYS, key_label
+from incident_tui.tui.screens.dialog import Dialog
 
 PANE_KEYS = {
     "Incident list (1)": [("↑ ↓ / j k", "move"), ("enter", "open its timeline"), ("c", "show closed incidents")],
@@ -22,7 +22,7 @@ PANE_KEYS = {
 }
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     BINDINGS = [Binding("escape,question_mark,q", "close", "close")]
 
     def __init__(self, keymap: dict[str, str] | None = None) -> None:
