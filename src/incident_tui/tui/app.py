@@ -245,7 +245,7 @@ class IncidentApp(ResponderActions, App):
             with self.db_lock:
                 self.service.note(self.current.id, f"{text} (typed, not sent: {why})", before_impact=True)
         except (ServiceError, TimeParseError, ValueError, LookupError, OSError):
-            pass
+            pass  # nowhere left to say it; the store's journal keeps what was written before
 
     @staticmethod
     def _exit_deadline(limit: float = 5.0) -> None:
