@@ -198,7 +198,8 @@ async def test_keys_wait_for_a_form_to_open_and_fill_it_in_order(make_app):
 
 
 async def test_keys_typed_while_the_database_opens_are_kept(tmp_path):
-    from conftest import FIXED_NOW
+    from datetime import datetime, timedelta, timezone
+
     from helpers import Clock
 
     from incident_tui.config import Config
@@ -206,11 +207,12 @@ async def test_keys_typed_while_the_database_opens_are_kept(tmp_path):
     from incident_tui.store.storage import open_db
     from incident_tui.tui.app import IncidentApp
 
+    fixed_now = datetime(2026, 11, 25, 14, 30, tzinfo=timezone(timedelta(hours=1)))  # as the demo fixture
     path = tmp_path / "incidents.json"
     db = open_db(path)
-    seed_demo(db, now=FIXED_NOW)
+    seed_demo(db, now=fixed_now)
     db.close()
-    app = IncidentApp(db_path=path, config=Config(user="ana"), clock=Clock(FIXED_NOW), poll_interval=0,
+    app = IncidentApp(db_path=path, config=Config(user="ana"), clock=Clock(fixed_now), poll_interval=0,
                       selection_delay=0)
     async with app.run_test(size=(120, 36)) as pilot:
         burst(app, "n", *"typed before the database was open", "enter")

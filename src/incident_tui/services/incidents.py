@@ -231,8 +231,8 @@ class IncidentService:
     ) -> TimelineEvent:
         """Stamp a note. Without ``at``, a leading time ("14:32 …", "-5m …") backdates it.
 
-        A backdated time in the future is refused; one before the incident's impact start is
-        refused too unless ``before_impact`` says the user confirmed it (BackdateError says which).
+        A backdated time in the future is refused; one before the incident began (domain
+        ``check_backdate``) is refused too unless ``before_impact`` says the user confirmed it.
         """
         incident = self.get(incident_id)
         text = clean(text).strip()
@@ -247,7 +247,8 @@ class IncidentService:
             raise ServiceError("the note is empty")
         if backdated:
             try:
-                check_backdate(at, now=now, impact_start=incident.started_at, typed=typed)
+                check_backdate(at, now=now, impact_start=incident.impact_started_at,
+                               detected_at=incident.detected_at, typed=typed)
             except BackdateError as exc:
                 if not (exc.confirmable and before_impact):
                     raise

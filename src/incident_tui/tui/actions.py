@@ -55,7 +55,7 @@ class ResponderActions:
         def refused(exc: Exception) -> bool:
             if isinstance(exc, BackdateError) and exc.confirmable:
                 asked = self.open_dialog(
-                    dialogs().ConfirmScreen("Before impact start", Text(f"{exc}.\n\nStamp the note there anyway?"),
+                    dialogs().ConfirmScreen("Before the incident began", Text(f"{exc}.\n\nStamp the note there anyway?"),
                                             yes="Stamp it there"),
                     lambda ok: self._stamp_note(incident_id, text, True) if ok else note_input.give_back(text),
                 )
