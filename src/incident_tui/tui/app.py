@@ -23,6 +23,7 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import ContentSwitcher, Input, TextArea
 
@@ -348,7 +349,11 @@ class IncidentApp(ResponderActions, App):
     def tick(self) -> None:
         """Once a second: the elapsed clocks move."""
         now = self.clock()
-        self.query_one(IncidentList).show(self.incidents, now, compact=self.narrow)
+        try:
+            incident_list = self.query_one(IncidentList)
+        except NoMatches:  # the app is closing: the timer fired after the screen went
+            return
+        incident_list.show(self.incidents, now, compact=self.narrow)
         self.query_one(StatusHeader).show(self.incidents, now, busy=self.busy, compact_details=self._summary())
         if not self.narrow:
             self._show_details(now)

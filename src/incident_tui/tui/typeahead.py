@@ -83,16 +83,30 @@ class TypeAhead:
     async def _feed(self) -> None:
         try:
             while self.pending:
-                await self._settle()
+                typing = self._typing(self.pending[0])
+                if not typing:
+                    await self._settle()  # whatever is still landing (a dialog a worker opened) first
                 event = self.pending.popleft()
-                self.in_flight = event
+                self.in_flight = None if typing else event
                 self._released.add(id(event))
                 if not self.app.post_message(event):
                     self._released.discard(id(event))
-                await self._settle()
+                if not typing:
+                    await self._settle()
                 self.in_flight = None
         finally:
             self.in_flight = None
+
+    def _typing(self, event: events.Event) -> bool:
+        """A printable key for the text field that has the focus: it moves no focus and opens
+        nothing, so the next key need not wait for it to be painted (typing stays fast on a
+        heavy form). Anything else (enter, tab, a hotkey, a paste) waits for all before it."""
+        if not (isinstance(event, events.Key) and event.is_printable):
+            return False
+        from textual.widgets import Input, TextArea
+
+        focused = self.app.focused
+        return isinstance(focused, (Input, TextArea)) and not getattr(focused, "read_only", False)
 
     async def _settle(self) -> None:
         while not self.ready():
