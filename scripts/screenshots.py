@@ -6,6 +6,11 @@ Run: make screenshots   (or: python scripts/screenshots.py screenshots)
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
+import signal
+import socket
+import subprocess
 import sys
 import tempfile
 from datetime import datetime, timedelta, timezone
@@ -44,6 +49,32 @@ async def shoot(db, out: Path, name: str, size: tuple[int, int], keys: list[str]
     return out / f"{name}.svg"
 
 
+def browser_shot(db_path: Path, out: Path) -> None:
+    """screenshots/browser.png: the demo served by `incident-tui serve`, opened in headless Chromium."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from browser_shot import CONNECTED_JS, find_chromium, shoot as shoot_page
+
+    if find_chromium() is None:
+        print("skipped browser.png: chromium is not installed (apt-get install chromium)", file=sys.stderr)
+        return
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "INCIDENT_TUI_SERVE_TOKEN": secrets.token_urlsafe(16), "INCIDENT_TUI_CONFIG": os.devnull}
+    proc = subprocess.Popen([sys.executable, "-m", "incident_tui", "--db", str(db_path), "serve", "--port", str(port)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            start_new_session=True)
+    try:
+        url = proc.stdout.readline().strip()
+        if not asyncio.run(shoot_page(url + "&user=ana", str(out / "browser.png"), size=(1400, 860),
+                                      wait_js=CONNECTED_JS, timeout=60)):
+            raise SystemExit("browser.png: the page never showed the dashboard")
+        print(out / "browser.png")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait()
+
+
 def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
     out.mkdir(parents=True, exist_ok=True)
@@ -54,6 +85,7 @@ def main() -> None:
             path = asyncio.run(shoot(db, out, name, size, keys))
             print(path)
         db.close()
+        browser_shot(Path(tmp) / "demo.json", out)
 
 
 if __name__ == "__main__":

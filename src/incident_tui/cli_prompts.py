@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import unicodedata
 from pathlib import Path
 from typing import Any
 
 import click
 
-from incident_tui.cli_common import handle_errors
+from incident_tui.cli_common import echo, handle_errors
 from incident_tui.domain.diff import (
     DELETE,
     EQUAL,
@@ -26,6 +27,7 @@ from incident_tui.domain.diff import (
     visible,
 )
 from incident_tui.domain.prompts import PromptError, PromptVersion
+from incident_tui.domain.text import json_safe, neutralise
 from incident_tui.services.prompts import PromptService
 
 
@@ -45,9 +47,9 @@ def _range(added: list[PromptVersion]) -> str:
 def _report_import(prompt_id: str, added: list[PromptVersion]) -> None:
     if added:
         noun = "version" if len(added) == 1 else "versions"
-        click.echo(f"{prompt_id}: added {len(added)} {noun} ({_range(added)})")
+        echo(f"{prompt_id}: added {len(added)} {noun} ({_range(added)})")
     else:
-        click.echo(f"{prompt_id}: nothing new")
+        echo(f"{prompt_id}: nothing new")
 
 
 @click.group("prompts")
@@ -90,9 +92,9 @@ def add(obj: Any, prompt_id: str, file: Path, author: str | None, note: str | No
     version = service.add(prompt_id, file, author=author, note=note)
     if version is None:
         latest = service.latest(prompt_id)
-        click.echo(f"{prompt_id}: unchanged (same text as v{latest.version if latest else '?'})")
+        echo(f"{prompt_id}: unchanged (same text as v{latest.version if latest else '?'})")
     else:
-        click.echo(f"{prompt_id} v{version.version}")
+        echo(f"{prompt_id} v{version.version}")
 
 
 @prompts.command("label")
@@ -108,7 +110,7 @@ def label(obj: Any, prompt_id: str, version: int, label: str, why: str, who: str
     author = who or obj.config.author
     move = _service(obj).move_label(prompt_id, label, version, author, why or f"set by {author}")
     previous = f" (was v{move.previous_version})" if move.previous_version is not None else ""
-    click.echo(f"{prompt_id} {label} -> v{move.version}{previous}")
+    echo(f"{prompt_id} {label} -> v{move.version}{previous}")
 
 
 @prompts.command("list")
@@ -134,7 +136,7 @@ def list_(obj: Any, prompt_id: str | None, as_json: bool) -> None:
                 doc = v.summary()
                 doc["labels"] = sorted(name for name, n in labels.items() if n == v.version)
                 rows.append(doc)
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        click.echo(json_safe(json.dumps(rows, ensure_ascii=False, indent=2)))
         return
     for pid, versions in groups.items():
         labels = service.labels(pid)
@@ -150,6 +152,24 @@ def list_(obj: Any, prompt_id: str | None, as_json: bool) -> None:
             if v.note:
                 line += f"  {v.note}"
             click.echo(visible(line))
+
+
+def _stdout_is_terminal() -> bool:
+    isatty = getattr(sys.stdout, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _write_unified(text: str) -> None:
+    """A unified diff: byte-exact into a file or a pipe (for `patch`); shown safely on a terminal.
+
+    On a terminal, escapes and other controls in prompt text or stored ids are shown visibly
+    (␛, <U+202E>, a CR as ␍) and never applied; the line structure stays the diff's.
+    """
+    if _stdout_is_terminal():
+        click.echo(neutralise(text), nl=False)
+        return
+    # Bytes as they are: CRs and the missing-final-newline marker must reach `patch`.
+    click.echo(text.encode("utf-8", "surrogatepass"), nl=False)
 
 
 def _cells(ch: str) -> int:
@@ -219,14 +239,12 @@ def diff(
     if fmt == "unified":
         if ignore_whitespace:
             raise PromptError("--ignore-whitespace would make a unified diff that does not apply; drop it")
-        text = service.unified(prompt_id, v1, v2, context)
-        # Bytes as they are: CRs and the missing-final-newline marker must reach `patch`.
-        click.echo(text.encode("utf-8", "surrogatepass"), nl=False)
+        _write_unified(service.unified(prompt_id, v1, v2, context))
         return
     result = service.diff(prompt_id, v1, v2, ignore_whitespace=ignore_whitespace)
     if fmt == "json":
         doc = {"prompt_id": prompt_id, "old_version": v1, "new_version": v2, **diff_to_json(result)}
-        click.echo(json.dumps(doc, ensure_ascii=False))
+        click.echo(json_safe(json.dumps(doc, ensure_ascii=False)))
         return
     s = result.stats
     changes = len(result.hunks)

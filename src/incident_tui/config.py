@@ -18,6 +18,7 @@ from platformdirs import user_config_dir
 from incident_tui.domain.models import TriageCategory
 
 CONFIG_ENV = "INCIDENT_TUI_CONFIG"
+USER_ENV = "INCIDENT_TUI_USER"
 
 
 class ConfigError(ValueError):
@@ -58,7 +59,8 @@ class Config:
 
     @property
     def author(self) -> str:
-        return self.user or default_user()
+        # A browser tab of `incident-tui serve` is one responder: its ?user= arrives in the environment.
+        return os.environ.get(USER_ENV) or self.user or default_user()
 
 
 def default_user() -> str:

@@ -50,8 +50,8 @@ class Terminal:
     def screen(self, window: str = "main") -> str:
         return self.tmux("capture-pane", "-p", "-t", f"e2e:{window}")
 
-    def wait_for(self, text: str, window: str = "main", gone: bool = False) -> str:
-        deadline = time.monotonic() + WAIT_LIMIT
+    def wait_for(self, text: str, window: str = "main", gone: bool = False, limit: float = WAIT_LIMIT) -> str:
+        deadline = time.monotonic() + limit
         while True:
             screen = self.screen(window)
             if (text in screen) != gone:

@@ -27,6 +27,8 @@ from typing import Literal
 
 from diff_match_patch import diff_match_patch
 
+from .text import neutralise
+
 __all__ = [
     "DELETE",
     "EQUAL",
@@ -173,22 +175,6 @@ def split_eol(line: str) -> tuple[str, str]:
     return line, ""
 
 
-# Control characters (C0 but tab, DEL, C1) become their Unicode "control picture" or a
-# visible code, so a terminal never interprets an escape sequence hidden in a prompt,
-# while the change stays visible. Bidi overrides and zero-width characters could make a
-# line read differently than it diffs, so they are spelled out too.
-_INVISIBLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
-
-
-def _picture(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    if code < 0x20:
-        return chr(0x2400 + code)
-    if code == 0x7F:
-        return "\u2421"
-    return f"<U+{code:04X}>"
-
-
 def visible(text: str, tab: str = "    ") -> str:
     """A line content made safe and visible for a terminal.
 
@@ -197,7 +183,7 @@ def visible(text: str, tab: str = "    ") -> str:
     """
     if "\t" in text:
         text = text.replace("\t", tab)
-    return _INVISIBLE.sub(_picture, text)
+    return neutralise(text, newlines=False, zero_width=True)
 
 
 def _ws_key(line: str) -> str:

@@ -70,6 +70,7 @@ class IncidentApp(ResponderActions, App):
         clock: Callable[[], datetime] = local_now,
         poll_interval: float = 0.5,
         selection_delay: float = 0.05,
+        presence: bool | None = None,
     ) -> None:
         super().__init__()
         self.db = db
@@ -100,6 +101,9 @@ class IncidentApp(ResponderActions, App):
         self._write_serving = 0
         self._terminal_gone = False
         self.dispatching = 0
+        # Heartbeats for team mode; on by default where the app opens the database itself.
+        self._presence_wanted = db is None if presence is None else presence
+        self.presence = None
 
     # --- layout --------------------------------------------------------------------
 
@@ -182,9 +186,27 @@ class IncidentApp(ResponderActions, App):
         self.set_interval(1.0, self.tick)
         if self.poll_interval:
             self.set_interval(self.poll_interval, self.poll_store)
+        self._start_presence()
+
+    def _start_presence(self) -> None:
+        path = self.db_path or getattr(getattr(self.db, "storage", None), "path", None)
+        if not self._presence_wanted or path is None:
+            return
+        from incident_tui.tui.presence import PresenceTracker
+
+        self.presence = PresenceTracker(self, path)
+        self.presence.start()
+
+    def show_viewers(self, line: str) -> None:
+        """Who else has the selected incident open ("bo, cy viewing"), in the header."""
+        header = self.query_one(StatusHeader)
+        header.viewers = line
+        header.show(self.incidents, self.clock(), busy=self.busy, compact_details=self._summary())
 
     def on_unmount(self) -> None:
         self.typeahead.stop()
+        if self.presence is not None:
+            self.presence.stop()
         if self._owns_db and self.db is not None:
             with self.db_lock:  # a write half-way in a worker finishes before the file closes
                 self.db.close()

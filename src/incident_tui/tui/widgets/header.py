@@ -15,6 +15,8 @@ from incident_tui.tui.render import severity_badge
 class StatusHeader(Static):
     """One line; the worst active incident first, the time zone, where help is."""
 
+    viewers = ""  # "bo, cy viewing": the others on the selected incident (team mode)
+
     def show(self, incidents: list[Incident], now: datetime, *, busy: str = "",
              compact_details: Incident | None = None) -> None:
         """Line one always; on narrow screens a second line carries the selected incident's details."""
@@ -33,6 +35,8 @@ class StatusHeader(Static):
                 text.append(f" · {format_duration(now - worst.started_at)} uncontained", style="bold red")
         if busy:
             text.append(f"  ⠿ {busy}", style="bold magenta")
+        if self.viewers:
+            text.append(f" · {self.viewers}", style="bold cyan")
         right = Text(f"{now:%H:%M} {now.tzname() or ''} · ctrl+p commands · ? help ", style="dim")
         width = max(self.size.width, 40)
         pad = width - text.cell_len - right.cell_len
