@@ -25,12 +25,13 @@ class Dialog(ModalScreen[R], Generic[R]):
         self.shown_at: float | None = None
         self.closing = False
 
-    def on_mount(self) -> None:
-        # Runs after the screen's first refresh: from then on what the user presses, they saw.
-        self.call_after_refresh(self._shown)
-
-    def _shown(self) -> None:
-        self.shown_at = _time.get_time()  # the clock Textual stamps key events with
+    def _compositor_refresh(self) -> None:
+        # The frame goes to the terminal here. The first one after mounting shows the whole
+        # dialog: from then on, what the user presses, they saw. (An after-refresh callback would
+        # be later, sometimes much later while a cursor blinks, and refuse keys typed in view.)
+        super()._compositor_refresh()
+        if self.shown_at is None and self.is_mounted and self.is_active:
+            self.shown_at = _time.get_time()  # the clock Textual stamps key events with
 
     def seen(self) -> bool:
         """Was the key being handled (if any) pressed after this dialog was on screen?"""
