@@ -90,7 +90,8 @@ def svc(db, clock):
 
 
 def declare(svc, **kw):
-    return svc.declare(title="t", prompt_id="support-summary", severity="P2", detected_by="alert", **kw)
+    return svc.declare(title="t", prompt_id="support-summary", severity="P2", detected_by="alert", new_prompt=True,
+                       **kw)
 
 
 def test_service_refuses_a_note_before_impact_start_unless_confirmed(svc, clock):
@@ -122,7 +123,7 @@ def test_service_stamps_why_an_api_incident_left_contain_uncontained(svc):
 
 def test_cli_note_at_before_impact_is_one_line_naming_the_flag(run):
     incident_id = run("declare", "--title", "t", "--prompt", "support-summary", "--severity", "P2",
-                      "--detected-by", "alert", "--started-at", "-10m").output.strip()
+                      "--detected-by", "alert", "--started-at", "-10m", "--new-prompt").output.strip()
     refused = run("note", incident_id, "deploy of v7", "--at", "-3h")
     assert refused.exit_code == 1
     assert refused.stderr.count("\n") == 1

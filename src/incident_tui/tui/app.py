@@ -103,7 +103,8 @@ class IncidentApp(ResponderActions, App):
         self.panes: dict[str, Any] = {}
         self._painted_width = 0
         # Keys wait for the previous key's effects, and for the database to be open (typeahead.py).
-        self.typeahead = TypeAhead(self, ready=lambda: self.service is not None or bool(self.load_error))
+        self.typeahead = TypeAhead(self, ready=lambda: self.service is not None or bool(self.load_error),
+                                   urgent=self._quits_while_opening)
         # Writes run in threads but are applied in the order they were asked for (five notes typed
         # in a burst are stored in the order typed).
         self._write_turn = threading.Condition()
@@ -246,6 +247,15 @@ class IncidentApp(ResponderActions, App):
             self.query_one(StatusHeader).update(Text(f" incident-tui · {line} (q quits)", style="bold"))
         elif self.busy:
             self._set_busy(line)
+
+    def _quits_while_opening(self, event: events.Event) -> bool:
+        # q and ctrl+c end a dashboard that waits for the database lock at once, queue or not.
+        if self.service is not None or not isinstance(event, events.Key):
+            return False
+        if event.key in ("ctrl+c", "ctrl+q"):
+            return True
+        active = self.active_bindings.get(event.key)
+        return active is not None and active.binding.action in ("quit", "app.quit")
 
     def action_help_quit(self) -> None:
         # ctrl+c quits at once while the database is still opening (there is nothing to lose).

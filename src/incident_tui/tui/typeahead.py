@@ -43,9 +43,11 @@ def _resting(task: asyncio.Task | None) -> bool:
 
 
 class TypeAhead:
-    def __init__(self, app: App, ready: Callable[[], bool] = lambda: True, *, limit: float = 1.0) -> None:
+    def __init__(self, app: App, ready: Callable[[], bool] = lambda: True, *, limit: float = 1.0,
+                 urgent: Callable[[events.Event], bool] = lambda _event: False) -> None:
         self.app = app
         self.ready = ready  # False while the app cannot take keys at all (its database still opening)
+        self.urgent = urgent  # keys that skip the queue (quitting while the database is still opening)
         self.limit = limit
         self.pending: deque[events.Event] = deque()
         self.in_flight: events.Event | None = None
@@ -56,6 +58,8 @@ class TypeAhead:
         """Called first for every key and paste the app reads. True: it is queued, stop handling it now."""
         if id(event) in self._released:
             self._released.discard(id(event))
+            return False
+        if self.urgent(event):
             return False
         self.pending.append(event)
         if self._task is None or self._task.done():
