@@ -30,10 +30,11 @@ from incident_tui.domain.postmortem import (
 )
 from incident_tui.domain.text import clean
 from incident_tui.services.files import write_output
-from incident_tui.services.incidents import IncidentService, ServiceError
+from incident_tui.services.incidents import IncidentService, ServiceError, fits
 from incident_tui.store.storage import transaction
 
 TABLE = "postmortems"
+_FACTORS, _ACTIONS = FIELDS["contributing_factors"].label, FIELDS["action_items"].label
 ACTION_FIELDS = ("text", "owner", "due", "kind", "status", "link")
 
 
@@ -82,20 +83,35 @@ class PostmortemService:
 
     # --- writing -------------------------------------------------------------------------
 
-    def _change(self, incident_id: str, change: Callable[[Postmortem], bool]) -> Postmortem:
-        """Load, apply ``change`` and, when it reports a change, write: all in one commit."""
+    def _change(self, incident_id: str, change: Callable[[Postmortem], bool], *, what: str = "") -> Postmortem:
+        """Load, apply ``change`` and, when it reports a change, write: all in one commit.
+
+        ``what`` names a content edit ("Summary"). Editing a final document reopens it as a draft,
+        stamped on the timeline in the same commit: "final" never describes text nobody reviewed.
+        """
         with transaction(self.db):
             pm = self.load(incident_id)
             if change(pm):
-                pm.updated_at = self.clock().isoformat()
+                now = self.clock()
+                if what and pm.status is DocStatus.FINAL:
+                    pm.status = DocStatus.DRAFT
+                    self._stamp(pm.incident_id, now, f"Postmortem reopened as draft by {self.incidents.author}: "
+                                                     f"{what} edited after it was marked final")
+                pm.updated_at = now.isoformat()
                 self.table.upsert(pm.to_dict(), where("incident_id") == pm.incident_id)
         return pm
+
+    def _stamp(self, incident_id: str, at: datetime, text: str) -> None:
+        self.incidents.repo.add_event(
+            TimelineEvent(incident_id=incident_id, at=at, kind=EventKind.EDIT, text=text, author=self.incidents.author)
+        )
 
     def save_field(self, incident_id: str, field: str, value: str) -> Postmortem:
         """Autosave one text field. Setting a prefilled field to its computed value is not an edit."""
         spec = FIELDS.get(field)
         if spec is None or field not in TEXT_FIELDS:
             raise PostmortemError(f"unknown postmortem field {field!r}")
+        fits(**{"lines" if spec.kind == LINE else "texts": {spec.label: value}})
         value = clean(value, multiline=False) if spec.kind == LINE else clean(value).rstrip()
 
         def change(pm: Postmortem) -> bool:
@@ -105,7 +121,7 @@ class PostmortemService:
             pm.edited.add(field)
             return True
 
-        return self._change(incident_id, change)
+        return self._change(incident_id, change, what=spec.label)
 
     def reset_field(self, incident_id: str, field: str) -> Postmortem:
         """Forget the user's value of a prefilled field: it follows the incident again."""
@@ -118,7 +134,7 @@ class PostmortemService:
             pm.edited.discard(field)
             return True
 
-        pm = self._change(incident_id, change)
+        pm = self._change(incident_id, change, what=f"{FIELDS[field].label} (back to the computed value)")
         return self.load(pm.incident_id)
 
     # contributing factors ---------------------------------------------------------------
@@ -126,7 +142,8 @@ class PostmortemService:
     def add_factor(self, incident_id: str, text: str, index: int | None = None) -> Postmortem:
         """Insert a factor at ``index`` (default: the end)."""
         text = _one_item(text)
-        return self._change(incident_id, lambda pm: _insert(pm.contributing_factors, text, index) or True)
+        return self._change(incident_id, lambda pm: _insert(pm.contributing_factors, text, index) or True,
+                            what=_FACTORS)
 
     def edit_factor(self, incident_id: str, index: int, text: str) -> Postmortem:
         text = _one_item(text)
@@ -138,10 +155,11 @@ class PostmortemService:
             pm.contributing_factors[index] = text
             return True
 
-        return self._change(incident_id, change)
+        return self._change(incident_id, change, what=_FACTORS)
 
     def move_factor(self, incident_id: str, index: int, to: int) -> Postmortem:
-        return self._change(incident_id, lambda pm: _move(pm.contributing_factors, index, to, "contributing factor"))
+        return self._change(incident_id, lambda pm: _move(pm.contributing_factors, index, to, "contributing factor"),
+                            what=_FACTORS)
 
     def delete_factor(self, incident_id: str, index: int) -> Postmortem:
         def change(pm: Postmortem) -> bool:
@@ -149,14 +167,14 @@ class PostmortemService:
             del pm.contributing_factors[index]
             return True
 
-        return self._change(incident_id, change)
+        return self._change(incident_id, change, what=_FACTORS)
 
     # action items -------------------------------------------------------------------------
 
     def add_action(self, incident_id: str, item: ActionItem | None = None, index: int | None = None) -> Postmortem:
         """Insert an action item at ``index`` (default: the end)."""
         item = _clean_action(item or ActionItem())
-        return self._change(incident_id, lambda pm: _insert(pm.action_items, item, index) or True)
+        return self._change(incident_id, lambda pm: _insert(pm.action_items, item, index) or True, what=_ACTIONS)
 
     def edit_action(self, incident_id: str, index: int, **changes: str) -> Postmortem:
         """Change some of text, owner, due, kind, status, link of the action at ``index``."""
@@ -175,14 +193,14 @@ class PostmortemService:
             pm.action_items[index] = new
             return True
 
-        return self._change(incident_id, change)
+        return self._change(incident_id, change, what=_ACTIONS)
 
     def replace_action(self, incident_id: str, index: int, item: ActionItem) -> Postmortem:
         """Write every field of the action at ``index`` (what the form's dialog saves)."""
         return self.edit_action(incident_id, index, **_action_strings(item))
 
     def move_action(self, incident_id: str, index: int, to: int) -> Postmortem:
-        return self._change(incident_id, lambda pm: _move(pm.action_items, index, to, "action item"))
+        return self._change(incident_id, lambda pm: _move(pm.action_items, index, to, "action item"), what=_ACTIONS)
 
     def delete_action(self, incident_id: str, index: int) -> Postmortem:
         def change(pm: Postmortem) -> bool:
@@ -190,11 +208,12 @@ class PostmortemService:
             del pm.action_items[index]
             return True
 
-        return self._change(incident_id, change)
+        return self._change(incident_id, change, what=_ACTIONS)
 
     def set_waiver(self, incident_id: str, kind: ActionKind | str, reason: str) -> Postmortem:
         """Waive a kind of action item with a reason; an empty reason lifts the waiver."""
         kind = _enum(ActionKind, kind, "action item kind")
+        fits(texts={"the waiver reason": reason})
         reason = clean(reason, multiline=False)
 
         def change(pm: Postmortem) -> bool:
@@ -206,7 +225,7 @@ class PostmortemService:
                 pm.waivers.pop(kind, None)
             return True
 
-        return self._change(incident_id, change)
+        return self._change(incident_id, change, what=_ACTIONS)
 
     # status -------------------------------------------------------------------------------
 
@@ -225,15 +244,7 @@ class PostmortemService:
                     raise PostmortemError(f"not final yet: {errors[0].message}{more}")
             old.append(pm.status)
             pm.status = status
-            self.incidents.repo.add_event(
-                TimelineEvent(
-                    incident_id=pm.incident_id,
-                    at=self.clock(),
-                    kind=EventKind.EDIT,
-                    text=f"Postmortem status: {old[0].label} → {status.label}",
-                    author=self.incidents.author,
-                )
-            )
+            self._stamp(pm.incident_id, self.clock(), f"Postmortem status: {old[0].label} → {status.label}")
             return True
 
         return self._change(incident_id, change)
@@ -243,6 +254,7 @@ class PostmortemService:
 
 
 def _one_item(text: str) -> str:
+    fits(texts={"the contributing factor": text})
     text = clean(text).strip()
     if not text:
         raise PostmortemError("an empty item: type something, or delete it")
@@ -294,6 +306,8 @@ def _replace(old: ActionItem, changes: dict[str, str]) -> ActionItem:
 
 
 def _clean_action(item: ActionItem) -> ActionItem:
+    fits(lines={"the owner": item.owner, "the due date": item.due},
+         texts={"the action item": item.text, "the link": item.link})
     return ActionItem(
         text=clean(item.text).strip(),
         owner=clean(item.owner, multiline=False),

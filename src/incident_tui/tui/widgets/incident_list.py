@@ -27,6 +27,8 @@ class IncidentList(OptionList):
         self._current: str | None = None
         self._plain: list[str] = []
         self._spans: list = []
+        self._now: datetime | None = None
+        self._width = -1
 
     @property
     def current_id(self) -> str | None:
@@ -37,6 +39,7 @@ class IncidentList(OptionList):
         """Replace rows in place when the set is unchanged (clock ticks), rebuild otherwise."""
         keep = self.current_id
         width = max(self.scrollable_content_region.width - 1, 0)
+        self._now, self._width = now, width
         same = [i.id for i in incidents] == [i.id for i in self.incidents] and compact == self.compact
         self.incidents = incidents
         self.compact = compact
@@ -56,6 +59,12 @@ class IncidentList(OptionList):
         ids = [i.id for i in incidents]
         self.highlighted = ids.index(keep) if keep in ids else 0
         self._announce(self.current_id)
+
+    def on_resize(self) -> None:
+        # Rows are cut to the width they were drawn at: a pane that settles wider or narrower recuts them.
+        width = max(self.scrollable_content_region.width - 1, 0)
+        if self._now is not None and width != self._width:
+            self.show(self.incidents, self._now, compact=self.compact)
 
     def _remember(self, rows) -> None:
         self._plain = [r.plain for r in rows]
