@@ -108,15 +108,25 @@ def declare(cli: CliContext, title, prompt_id, version, severity, detected_by, s
 @click.argument("text", nargs=-1, required=True)
 @click.option("--at", help="Backdate: ISO 8601, 14:32 or -5m.")
 @click.option("--star", is_flag=True, help="Star it for the postmortem.")
+@click.option("--before-impact", is_flag=True, help="Allow a backdated time before the impact start (a precursor).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 @handle_errors
-def note(cli: CliContext, incident_id, text, at, star, as_json) -> None:
+def note(cli: CliContext, incident_id, text, at, star, as_json, before_impact=False) -> None:
     """Add a note to the timeline.
 
     A leading 14:32 or -5m backdates it; put text that starts with another dash after --.
+    A backdated time before the incident began is refused unless --before-impact says it is meant.
     """
-    event = cli.incidents().note(incident_id, " ".join(text), at=parse_time_option(at), star=star)
+    from incident_tui.domain.times import BackdateError
+
+    try:
+        event = cli.incidents().note(incident_id, " ".join(text), at=parse_time_option(at), star=star,
+                                     before_impact=before_impact)
+    except BackdateError as exc:
+        if exc.confirmable:
+            raise BackdateError(f"{exc}: pass --before-impact to stamp it there anyway", confirmable=True) from None
+        raise
     if as_json:
         echo_json({**event.to_dict(), "id": event.doc_id})
     else:

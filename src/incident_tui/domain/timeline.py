@@ -84,6 +84,10 @@ def remediation_promoted(prompt_id: str, version: int | None) -> str:
     return f"Remediation validated and promoted to production ({prompt_id} {_v(version)})"
 
 
+def left_uncontained(why: str) -> str:
+    return f"Moved on with the prompt not contained: {why}"
+
+
 def incident_closed() -> str:
     return "Incident closed"
 

@@ -15,7 +15,7 @@ from textual.widgets import ContentSwitcher, Input
 
 from incident_tui.config import hook_program_problem
 from incident_tui.domain.containment import RollbackCandidate, is_unassigned
-from incident_tui.domain.lifecycle import next_stage
+from incident_tui.domain.lifecycle import leaves_uncontained, next_stage
 from incident_tui.domain.models import (
     ContainmentAction,
     Incident,
@@ -27,7 +27,7 @@ from incident_tui.domain.playbooks import playbook_for
 from incident_tui.domain.prompts import PromptError
 from incident_tui.domain.samples import common_phrases
 from incident_tui.domain.text import clean
-from incident_tui.domain.times import TimeParseError, parse_when
+from incident_tui.domain.times import BackdateError, TimeParseError, parse_when
 from incident_tui.services.incidents import ContainmentPlan, ServiceError, UnknownPromptError
 from incident_tui.tui.screens import dialogs
 from incident_tui.tui.widgets.incident_list import IncidentList
@@ -48,18 +48,29 @@ class ResponderActions:
         if event.input.id != "note":
             return
         event.stop()
-        text = event.value.strip()
+        note_input = self.query_one(NoteInput)  # already empty: the next note may be typed at once
         incident = self._need_incident()
-        if not text or incident is None:
+        if incident is None:
+            note_input.give_back(event.value)
             return
+        self._stamp_note(incident.id, event.value)
+
+    def _stamp_note(self, incident_id: str, text: str, before_impact: bool = False) -> None:
         note_input = self.query_one(NoteInput)
 
-        def stamped(_event) -> None:
-            # Cleared only once stored: a failed write leaves the words in the line.
-            if note_input.value == event.value:
-                note_input.value = ""
+        def refused(exc: Exception) -> bool:
+            if isinstance(exc, BackdateError) and exc.confirmable:
+                asked = self.open_dialog(
+                    dialogs().ConfirmScreen("Before the incident began", Text(f"{exc}.\n\nStamp the note there anyway?"),
+                                            yes="Stamp it there"),
+                    lambda ok: self._stamp_note(incident_id, text, True) if ok else note_input.give_back(text),
+                )
+                if asked:
+                    return True
+            note_input.give_back(text)  # nothing typed is lost: the words wait in the note line
+            return False
 
-        self.write(self.service.note, incident.id, text, done=stamped)
+        self.write(self.service.note, incident_id, text.strip(), before_impact=before_impact, failed=refused)
 
     def action_star(self) -> None:
         event = self.query_one(TimelinePane).selected_event
@@ -82,9 +93,15 @@ class ResponderActions:
             if confirmed:  # the header and the timeline show the new stage: no toast
                 self.write(self.service.advance, incident.id, target)
 
+        uncontained = leaves_uncontained(incident, target)
         if target is Stage.CLOSED:
             self.push_screen(dialogs().ConfirmScreen("Close incident", f"Close {incident.id}? It leaves the active list.",
                                            yes="Close"), go)
+        elif uncontained:  # never silent: the same one question as for a close
+            self.push_screen(dialogs().ConfirmScreen(
+                f"Move {incident.id} to {target.value}", Text(f"{incident.id} is NOT contained: {uncontained}.\n\n"
+                                                             f"Move it to {target.value} anyway? The timeline says why."),
+                yes=f"Move to {target.value}"), go)
         else:
             go()
 

@@ -7,15 +7,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from incident_tui.domain.limits import cap_text
 from incident_tui.domain.models import FailureSample
 from incident_tui.domain.samples import SharedPhrase
+from incident_tui.tui.screens.dialog import Dialog
 
 
-class SamplesScreen(ModalScreen[None]):
+class SamplesScreen(Dialog[None]):
     BINDINGS = [Binding("escape,q,S", "close", "close")]
 
     def __init__(self, incident_id: str, samples: list[FailureSample], phrases: list[SharedPhrase]) -> None:

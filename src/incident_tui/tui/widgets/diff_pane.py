@@ -17,13 +17,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker
 
 from incident_tui.domain.diff import DiffResult, diff_texts, unified_diff, visible
 from incident_tui.domain.prompts import PromptVersion
+from incident_tui.tui.screens.dialog import Dialog
 from incident_tui.tui.widgets.diff_view import DiffView, measure_rows
 
 
@@ -330,7 +330,7 @@ def _option(version: PromptVersion, labels: dict[str, int]) -> Option:
     return Option(label, id=str(version.version))
 
 
-class VersionPicker(ModalScreen[tuple[int, int] | None]):
+class VersionPicker(Dialog[tuple[int, int] | None]):
     """Pick the old (left) and the new (right) version: enter on the left moves right,
     enter on the right diffs, escape cancels."""
 
