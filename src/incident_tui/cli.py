@@ -285,6 +285,9 @@ main.add_command(metrics)
 from incident_tui.cli_serve import serve  # noqa: E402
 
 main.add_command(serve)
+from incident_tui.cli_samples import samples  # noqa: E402
+
+main.add_command(samples)
 
 
 if __name__ == "__main__":  # pragma: no cover

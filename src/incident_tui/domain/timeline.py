@@ -94,3 +94,8 @@ def edited(field: str, old: str, new: str) -> str:
 
 def sample_added(note: str) -> str:
     return f"Failure sample added{': ' + note.strip() if note.strip() else ''}"
+
+
+def samples_imported(count: int, good: bool, source: str) -> str:
+    kind = "good (baseline) samples" if good else "failure samples"
+    return f"Imported {count} {kind} from {source}"
