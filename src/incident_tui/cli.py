@@ -288,6 +288,10 @@ main.add_command(serve)
 from incident_tui.cli_samples import samples  # noqa: E402
 
 main.add_command(samples)
+from incident_tui.cli_changes import change, changes  # noqa: E402
+
+main.add_command(change)
+main.add_command(changes)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -85,6 +85,7 @@ class EventKind(str, Enum):
     EDIT = "edit"
     SAMPLE = "sample"
     ALERT = "alert"
+    CHANGE = "change"  # a recorded change linked as a suspect
     NOTE = "note"
 
     @property

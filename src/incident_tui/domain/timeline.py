@@ -99,3 +99,7 @@ def sample_added(note: str) -> str:
 def samples_imported(count: int, good: bool, source: str) -> str:
     kind = "good (baseline) samples" if good else "failure samples"
     return f"Imported {count} {kind} from {source}"
+
+
+def change_suspected(change_id: str, kind: str, summary: str) -> str:
+    return f"Change linked as suspect: {change_id} ({kind}) {summary}"
