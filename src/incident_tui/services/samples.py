@@ -9,7 +9,7 @@ from pathlib import Path
 from incident_tui.domain import timeline as words
 from incident_tui.domain.models import EventKind, FailureSample, TimelineEvent
 from incident_tui.domain.phrases import LengthStats, PhraseScore, length_stats, rank_phrases
-from incident_tui.domain.sample_files import Fields, SampleFileError, parse_samples
+from incident_tui.domain.sample_files import Fields, SampleFileError, SampleRecord, parse_samples
 from incident_tui.domain.text import clean
 from incident_tui.services.incidents import IncidentService, ServiceError
 from incident_tui.store.storage import transaction
@@ -54,6 +54,11 @@ class SampleService:
             records = parse_samples(text, path.name, fields)
         except SampleFileError as exc:
             raise ServiceError(f"{path}: {exc}; nothing imported") from None
+        return self.import_records(incident.id, records, good=good, source=path.name)
+
+    def import_records(self, incident_id: str, records: list[SampleRecord], *, good: bool, source: str) -> int:
+        """Write parsed samples and one timeline line in one transaction."""
+        incident = self.incidents.get(incident_id)
         now = self.incidents.clock()
         author = self.incidents.author
         samples = [
@@ -64,7 +69,7 @@ class SampleService:
             self.incidents.repo.add_samples(samples)
             self.incidents.repo.add_event(TimelineEvent(
                 incident_id=incident.id, at=now, kind=EventKind.SAMPLE, author=author,
-                text=words.samples_imported(len(samples), good, clean(path.name, multiline=False)),
+                text=words.samples_imported(len(samples), good, clean(source, multiline=False)),
                 meta={"count": len(samples), "good": good},
             ))
         return len(samples)
