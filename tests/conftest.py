@@ -9,7 +9,7 @@ import pytest
 from helpers import Clock
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data" / "prompt-history" / "openhands-codeact-system-prompt"
+SHARED_DATA = REPO / "tests" / "data" / "openhands-codeact"  # a copy, with its LICENSE
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import click
 from incident_tui.cli_common import (  # noqa: F401  (re-exported for command modules and tests)
     CliContext,
     default_db_path,
+    echo,
     echo_json,
     fail,
     handle_errors,
@@ -78,7 +79,7 @@ def declare(cli: CliContext, title, prompt_id, version, severity, detected_by, s
     if as_json:
         echo_json(incident_json(incident))
     else:
-        click.echo(incident.id)
+        echo(incident.id)
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
@@ -95,7 +96,7 @@ def note(cli: CliContext, incident_id, text, at, star, as_json) -> None:
     if as_json:
         echo_json({**event.to_dict(), "id": event.doc_id})
     else:
-        click.echo(f"{event.at:%Y-%m-%d %H:%M} {event.text}")
+        echo(f"{event.at:%Y-%m-%d %H:%M} {event.text}")
 
 
 @main.command("list")
@@ -105,6 +106,7 @@ def note(cli: CliContext, incident_id, text, at, star, as_json) -> None:
 @handle_errors
 def list_cmd(cli: CliContext, show_all, as_json) -> None:
     """List incidents, worst first."""
+    from incident_tui.domain.text import visible
     from incident_tui.domain.times import format_duration, local_now
 
     incidents = cli.incidents().list(include_closed=show_all)
@@ -115,7 +117,9 @@ def list_cmd(cli: CliContext, show_all, as_json) -> None:
     for i in incidents:
         version = f"v{i.prompt_version}" if i.prompt_version is not None else "v?"
         age = format_duration(now - i.started_at)
-        click.echo(f"{i.id}  {i.severity.value}  {i.stage.value:<10} {age:>8}  {i.prompt_id} {version}  {i.title}")
+        # One incident, one line, whatever its title holds.
+        prompt = f"{visible(i.prompt_id)} {version}"
+        echo(f"{i.id}  {i.severity.value}  {i.stage.value:<10} {age:>8}  {prompt}  {visible(i.title)}")
 
 
 @main.command()
@@ -150,7 +154,7 @@ def show(cli: CliContext, incident_id, as_json) -> None:
         ("Duration", format_duration(i.duration)),
     ]
     for key, value in rows:
-        click.echo(f"{key + ':':<15}{value}")
+        echo(f"{key + ':':<15}{value}")
 
 
 @main.command()
@@ -167,7 +171,7 @@ def timeline(cli: CliContext, incident_id, as_json) -> None:
     for e in events:
         star = "*" if e.starred else " "
         who = f" ({e.author})" if e.kind.manual and e.author else ""
-        click.echo(f"{e.at:%Y-%m-%d %H:%M}{star} {e.text}{who}")
+        echo(f"{e.at:%Y-%m-%d %H:%M}{star} {e.text}{who}")
 
 
 @main.command()
@@ -183,7 +187,7 @@ def advance(cli: CliContext, incident_id, stage, reason, as_json) -> None:
     if as_json:
         echo_json(incident_json(incident))
     else:
-        click.echo(f"{incident.id} {incident.stage.value}")
+        echo(f"{incident.id} {incident.stage.value}")
 
 
 @main.command()
@@ -199,13 +203,13 @@ def triage(cli: CliContext, incident_id, category, hypothesis, as_json) -> None:
     if as_json:
         echo_json(incident_json(incident))
     else:
-        click.echo(f"{incident.id} {incident.stage.value} {incident.category.value}")
+        echo(f"{incident.id} {incident.stage.value} {incident.category.value}")
 
 
 def _report_containment(result) -> None:
-    click.echo(result.message)
+    echo(result.message)
     if result.hook is not None and result.hook.tail:
-        click.echo(f"hook output: {result.hook.tail}", err=not result.contained)
+        echo(f"hook output: {result.hook.tail}", err=not result.contained)
     if not result.contained:
         sys.exit(1)
 
@@ -239,7 +243,7 @@ def kill_switch(cli: CliContext, incident_id) -> None:
 def milestone(cli: CliContext, incident_id, which, text, version) -> None:
     """Stamp a milestone: impact-resolved, root-cause, staging, promoted, closed."""
     incident = cli.incidents().milestone(incident_id, which, text=text, version=version)
-    click.echo(f"{incident.id} {which}")
+    echo(f"{incident.id} {which}")
 
 
 @main.command()

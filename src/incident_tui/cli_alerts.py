@@ -12,6 +12,7 @@ import click
 
 from incident_tui.cli_common import (
     CliContext,
+    echo,
     echo_json,
     fail,
     handle_errors,
@@ -50,6 +51,7 @@ def ingest(cli: CliContext, kind: str, file: Path | None, as_json: bool) -> None
     refused alert on stderr when any alert was refused (the others are still recorded).
     """
     from incident_tui.domain.alerts import PayloadError
+    from incident_tui.domain.text import visible
     from incident_tui.services.alerts import AlertService
     from incident_tui.services.webhook import decode_json
 
@@ -66,43 +68,50 @@ def ingest(cli: CliContext, kind: str, file: Path | None, as_json: bool) -> None
         echo_json(report.to_dict())
     else:
         for incident_id in report.incident_ids:
-            click.echo(incident_id)
+            echo(incident_id)
     for warning in report.warnings:
-        click.echo(f"incident-tui: warning: {warning}", err=True)
+        echo(f"incident-tui: warning: {visible(str(warning))}", err=True)
     for error in report.errors:
-        click.echo(f"incident-tui: error: {error}", err=True)
+        echo(f"incident-tui: error: {visible(str(error))}", err=True)
     if not report.ok:
         sys.exit(1)
 
 
 @click.command("serve-webhook")
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on. Anything but loopback exposes an unauthenticated endpoint.")
+              help="Address to listen on. Anything but loopback needs --token.")
 @click.option("--port", type=click.IntRange(0, 65535), default=9095, show_default=True, help="Port (0: any free one).")
 @click.option("--max-bytes", type=click.IntRange(1024), default=1024 * 1024, show_default=True,
               help="Largest request body accepted.")
+@click.option("--token", envvar="INCIDENT_TUI_WEBHOOK_TOKEN", show_envvar=True, default=None,
+              help="Shared secret senders must send (Authorization: Bearer TOKEN, or ?token=TOKEN).")
+@click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Threads writing alerts to the database.")
 @click.pass_obj
 @handle_errors
-def serve_webhook(cli: CliContext, host: str, port: int, max_bytes: int) -> None:
+def serve_webhook(cli: CliContext, host: str, port: int, max_bytes: int, token: str | None, workers: int) -> None:
     """Accept Alertmanager / Grafana webhooks over HTTP: POST /alertmanager, /grafana or /."""
     from incident_tui.services.alerts import AlertService
-    from incident_tui.services.webhook import is_loopback, make_server
+    from incident_tui.services.webhook import WebhookConfigError, make_server
 
     service = AlertService(cli.open_db(), config=cli.config)
 
-    def log(line: str) -> None:
+    def log(line: str) -> None:  # the server hands over lines with controls already made visible
         click.echo(line, err=True)
 
-    server = make_server(service, host=host, port=port, max_body=max_bytes, log=log)
+    try:
+        server = make_server(service, host=host, port=port, max_body=max_bytes, log=log, token=token or None,
+                             workers=workers)
+    except WebhookConfigError as exc:
+        fail(str(exc))
 
     def stop(signum, frame):  # a service manager's SIGTERM (or SIGINT where a shell ignored it)
         raise KeyboardInterrupt
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, stop)
-    if not is_loopback(host):
-        log(f"warning: listening on {host}: the endpoint has no authentication; put it behind a proxy that has")
-    log(f"incident-tui: listening on {server.url} (POST /alertmanager, /grafana); ctrl+c stops")
+    auth = "; token required" if token else ""
+    log(f"incident-tui: listening on {server.url} (POST /alertmanager, /grafana{auth}); ctrl+c stops")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -138,7 +147,7 @@ def metrics(cli: CliContext, as_json: bool, prompt_id, severity, since, until) -
         echo_json(report.to_dict())
     else:
         for line in format_report(report):
-            click.echo(line)
+            echo(line)
 
 
 def format_report(report) -> list[str]:

@@ -62,8 +62,25 @@ class CliContext:
             self._db = None
 
 
+def echo(text: Any = "", *, err: bool = False, nl: bool = True) -> None:
+    """click.echo for text that may carry outside text: controls and bidi shown, not applied."""
+    from incident_tui.domain.text import neutralise
+
+    click.echo(neutralise(str(text)), err=err, nl=nl)
+
+
+def warn(message: str) -> None:
+    """One line on stderr; outside text in it is shown visibly."""
+    from incident_tui.domain.text import visible
+
+    click.echo(f"incident-tui: warning: {visible(message)}", err=True)
+
+
 def fail(message: str, code: int = 1) -> None:
-    click.echo(f"incident-tui: error: {message}", err=True)
+    # Error messages quote paths, ids and payload fields: one visible line, whatever they hold.
+    from incident_tui.domain.text import visible
+
+    click.echo(f"incident-tui: error: {visible(message)}", err=True)
     sys.exit(code)
 
 
@@ -107,7 +124,10 @@ def parse_time_option(value: str | None) -> datetime | None:
 
 
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    from incident_tui.domain.text import json_safe
+
+    # The encoder escapes C0; json_safe escapes C1, bidi controls and lone surrogates too.
+    click.echo(json_safe(json.dumps(data, indent=2, ensure_ascii=False, default=str)))
 
 
 def incident_json(incident) -> dict[str, Any]:

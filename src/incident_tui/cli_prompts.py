@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import unicodedata
 from pathlib import Path
 from typing import Any
 
 import click
 
-from incident_tui.cli_common import handle_errors
+from incident_tui.cli_common import echo, handle_errors
 from incident_tui.domain.diff import (
     DELETE,
     EQUAL,
@@ -24,8 +25,10 @@ from incident_tui.domain.diff import (
     fold_rows,
     split_eol,
     visible,
+    wrap_points,
 )
 from incident_tui.domain.prompts import PromptError, PromptVersion
+from incident_tui.domain.text import json_safe, neutralise
 from incident_tui.services.prompts import PromptService
 
 
@@ -45,9 +48,9 @@ def _range(added: list[PromptVersion]) -> str:
 def _report_import(prompt_id: str, added: list[PromptVersion]) -> None:
     if added:
         noun = "version" if len(added) == 1 else "versions"
-        click.echo(f"{prompt_id}: added {len(added)} {noun} ({_range(added)})")
+        echo(f"{prompt_id}: added {len(added)} {noun} ({_range(added)})")
     else:
-        click.echo(f"{prompt_id}: nothing new")
+        echo(f"{prompt_id}: nothing new")
 
 
 @click.group("prompts")
@@ -90,9 +93,9 @@ def add(obj: Any, prompt_id: str, file: Path, author: str | None, note: str | No
     version = service.add(prompt_id, file, author=author, note=note)
     if version is None:
         latest = service.latest(prompt_id)
-        click.echo(f"{prompt_id}: unchanged (same text as v{latest.version if latest else '?'})")
+        echo(f"{prompt_id}: unchanged (same text as v{latest.version if latest else '?'})")
     else:
-        click.echo(f"{prompt_id} v{version.version}")
+        echo(f"{prompt_id} v{version.version}")
 
 
 @prompts.command("label")
@@ -108,7 +111,7 @@ def label(obj: Any, prompt_id: str, version: int, label: str, why: str, who: str
     author = who or obj.config.author
     move = _service(obj).move_label(prompt_id, label, version, author, why or f"set by {author}")
     previous = f" (was v{move.previous_version})" if move.previous_version is not None else ""
-    click.echo(f"{prompt_id} {label} -> v{move.version}{previous}")
+    echo(f"{prompt_id} {label} -> v{move.version}{previous}")
 
 
 @prompts.command("list")
@@ -134,7 +137,7 @@ def list_(obj: Any, prompt_id: str | None, as_json: bool) -> None:
                 doc = v.summary()
                 doc["labels"] = sorted(name for name, n in labels.items() if n == v.version)
                 rows.append(doc)
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        click.echo(json_safe(json.dumps(rows, ensure_ascii=False, indent=2)))
         return
     for pid, versions in groups.items():
         labels = service.labels(pid)
@@ -150,6 +153,24 @@ def list_(obj: Any, prompt_id: str | None, as_json: bool) -> None:
             if v.note:
                 line += f"  {v.note}"
             click.echo(visible(line))
+
+
+def _stdout_is_terminal() -> bool:
+    isatty = getattr(sys.stdout, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _write_unified(text: str) -> None:
+    """A unified diff: byte-exact into a file or a pipe (for `patch`); shown safely on a terminal.
+
+    On a terminal, escapes and other controls in prompt text or stored ids are shown visibly
+    (␛, <U+202E>, a CR as ␍) and never applied; the line structure stays the diff's.
+    """
+    if _stdout_is_terminal():
+        click.echo(neutralise(text), nl=False)
+        return
+    # Bytes as they are: CRs and the missing-final-newline marker must reach `patch`.
+    click.echo(text.encode("utf-8", "surrogatepass"), nl=False)
 
 
 def _cells(ch: str) -> int:
@@ -173,12 +194,30 @@ def _fit(text: str, width: int) -> str:
     return "".join(out) + " " * max(0, width - used)
 
 
-def _side_by_side(result: DiffResult, width: int, context: int) -> str:
+# Side-by-side width when stdout is not a terminal (a pipe, a file, a CI log).
+DEFAULT_WIDTH = 160
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - sum(_cells(ch) for ch in text))
+
+
+def _wrapped(text: str, width: int) -> list[str]:
+    points = wrap_points(text, width, _cells)
+    return [text[a:b] for (a, _), (b, _) in zip(points, points[1:])]
+
+
+def _side_by_side(result: DiffResult, width: int, context: int, wrap: bool = True) -> str:
+    """Rows as two columns within `width` cells: each side's text wraps onto continuation
+    lines marked "↪" (or, with wrap False, is cut to its column with "…")."""
     rows = result.rows
     last = max((r.left_no or 0) for r in rows) if rows else 0
     last = max([last] + [(r.right_no or 0) for r in rows])
     num = max(3, len(str(last)))
-    col = max(10, (width - 3) // 2 - num - 3)
+    # "NNN - text │ NNN + text": two gutters of num + 3 cells and " │ " between the columns.
+    room = max(20, width - 2 * (num + 3) - 3)
+    col = room // 2
+    right_col = room - col
     lines = []
     for start, end, folded in fold_rows(rows, context):
         if folded:
@@ -191,8 +230,27 @@ def _side_by_side(result: DiffResult, width: int, context: int) -> str:
             rno = str(r.right_no) if r.right_no is not None else ""
             ltext = visible(split_eol(r.left_text)[0]) if r.left_text is not None else ""
             rtext = visible(split_eol(r.right_text)[0]) if r.right_text is not None else ""
-            lines.append(f"{lno:>{num}} {left_mark} {_fit(ltext, col)} │ {rno:>{num}} {right_mark} {rtext}".rstrip())
+            if not wrap:
+                lines.append(f"{lno:>{num}} {left_mark} {_fit(ltext, col)} │ {rno:>{num}} {right_mark} {_fit(rtext, right_col)}".rstrip())
+                continue
+            lparts, rparts = _wrapped(ltext, col), _wrapped(rtext, right_col)
+            for k in range(max(len(lparts), len(rparts))):
+                lpart = lparts[k] if k < len(lparts) else ""
+                rpart = rparts[k] if k < len(rparts) else ""
+                lm = left_mark if k == 0 else ("↪" if k < len(lparts) else " ")
+                rm = right_mark if k == 0 else ("↪" if k < len(rparts) else " ")
+                ln, rn = (lno, rno) if k == 0 else ("", "")
+                line = f"{ln:>{num}} {lm} {_pad(lpart, col)} │ {rn:>{num}} {rm} {rpart}"
+                # A part that continues on the next line keeps its trailing spaces: they
+                # are text ("solve " + "tasks"), not padding.
+                lines.append(line if k + 1 < len(rparts) else line.rstrip())
     return "\n".join(lines)
+
+
+def _default_width() -> int:
+    if _stdout_is_terminal():
+        return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+    return DEFAULT_WIDTH
 
 
 @prompts.command("diff")
@@ -208,25 +266,43 @@ def _side_by_side(result: DiffResult, width: int, context: int) -> str:
 )
 @click.option("--context", default=3, show_default=True, type=click.IntRange(0), help="Unchanged lines around a change.")
 @click.option("--ignore-whitespace", is_flag=True, help="Lines differing only in whitespace count as equal (not for unified).")
-@click.option("--width", type=click.IntRange(40), default=None, help="Side-by-side width (default: the terminal's).")
+@click.option(
+    "--width",
+    type=click.IntRange(40),
+    default=None,
+    help=f"Side-by-side width in columns: each column's text wraps to fit (see --truncate). "
+    f"Default: the terminal's width, or {DEFAULT_WIDTH} when output is not a terminal.",
+)
+@click.option(
+    "--wrap/--truncate",
+    default=True,
+    show_default=True,
+    help="Side by side: wrap long lines onto continuation lines marked ↪, or cut them with … to fit.",
+)
 @click.pass_obj
 @handle_errors
 def diff(
-    obj: Any, prompt_id: str, v1: int, v2: int, fmt: str, context: int, ignore_whitespace: bool, width: int | None
+    obj: Any,
+    prompt_id: str,
+    v1: int,
+    v2: int,
+    fmt: str,
+    context: int,
+    ignore_whitespace: bool,
+    width: int | None,
+    wrap: bool,
 ) -> None:
     """Diff versions V1 and V2 of PROMPT_ID. Unified output applies with GNU patch."""
     service = _service(obj)
     if fmt == "unified":
         if ignore_whitespace:
             raise PromptError("--ignore-whitespace would make a unified diff that does not apply; drop it")
-        text = service.unified(prompt_id, v1, v2, context)
-        # Bytes as they are: CRs and the missing-final-newline marker must reach `patch`.
-        click.echo(text.encode("utf-8", "surrogatepass"), nl=False)
+        _write_unified(service.unified(prompt_id, v1, v2, context))
         return
     result = service.diff(prompt_id, v1, v2, ignore_whitespace=ignore_whitespace)
     if fmt == "json":
         doc = {"prompt_id": prompt_id, "old_version": v1, "new_version": v2, **diff_to_json(result)}
-        click.echo(json.dumps(doc, ensure_ascii=False))
+        click.echo(json_safe(json.dumps(doc, ensure_ascii=False)))
         return
     s = result.stats
     changes = len(result.hunks)
@@ -239,4 +315,4 @@ def diff(
     if result.identical:
         click.echo("identical" + (" (ignoring whitespace)" if ignore_whitespace else ""))
         return
-    click.echo(_side_by_side(result, width or shutil.get_terminal_size((120, 24)).columns, context))
+    click.echo(_side_by_side(result, width or _default_width(), context, wrap))

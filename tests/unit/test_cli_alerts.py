@@ -156,3 +156,11 @@ def test_serve_webhook_process(db_path):
         proc.stderr.close()
     assert proc.returncode == 0
     assert len(stored(db_path)[0]) == 1
+
+
+def test_serve_webhook_on_a_public_address_needs_a_token(run, monkeypatch):
+    monkeypatch.delenv("INCIDENT_TUI_WEBHOOK_TOKEN", raising=False)
+    result = run("serve-webhook", "--host", "0.0.0.0", "--port", "0")
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("incident-tui: error: listening on 0.0.0.0 needs a shared-secret token")

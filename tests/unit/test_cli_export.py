@@ -7,8 +7,10 @@ import os
 import pty
 import re
 import select
+import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pyperclip
@@ -167,4 +169,97 @@ def test_unwritable_output_is_one_line(env, tmp_path):
     result = CliRunner().invoke(main, ["export", env[0], "--output", str(tmp_path / "missing" / "pm.md")])
     assert result.exit_code == 1
     (line,) = result.stderr.splitlines()
-    assert line.startswith("incident-tui: error: No such file or directory")
+    # The path as given, and why: never the name of a temporary file.
+    assert line == f"incident-tui: error: cannot write {tmp_path / 'missing' / 'pm.md'}: directory {tmp_path / 'missing'} does not exist"
+
+
+# --- --output writes into what it is given, and replaces only regular files -------------------
+
+
+def export_to(env, target, *extra):
+    return CliRunner().invoke(main, ["export", env[0], "--format", "text", "--output", str(target), *extra])
+
+
+def test_a_new_export_file_is_private(env, tmp_path):
+    out = tmp_path / "pm.txt"
+    assert export_to(env, out).exit_code == 0
+    assert out.stat().st_mode & 0o777 == 0o600
+
+
+def test_an_existing_file_is_refused_without_force_and_replaced_with_it(env, tmp_path):
+    out = tmp_path / "pm.txt"
+    out.write_text("my notes, not an export\n")
+    result = export_to(env, out)
+    assert result.exit_code == 1
+    assert result.stderr == f"incident-tui: error: {out} exists; nothing was written; --force replaces it\n"
+    assert out.read_text() == "my notes, not an export\n"
+    assert export_to(env, out, "--force").exit_code == 0
+    assert out.read_text(encoding="utf-8") == env[2]["text"]
+
+
+def test_force_through_a_symlink_replaces_the_file_and_keeps_the_link(env, tmp_path):
+    real, link = tmp_path / "real.txt", tmp_path / "link.txt"
+    real.write_text("old\n")
+    link.symlink_to(real)
+    assert export_to(env, link, "--force").exit_code == 0
+    assert link.is_symlink() and real.read_text(encoding="utf-8") == env[2]["text"]
+
+
+def test_dash_is_stdout(env, tmp_path):
+    result = export_to(env, "-")
+    assert result.exit_code == 0 and result.stdout == env[2]["text"]
+    assert not (Path.cwd() / "-").exists()
+
+
+def character_device(tmp_path: Path) -> Path:
+    """A null device of our own when we may make one (root), else the system's /dev/null."""
+    node = tmp_path / "null"
+    try:
+        os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except (PermissionError, AttributeError):
+        return Path("/dev/null")
+    return node
+
+
+def test_a_character_device_stays_a_device(env, tmp_path):
+    device = character_device(tmp_path)
+    result = export_to(env, device)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISCHR(os.stat(device).st_mode)  # written into, not replaced by a file
+    assert [p for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_fifo_is_written_not_replaced(env, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+
+    def reader():
+        with open(fifo, "rb") as fh:
+            received.append(fh.read())
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    result = export_to(env, fifo)
+    thread.join(timeout=30)
+    assert result.exit_code == 0, result.output
+    assert received == [env[2]["text"].encode()]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+def test_dev_stdout_is_this_process_stdout(env, tmp_path):
+    incident_id, db_path, expected = env
+    for target in ("/dev/stdout", "/dev/fd/1"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "incident_tui", "export", incident_id, "--format", "slack", "--output", target],
+            capture_output=True, env=headless_env(db_path), timeout=60,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.decode() == expected["slack"]
+
+
+def test_a_directory_is_refused_naming_it(env, tmp_path):
+    from incident_tui.services.files import OutputError, write_output
+
+    with pytest.raises(OutputError, match=f"^{tmp_path} is a directory"):
+        write_output(tmp_path, "x")

@@ -20,7 +20,7 @@ from incident_tui.domain.diff import (
     visible,
 )
 
-HISTORY = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "prompt-history" / "openhands-codeact-system-prompt"
+HISTORY = Path(__file__).resolve().parents[1] / "data" / "openhands-codeact"
 
 
 def history(name: str) -> str:

@@ -151,3 +151,56 @@ def test_unicode_line_separators_are_line_breaks(fmt):
     pm = pm_with(prepared_by="ana\u2028bo", summary="one\u2029two")
     out = render(pm, fmt)
     assert "\u2028" not in out and "\u2029" not in out
+
+
+# --- outside text that would be live: links, images, mentions, macros, controls --------------
+
+PHISH = "[Ack here](https://evil.example/phish)"
+PIXEL = "![x](https://evil.example/pixel.png)"
+HOSTILE_TITLE = f"{PHISH} {PIXEL} <https://evil.example/auto> <!channel> <@U123|boss> [click|https://evil.example] {{html}}"
+HOSTILE_NOTE = f"see {PHISH} and {PIXEL} <!here> {{noformat}}x{{noformat}} \u202eevil\u202c \u2066iso\u2069"
+
+
+@pytest.fixture
+def hostile_exports(db):
+    from incident_tui.services.incidents import IncidentService
+    from incident_tui.services.postmortem import PostmortemService
+
+    incidents = IncidentService(db)
+    inc = incidents.declare(title=HOSTILE_TITLE, prompt_id="support-summary", version=None, severity="P1",
+                            detected_by="alert")
+    incidents.note(inc.id, HOSTILE_NOTE, star=True)
+    pms = PostmortemService(db, incidents)
+    return {fmt: pms.render(inc.id, fmt) for fmt in FORMATS}
+
+
+def test_markdown_keeps_links_and_images_from_outside_text_as_text(hostile_exports):
+    from markdown_it import MarkdownIt
+
+    out = hostile_exports["markdown"]
+    assert "\\[Ack here\\](https://evil.example/phish)" in out and "!\\[x\\](https://evil.example/pixel.png)" in out
+    html = MarkdownIt("commonmark").enable("table").render(out)
+    assert "<a " not in html and "<img" not in html  # nothing live, in the title or the starred note
+    assert "[Ack here](https://evil.example/phish)" in html  # and the text reads as typed
+
+
+def test_slack_keeps_mentions_and_links_as_text(hostile_exports):
+    out = hostile_exports["slack"]
+    assert "<!channel>" not in out and "<!here>" not in out and "<@U123" not in out and "<https://evil" not in out
+    assert "&lt;!channel&gt;" in out and "&lt;!here&gt;" in out
+
+
+def test_jira_keeps_links_images_and_macros_as_text(hostile_exports):
+    out = hostile_exports["jira"]
+    assert "\\[click\\|https://evil.example\\]" in out and "\\{noformat\\}x\\{noformat\\}" in out
+    assert "\\!\\[x\\]" in out
+    for line in out.splitlines():
+        assert unescaped(line, "{") == 0 and unescaped(line, "[") == 0
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_bidi_controls_are_shown_not_applied_in_every_format(hostile_exports, fmt):
+    out = hostile_exports[fmt]
+    assert "\u202e" not in out and "\u2066" not in out
+    shown = {"markdown": r"\<U+202E\>evil\<U+202C\>", "slack": "&lt;U+202E&gt;evil&lt;U+202C&gt;"}
+    assert shown.get(fmt, "<U+202E>evil<U+202C>") in out  # visible, then escaped like any other text

@@ -20,6 +20,7 @@ from incident_tui.domain.postmortem import (
     DocStatus,
 )
 from incident_tui.services.incidents import IncidentService, ServiceError
+from incident_tui.services.files import OutputExists
 from incident_tui.services.postmortem import TABLE, PostmortemError, PostmortemService
 from incident_tui.store.storage import open_db
 
@@ -202,14 +203,16 @@ def test_two_terminals_editing_different_fields_keep_both(services, db_path):
     assert pm.contributing_factors == ["two's factor", "one's factor"]
 
 
-def test_export_to_file_is_atomic_and_readable_by_others(services, tmp_path):
+def test_export_to_file_is_atomic_private_and_replaces_only_when_asked(services, tmp_path):
     _, pms, iid, _ = services
     out = pms.export_to_file(iid, "text", tmp_path / "pm.txt")
     assert out.read_text(encoding="utf-8") == pms.render(iid, "text")
-    mask = os.umask(0o022)
-    os.umask(mask)
-    assert out.stat().st_mode & 0o777 == 0o666 & ~mask
-    out.chmod(0o600)
-    pms.export_to_file(iid, "markdown", out)
-    assert out.stat().st_mode & 0o777 == 0o600  # an existing file keeps its permissions
+    assert out.stat().st_mode & 0o777 == 0o600  # created private, like the database
+    with pytest.raises(OutputExists, match="pm.txt exists"):
+        pms.export_to_file(iid, "markdown", out)
+    assert out.read_text(encoding="utf-8") == pms.render(iid, "text")
+    out.chmod(0o644)
+    pms.export_to_file(iid, "markdown", out, replace=True)
+    assert out.read_text(encoding="utf-8") == pms.render(iid, "markdown")
+    assert out.stat().st_mode & 0o777 == 0o644  # a replaced file keeps its permissions
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".pm.txt")] == []  # no temp file left

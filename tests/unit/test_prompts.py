@@ -30,7 +30,7 @@ from incident_tui.domain.prompts import (
 from incident_tui.services.prompts import PromptService
 from incident_tui.store.storage import open_db
 
-HISTORY = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "prompt-history" / "openhands-codeact-system-prompt"
+HISTORY = Path(__file__).resolve().parents[1] / "data" / "openhands-codeact"
 UTC = timezone.utc
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

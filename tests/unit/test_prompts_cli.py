@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from incident_tui.cli_prompts import prompts
 from incident_tui.store.storage import open_db
 
-HISTORY = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "prompt-history" / "openhands-codeact-system-prompt"
+HISTORY = Path(__file__).resolve().parents[1] / "data" / "openhands-codeact"
 
 
 class Obj:

@@ -134,3 +134,136 @@ def test_decode_json_and_loopback_helpers():
         decode_json(b"{x")
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0")
+
+
+# --- bounded under load, timeouts, token, escaped log -------------------------------------------
+
+import re  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+import unicodedata  # noqa: E402
+
+from incident_tui.services.webhook import WebhookConfigError  # noqa: E402
+
+
+@pytest.fixture
+def make(db, clock):
+    """Start servers with chosen limits; every one is stopped at the end."""
+    started = []
+
+    def start(**kwargs):
+        lines = []
+        srv = make_server(AlertService(db, config=Config(user="t"), clock=clock), port=0,
+                          **{"host": "127.0.0.1", "max_body": LIMIT, "log": lines.append, **kwargs})
+        srv.lines = lines
+        started.append((srv, serve_in_thread(srv)))
+        return srv
+
+    yield start
+    for srv, thread in started:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(timeout=30)
+
+
+def test_200_concurrent_posts_are_all_answered_by_a_small_pool(make, db):
+    srv = make(workers=2)
+    body = (PAYLOADS / "alertmanager_firing.json").read_bytes()
+    barrier = threading.Barrier(200)
+    statuses, failures = [], []
+
+    def sender():
+        try:
+            barrier.wait(timeout=60)
+            statuses.append(post(srv, "/alertmanager", body)[0])
+        except Exception as exc:  # a reset or refused connection is what this test is about
+            failures.append(repr(exc))
+
+    threads = [threading.Thread(target=sender) for _ in range(200)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert failures == [] and statuses == [200] * 200
+    assert len(Repository(db).incidents) == 1  # one alert group, re-sent: one incident
+
+
+def test_idle_connections_cost_no_threads_and_are_dropped(make):
+    srv = make(header_timeout=1.0)
+    before = threading.active_count()
+    host, port = srv.server_address[:2]
+    idle = [socket.create_connection((host, port), timeout=30) for _ in range(500)]
+    try:
+        time.sleep(0.3)
+        assert threading.active_count() <= before + 4  # not one thread per connection
+        status, data = post(srv, "/", b"", method="GET")  # a real client is still served
+        assert status == 200 and data["ok"] is True
+        for sock in idle[:20]:  # the server hangs up on a client that sends nothing
+            assert sock.recv(1) == b""
+        # And on one that trickles its headers a byte at a time: the deadline is for the whole header.
+        with socket.create_connection((host, port), timeout=30) as trickler:
+            with pytest.raises((BrokenPipeError, ConnectionResetError)):
+                for char in b"POST /alertmanager HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200:
+                    trickler.sendall(bytes([char]))
+                    time.sleep(0.05)
+    finally:
+        for sock in idle:
+            sock.close()
+
+
+def test_a_public_address_needs_a_token(db):
+    with pytest.raises(WebhookConfigError, match="INCIDENT_TUI_WEBHOOK_TOKEN"):
+        make_server(AlertService(db), host="0.0.0.0", port=0)
+
+
+def test_token_is_required_and_accepted_either_way(make, db):
+    srv = make(host="0.0.0.0", token="s3cret-token")
+    host, port = "127.0.0.1", srv.server_address[1]
+    body = (PAYLOADS / "alertmanager_firing.json").read_bytes()
+
+    def send(path, headers=None):
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+        try:
+            conn.request("POST", path, body=body, headers={"Content-Type": "application/json", **(headers or {})})
+            response = conn.getresponse()
+            return response.status, response.getheader("WWW-Authenticate"), response.read()
+        finally:
+            conn.close()
+
+    status, challenge, _ = send("/alertmanager")
+    assert status == 401 and challenge.startswith("Bearer")
+    assert send("/alertmanager", {"Authorization": "Bearer wrong"})[0] == 401
+    assert send("/alertmanager?token=s3cret-tokeN")[0] == 401
+    assert nothing_written(db)
+    assert send("/alertmanager", {"Authorization": "Bearer s3cret-token"})[0] == 200
+    assert send("/alertmanager?token=s3cret-token")[0] == 200
+    assert not any("s3cret" in line for line in srv.lines)  # the token never reaches the log
+
+
+def raw_controls(text: str) -> list[str]:
+    return [c for c in text if unicodedata.category(c) == "Cc" or c in "\u202e\u2066\u2028"]
+
+
+@pytest.mark.parametrize("target", [b"/\x1b]0;PWNED\x07\x1b]52;c;Zm9v\x07", b"/%1b]0;PWNED%07%e2%80%ae?x=%1b[2J"])
+def test_a_hostile_request_line_is_logged_visibly_in_one_line(make, target):
+    srv = make()
+    host, port = srv.server_address[:2]
+    with socket.create_connection((host, port), timeout=30) as sock:
+        sock.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert re.match(rb"HTTP/1\.[01] 4\d\d ", sock.recv(4096))
+    deadline = time.monotonic() + 10
+    while not srv.lines and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(srv.lines) == 1, srv.lines
+    assert raw_controls(srv.lines[0]) == [] and "PWNED" in srv.lines[0]
+    assert "Traceback" not in srv.lines[0]
+
+
+def test_a_client_that_hangs_up_mid_body_is_one_line(make, db):
+    srv = make()
+    host, port = srv.server_address[:2]
+    with socket.create_connection((host, port), timeout=30) as sock:
+        sock.sendall(b"POST /alertmanager HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n{\"alerts\": [")
+    time.sleep(0.5)
+    assert len(srv.lines) == 1 and "dropped" in srv.lines[0], srv.lines
+    assert nothing_written(db)

@@ -21,11 +21,14 @@ from __future__ import annotations
 import bisect
 import difflib
 import re
-from collections.abc import Iterator, Sequence
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from diff_match_patch import diff_match_patch
+
+from .text import neutralise
 
 __all__ = [
     "DELETE",
@@ -39,11 +42,13 @@ __all__ = [
     "Span",
     "diff_texts",
     "diff_to_json",
+    "char_cells",
     "fold_rows",
     "split_eol",
     "split_lines",
     "unified_diff",
     "visible",
+    "wrap_points",
 ]
 
 EQUAL: Literal["equal"] = "equal"
@@ -173,22 +178,6 @@ def split_eol(line: str) -> tuple[str, str]:
     return line, ""
 
 
-# Control characters (C0 but tab, DEL, C1) become their Unicode "control picture" or a
-# visible code, so a terminal never interprets an escape sequence hidden in a prompt,
-# while the change stays visible. Bidi overrides and zero-width characters could make a
-# line read differently than it diffs, so they are spelled out too.
-_INVISIBLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
-
-
-def _picture(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    if code < 0x20:
-        return chr(0x2400 + code)
-    if code == 0x7F:
-        return "\u2421"
-    return f"<U+{code:04X}>"
-
-
 def visible(text: str, tab: str = "    ") -> str:
     """A line content made safe and visible for a terminal.
 
@@ -197,7 +186,38 @@ def visible(text: str, tab: str = "    ") -> str:
     """
     if "\t" in text:
         text = text.replace("\t", tab)
-    return _INVISIBLE.sub(_picture, text)
+    return neutralise(text, newlines=False, zero_width=True)
+
+
+def char_cells(ch: str) -> int:
+    """Terminal cells one character takes: 0 for a combining mark, 2 for East Asian wide."""
+    if unicodedata.combining(ch):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def wrap_points(text: str, width: int, cells: Callable[[str], int] = char_cells) -> list[tuple[int, int]]:
+    """Where `text` wraps into parts of at most `width` cells: (char offset, cell offset)
+    of each part's start, then of the end, so part k is text[p[k][0]:p[k + 1][0]].
+
+    A break never falls inside a character: a wide character that would straddle the
+    edge starts the next part (the part before it is a cell short), and a zero-width
+    character stays with the one it follows. A character wider than `width` gets a part
+    of its own. Empty text is one empty part. Joining the parts gives `text` back.
+    """
+    width = max(1, width)
+    points = [(0, 0)]
+    used = 0
+    col = 0
+    for i, ch in enumerate(text):
+        w = cells(ch)
+        if w and used and used + w > width:
+            points.append((i, col))
+            used = 0
+        used += w
+        col += w
+    points.append((len(text), col))
+    return points
 
 
 def _ws_key(line: str) -> str:

@@ -2,8 +2,11 @@
 
 Every format walks the same template (domain/postmortem.SECTIONS), so field names and order
 are the seed's in each. User text is escaped for each format where the format would otherwise
-read it as markup; static labels are the only thing ever wrapped in bold, so user text never
-has to survive inside a formatting span.
+read it as markup — Markdown links, images, autolinks and HTML; Slack's <url|text>, <!channel>
+and <@U…> mentions; Jira's [text|url] links, {macros} and !images! — so a link in outside text
+stays text, never live. Static labels are the only thing ever wrapped in bold, so user text never
+has to survive inside a formatting span. Control and bidi characters in user text are shown
+visibly (domain.text.neutralise), never passed on.
 
 Pure: no textual, no tinydb.
 """
@@ -13,7 +16,7 @@ from __future__ import annotations
 import re
 
 from .postmortem import SECTIONS, ActionItem, ActionKind, Postmortem, section
-from .text import clean
+from .text import clean, neutralise
 
 FORMATS: tuple[str, ...] = ("markdown", "text", "slack", "jira")
 EXTENSIONS = {"markdown": "md", "text": "txt", "slack": "slack.txt", "jira": "jira.txt"}
@@ -34,13 +37,10 @@ _HEADER_ROWS = (
 _URL_RE = re.compile(r"^https?://[^\s<>|\[\]{}\"]+$")
 
 
-# Unicode line and paragraph separators: editors and Jira/JavaScript treat them as line breaks,
-# so they are line breaks here too (and then escaped like any other).
-_SEPARATORS = str.maketrans({"\u2028": "\n", "\u2029": "\n"})
-
-
 def _clean(text: str, *, multiline: bool = True) -> str:
-    return clean(text.translate(_SEPARATORS), multiline=multiline)
+    # clean: no escape sequences, U+2028/U+2029 as the line breaks they render as (then escaped
+    # like any other); neutralise: bidi overrides and other invisible controls shown, not applied.
+    return neutralise(clean(text, multiline=multiline))
 
 
 class ExportError(ValueError):
@@ -125,7 +125,9 @@ class _Text:
 class _Markdown(_Text):
     """CommonMark/GFM: header and action items as tables, sections as ## headings."""
 
-    _INLINE = re.compile(r"([\\<>])")
+    # Backslash, raw HTML and autolinks (< >), and link/image brackets: "[Ack](https://…)" and
+    # "![x](…)" stay text (\[Ack\](https://…)); a bare URL is text anyway.
+    _INLINE = re.compile(r"([\\<>\[\]])")
     # A line that would start a heading, quote, list, rule, fence or setext underline.
     _LEADING = re.compile(r"^(\s*)(#|>|[-+*]|=|\d+[.)]|`{3}|~{3})")
 

@@ -7,9 +7,7 @@ survives a kill, and two terminals editing different fields do not undo each oth
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -30,20 +28,13 @@ from incident_tui.domain.postmortem import (
     Finding,
     Postmortem,
 )
-from incident_tui.domain.text import clean as _clean_text
+from incident_tui.domain.text import clean
+from incident_tui.services.files import write_output
 from incident_tui.services.incidents import IncidentService, ServiceError
 from incident_tui.store.storage import transaction
 
 TABLE = "postmortems"
 ACTION_FIELDS = ("text", "owner", "due", "kind", "status", "link")
-
-
-_SEPARATORS = str.maketrans({"\u2028": "\n", "\u2029": "\n"})
-
-
-def clean(text: str, *, multiline: bool = True) -> str:
-    """domain.text.clean, with Unicode line separators treated as the line breaks they render as."""
-    return _clean_text(text.translate(_SEPARATORS), multiline=multiline)
 
 
 class PostmortemError(ServiceError):
@@ -82,12 +73,12 @@ class PostmortemService:
             raise PostmortemError(str(exc)) from None
 
     def export_to_file(
-        self, incident_id: str, fmt: str, path: str | os.PathLike[str], section: str | None = None
+        self, incident_id: str, fmt: str, path: str | os.PathLike[str], section: str | None = None,
+        *, replace: bool = False,
     ) -> Path:
-        """Render and write to ``path`` atomically (a reader never sees half a file); returns the path."""
-        path = Path(path)
-        write_atomically(path, self.render(incident_id, fmt, section))
-        return path
+        """Render and write to ``path`` (services.files.write_output: atomic for a regular file,
+        directly into a device or FIFO; an existing file only with ``replace``); returns the path."""
+        return write_output(path, self.render(incident_id, fmt, section), replace=replace)
 
     # --- writing -------------------------------------------------------------------------
 
@@ -249,33 +240,6 @@ class PostmortemService:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a fsynced temporary file and a rename."""
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        mode = path.stat().st_mode & 0o777  # replacing a file keeps its permissions
-    except FileNotFoundError:
-        mode = 0o666 & ~_umask()  # a new export is shared like any file the user writes
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _one_item(text: str) -> str:

@@ -88,7 +88,8 @@ class OutputMixin:
         self._flush_dirty()
         service, iid, part = self.service, self.incident_id, None if choice.whole else self.current_section
         what = self._what(choice.whole)
-        self.writer.submit(lambda: service.export_to_file(iid, choice.fmt, choice.path, part),
+        # The dialog named the file: saving again replaces it (atomically; a device or FIFO is written into).
+        self.writer.submit(lambda: service.export_to_file(iid, choice.fmt, choice.path, part, replace=True),
                            done=partial(self._file_saved, what, choice.fmt), failed=self._file_failed)
 
     def _file_saved(self, what: str, fmt: str, path) -> None:
