@@ -205,3 +205,9 @@ def length_stats(failing: list[str], good: list[str] | None = None) -> LengthSta
     fm, fp = stats(failing)
     gm, gp = stats(good) if good else (None, None)
     return LengthStats(fm, fp, gm, gp)
+
+
+def says(text: str, phrase: str) -> bool:
+    """Whether ``text`` contains ``phrase`` as the analysis reads it (same words, same sentence)."""
+    needle = f" {' '.join(w for s in _sentences(phrase) for w in s)} "
+    return any(needle in f" {' '.join(s)} " for s in _sentences(text))

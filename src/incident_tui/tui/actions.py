@@ -20,7 +20,6 @@ from incident_tui.domain.models import (
 )
 from incident_tui.domain.playbooks import playbook_for
 from incident_tui.domain.prompts import PromptError
-from incident_tui.domain.samples import common_phrases
 from incident_tui.domain.times import TimeParseError, parse_when
 from incident_tui.services.incidents import ContainmentPlan, ServiceError
 from incident_tui.tui.screens import dialogs
@@ -327,11 +326,17 @@ class ResponderActions:
         incident = self._need_incident()
         if incident is None:
             return
-        samples = self.read(self.service.samples, incident.id)
-        prompt_text = ""
-        if incident.prompt_version is not None:
-            try:
-                prompt_text = self.read(self.service.prompts.get, incident.prompt_id, incident.prompt_version).text
-            except PromptError:  # prompt text unknown: phrases are still compared across samples
-                prompt_text = ""
-        self.push_screen(dialogs().SamplesScreen(incident.id, samples, common_phrases(samples, prompt_text)))
+        from incident_tui.services.samples import SampleService
+
+        def analyse():  # thousands of samples take a moment: off the UI thread, like every read of size
+            samples = self.service.samples(incident.id)
+            prompt_text = ""
+            if incident.prompt_version is not None:
+                try:
+                    prompt_text = self.service.prompts.get(incident.prompt_id, incident.prompt_version).text
+                except PromptError:  # prompt text unknown: the phrases stand on their own
+                    prompt_text = ""
+            return samples, SampleService(self.service).common(incident.id), prompt_text
+
+        self.write(analyse, busy="analysing samples",
+                   done=lambda r: self.push_screen(dialogs().SamplesScreen(incident.id, r[0], r[1], r[2])))
