@@ -17,6 +17,7 @@ import logging
 import os
 import secrets
 import shlex
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -177,9 +178,25 @@ class TeamServer(Server):
         handler.setFormatter(_SafeFormatter("%(asctime)s %(name)s %(message)s", "%H:%M:%S"))
         logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
 
-    async def on_startup(self, app: web.Application) -> None:
-        # The URL is the first line on stdout: a script can read it.
+    def serve(self, debug: bool = False) -> None:
+        """Like textual-serve's, but the URL is printed once the socket listens, not before."""
+        self.debug = debug
+        self.initialize_logging()
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            loop.add_signal_handler(signal.SIGINT, self.request_exit)
+            loop.add_signal_handler(signal.SIGTERM, self.request_exit)
+        except NotImplementedError:  # pragma: no cover - not on this platform
+            pass
+        web.run_app(self._make_app(), host=self.host, port=self.port, handle_signals=False, loop=loop,
+                    print=self._listening, access_log=log)
+
+    def _listening(self, *_args: object) -> None:
+        # aiohttp calls this after the site started: the first line on stdout is the URL, usable at once.
         print(self.url(), flush=True)
+
+    async def on_startup(self, app: web.Application) -> None:
         if not is_loopback(self.host):
             print(
                 f"warning: listening on {self.host}: traffic (the token included) is unencrypted "

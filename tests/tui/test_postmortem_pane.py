@@ -35,6 +35,8 @@ def make_incident(db) -> tuple[IncidentService, str]:
     """A contained, resolved P1 with a starred note and a confirmed root cause."""
     clock = Clock(datetime(2026, 11, 25, 14, 2, tzinfo=TZ))
     incidents = IncidentService(db, config=Config(user="ana"), clock=clock)
+    for n in range(1, 8):  # rollback acts only on registered versions
+        incidents.prompts.add("support-summary", f"support summary, revision {n}\n")
     inc = incidents.declare(title="Summaries invent refunds", prompt_id="support-summary", version=7,
                             severity="P1", detected_by="alert", started_at=clock.now - timedelta(minutes=12))
     clock.now += timedelta(minutes=2)
@@ -71,6 +73,9 @@ def no_clipboard(monkeypatch):
         raise pyperclip.PyperclipException("Pyperclip could not find a copy/paste mechanism for your system.")
 
     monkeypatch.setattr(pyperclip, "copy", copy)
+    # A display and no tool to reach it: the message names what to install, on any machine.
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr("incident_tui.services.clipboard._installed", lambda: [])
 
 
 @pytest.fixture
@@ -360,7 +365,7 @@ async def test_escape_leaves_the_field_and_saves_it(host):
 async def test_switching_incident_saves_typing_to_the_one_it_was_typed_in(host, db):
     app, service, incident_id = host
     other_id = service.incidents.declare(title="Answers too long", prompt_id="faq-answer", version=12,
-                                         severity="P3", detected_by="user-report").id
+                                         severity="P3", detected_by="user-report", new_prompt=True).id
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         pane = app.query_one(PostmortemPane)

@@ -55,7 +55,7 @@ def test_every_acknowledged_save_survives_sigkill(db_path, kill_after):
     incidents = IncidentService(
         db, config=Config(user="ana"), clock=lambda: datetime(2026, 11, 25, 14, 2, tzinfo=timezone(timedelta(hours=1)))
     )
-    incident_id = incidents.declare(title="t", prompt_id="p", severity="P2", detected_by="alert").id
+    incident_id = incidents.declare(title="t", prompt_id="p", severity="P2", detected_by="alert", new_prompt=True).id
     db.close()
 
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}

@@ -33,7 +33,7 @@ def services(db):
     incidents = IncidentService(db, config=Config(user="ana"), clock=clock)
     inc = incidents.declare(
         title="Summaries invent refunds", prompt_id="support-summary", version=7, severity="P1",
-        detected_by="alert", started_at=clock.now - timedelta(minutes=12),
+        detected_by="alert", started_at=clock.now - timedelta(minutes=12), new_prompt=True,
     )
     return incidents, PostmortemService(db, incidents), inc.id, clock
 
