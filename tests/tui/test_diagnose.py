@@ -82,3 +82,38 @@ async def test_samples_view_ranks_against_the_baseline_and_shows_examples(make_a
         await pilot.press("escape")
         await settle(pilot, app)
         assert app.screen is app.screen_stack[0]
+
+
+async def test_validate_a_fix_from_the_milestones_then_promotion_asks_when_it_is_stale(make_app, tmp_path):
+    import stat
+    import sys
+
+    from incident_tui.config import Config, HookConfig
+
+    hook = tmp_path / "validate.py"
+    hook.write_text(f"#!{sys.executable}\nimport os\nn = sum(1 for _ in open(os.environ['SAMPLES_FILE']))\n"
+                    "print(f'{n - 1}/{n}')\n")
+    hook.chmod(hook.stat().st_mode | stat.S_IXUSR)
+    app = make_app(Config(user="ana", hooks=HookConfig(validate=[str(hook)])))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, app)
+        incident = app.current
+        choices = ["impact-resolved", "root-cause", "staging", "validate", "promoted", "closed"]
+        # m, down to "validate", enter, then enter on the version form (v6, the fix): one burst.
+        await pilot.press("m", *["down"] * choices.index("validate"), "enter")
+        await settle(pilot, app)
+        await pilot.press("ctrl+a", "ctrl+k", *"6", "enter")
+        await settle(pilot, app)
+        texts = [e.text for e in app.service.timeline(incident.id)]
+        assert any(t.startswith("Remediation validated on 51 failure samples: 98% pass") and t.endswith("v6)")
+                   for t in texts)
+
+        # Promoting v5 (not the validated v6) asks first and names why; n leaves it unstamped.
+        await pilot.press("m", *["down"] * choices.index("promoted"), "enter")
+        await settle(pilot, app)
+        await pilot.press("ctrl+a", "ctrl+k", "5", "enter")
+        await settle(pilot, app)
+        assert "last validation was of v6, not v5" in str(app.screen.body)
+        await pilot.press("n")
+        await settle(pilot, app)
+        assert app.read(app.service.get, incident.id).promoted_at is None

@@ -103,3 +103,11 @@ def samples_imported(count: int, good: bool, source: str) -> str:
 
 def change_suspected(change_id: str, kind: str, summary: str) -> str:
     return f"Change linked as suspect: {change_id} ({kind}) {summary}"
+
+
+def remediation_validated(prompt_id: str, version: int, count: int, rate: str) -> str:
+    return f"Remediation validated on {count} failure samples: {rate} pass ({prompt_id} v{version})"
+
+
+def validation_failed(prompt_id: str, version: int, detail: str) -> str:
+    return f"Validation of {prompt_id} v{version} on the failure samples failed: {detail}"
