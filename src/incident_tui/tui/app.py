@@ -580,7 +580,7 @@ class IncidentApp(ResponderActions, App):
         if pane is None or incident is None:
             return
         if name == "diff" and incident.prompt_version is not None:
-            pane.show_incident(incident.prompt_id, incident.prompt_version)
+            pane.show_incident(incident.prompt_id, incident.prompt_version, incident_id=incident.id)
         elif name == "postmortem":
             pane.show_incident(incident.id)
         elif name == "metrics":
