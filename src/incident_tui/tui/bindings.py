@@ -71,7 +71,7 @@ class Pane:
 PANES: tuple[Pane, ...] = (
     Pane("timeline", "Timeline", ("incident_tui.tui.widgets.timeline:NoteInput",
                                   "incident_tui.tui.widgets.timeline:TimelinePane")),
-    Pane("diff", "Diff", ("incident_tui.tui.widgets.diff_pane:DiffPane",)),
+    Pane("diff", "Diff", ("incident_tui.tui.widgets.diff_pane:DiffPane", "incident_tui.tui.widgets.suspects:SuspectList")),
     Pane(
         "postmortem",
         "Postmortem",

@@ -55,7 +55,7 @@ class DiffPane(Vertical):
         Binding("y", "copy", "copy diff", id="diff.copy"),
         Binding("v", "pick_versions", "versions", id="diff.pick"),
         Binding("g", "last_good", "vs last good", id="diff.last_good"),
-        Binding("C", "record_change", "record change", id="diff.record_change"),
+        Binding("C", "record_change", "record change", id="diff.record_change", show=False),
     ]
 
     DEFAULT_CSS = """
