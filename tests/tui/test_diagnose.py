@@ -37,8 +37,8 @@ async def test_what_changed_ranks_suspects_opens_a_prompt_change_and_links_one(m
         pane = app.query_one(DiffPane)
         assert (pane.old_version, pane.new_version) == (4, 5)
 
-        # x on the deploy change stamps it on the timeline as a suspect.
-        await pilot.press("shift+tab", "down", "x")
+        # l on the deploy change stamps it on the timeline as a suspect.
+        await pilot.press("shift+tab", "down", "l")
         await settle(pilot, app)
         texts = [e.text for e in app.service.timeline(incident.id)]
         assert any(t.startswith("Change linked as suspect: CHG-2 (deploy) openhands agent release") for t in texts)

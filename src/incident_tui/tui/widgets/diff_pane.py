@@ -97,7 +97,7 @@ class DiffPane(Vertical):
     def compose(self) -> ComposeResult:
         if self.changes is not None:
             title = Text("What changed before impact", style="bold", no_wrap=True, overflow="ellipsis")
-            title.append("  tab: here · enter: diff/link · x: suspect · C: record", style="dim")
+            title.append("  tab: here · enter: diff/link · l: link suspect · C: record", style="dim")
             yield Static(title, id="suspects-title")
             yield SuspectList(id="suspects")
         yield Static(id="diff-header")

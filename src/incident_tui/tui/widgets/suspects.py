@@ -1,6 +1,6 @@
 """What changed before impact, above the diff: the incident's suspects, closest first.
 
-Enter on a prompt change shows its diff; `x` links the highlighted change to the timeline as a
+Enter on a prompt change shows its diff; `l` links the highlighted change to the timeline as a
 suspect; changes after impact start are listed apart, dimmed, never as causes.
 """
 
@@ -46,7 +46,7 @@ class SuspectList(OptionList):
     """
     BINDINGS = [
         Binding("enter", "open", "diff / link", id="changes.open"),
-        Binding("x", "link", "suspect", id="changes.link"),
+        Binding("l", "link", "link as suspect", id="changes.link"),
     ]
 
     @dataclass
