@@ -95,6 +95,13 @@ def toasts(app) -> list[str]:
 
 
 def ingest(db, prompt_id: str, *, version: bool = True):
+    if version:  # containment acts only on registered versions: v1–v7, v7 live
+        from incident_tui.services.prompts import PromptService
+
+        prompts = PromptService(db, clock=Clock(NOW))
+        for n in range(1, 8):
+            prompts.add(prompt_id, f"You summarise tickets. Revision {n}.\n")
+        prompts.move_label(prompt_id, "production", 7, "ana", "release")
     payload = json.loads((PAYLOADS / "alertmanager_firing.json").read_text())
     for alert in payload["alerts"]:
         alert["labels"]["prompt_id"] = prompt_id
@@ -130,7 +137,7 @@ async def test_rollback_refused_for_a_prompt_named_with_markup_says_so_literally
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         await pilot.press("r")
         await settle(app, pilot)
-        assert any("no earlier version of summarizer[/] is known" in t for t in toasts(app))
+        assert any("nothing to roll back to" in t and "summarizer[/]" in t for t in toasts(app))
         assert_safe_screen(app)
     assert app.return_code is None
 
@@ -186,8 +193,11 @@ async def drive_every_dialog(app, pilot, incident_id: str, shown: dict[str, str]
         await step("escape")
         assert not app.screen.is_modal
 
-    for key in ("r", "K"):  # both name the prompt in the question
-        await step(key, screen=ConfirmScreen)
+    # r first picks the version (the picker names the prompt), then both name it in the question.
+    await step("r", screen=ChoiceScreen)
+    assert prompt in app.screen.query_one("#form-title", Static).render().plain
+    for keys in (("enter",), ("K",)):
+        await step(*keys, screen=ConfirmScreen)
         assert prompt in app.screen.query_one("#confirm-body", Static).render().plain
         await close()
     await step("m", screen=ChoiceScreen)
@@ -243,7 +253,10 @@ def test_every_dialog_shows_hostile_text_literally(title, prompt, note, hypothes
         db = open_db(Path(tmp) / "incidents.json")
         try:
             service = IncidentService(db, config=Config(user="ana"), clock=Clock(NOW))
-            incident = service.declare(new_prompt=True, title=title, prompt_id=prompt, version=7, severity="P1", detected_by="alert",
+            for n in range(1, 8):  # containment acts only on registered versions: v1–v7, v7 live
+                registered = service.prompts.add(prompt, f"You summarise tickets. Revision {n}.\n").prompt_id
+            service.prompts.move_label(registered, "production", 7, "ana", "release")
+            incident = service.declare(title=title, prompt_id=prompt, version=7, severity="P1", detected_by="alert",
                                        commander=person)
             service.triage(incident.id, "prompt-quality", hypothesis)
             service.advance(incident.id, "contain")
@@ -373,13 +386,17 @@ def test_hostile_alert_payloads_reach_the_dashboard_safely(payload):
                     await pilot.pause()
                     assert sorted(i.id for i in app.query_one(IncidentList).incidents) == sorted(ids)
                     assert_safe_screen(app)
-                    for keys, screen in ((("2", "up", "up", "enter"), TextViewScreen), (("r",), ConfirmScreen),
-                                         (("K",), ConfirmScreen)):
+                    # r and K on an alert's unregistered prompt refuse with a toast (nothing to route to):
+                    # that toast carries the label too, and must be as safe as a dialog.
+                    for keys, screens in ((("2", "up", "up", "enter"), (TextViewScreen,)),
+                                          (("r",), (ConfirmScreen, ChoiceScreen, type(app.screen))),
+                                          (("K",), (ConfirmScreen, type(app.screen)))):
                         await pilot.press(*keys)
                         await settle(app, pilot)
-                        assert isinstance(app.screen, screen)
+                        assert isinstance(app.screen, screens)
                         assert_safe_screen(app)
-                        await pilot.press("escape")
+                        if app.screen.is_modal:
+                            await pilot.press("escape")
                     await pilot.press("1", "down")
                     await settle(app, pilot)
                     assert_safe_screen(app)

@@ -85,6 +85,7 @@ class EventKind(str, Enum):
     EDIT = "edit"
     SAMPLE = "sample"
     ALERT = "alert"
+    CHANGE = "change"  # a recorded change linked as a suspect
     NOTE = "note"
 
     @property
@@ -285,9 +286,10 @@ class FailureSample:
     at: datetime | None = None
     author: str = ""
     doc_id: int | None = None
+    good: bool = False  # a baseline output (e.g. from before the incident), not a failure
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "incident_id": self.incident_id,
             "input": self.input,
             "output": self.output,
@@ -295,6 +297,9 @@ class FailureSample:
             "at": to_iso(self.at),
             "author": self.author,
         }
+        if self.good:
+            data["good"] = True
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], doc_id: int | None = None) -> FailureSample:
@@ -306,4 +311,5 @@ class FailureSample:
             at=from_iso(data.get("at")),
             author=data.get("author", ""),
             doc_id=doc_id,
+            good=bool(data.get("good", False)),
         )
