@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import settle
 from textual.app import App, ComposeResult
 
 from incident_tui.domain.diff import unified_diff
@@ -13,7 +14,6 @@ from incident_tui.store.storage import open_db
 from incident_tui.tui.widgets.diff_pane import DiffPane, VersionPicker
 from incident_tui.tui.widgets.diff_view import FOLD, DiffView
 
-HISTORY = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "prompt-history" / "openhands-codeact-system-prompt"
 
 
 class Host(App):
@@ -36,10 +36,8 @@ def service(tmp_path):
 
 
 @pytest.fixture
-def openhands(service) -> PromptService:
-    if not (HISTORY / "versions.tsv").is_file():
-        pytest.skip(f"shared prompt history not found at {HISTORY}")
-    service.import_dir(HISTORY, "openhands")
+def openhands(service, openhands_history) -> PromptService:
+    service.import_dir(openhands_history, "openhands")
     return service
 
 
@@ -49,11 +47,6 @@ def numbered(n: int, changes: dict[int, str] | None = None) -> str:
 
 
 THREE_CHANGES = (numbered(80), numbered(80, {10: "rule 10: answer briefly", 40: "rule 40: cite sources", 70: "rule 70: be kind"}))
-
-
-async def settle(app: App, pilot) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def screen_lines(app: App) -> list[str]:
@@ -70,7 +63,7 @@ async def test_side_by_side_real_regression(openhands):
     async with app.run_test(size=(120, 36)) as pilot:
         pane = app.query_one(DiffPane)
         pane.show_versions("openhands", 4, 5)
-        await settle(app, pilot)
+        await settle(pilot)
         assert "openhands v4 → v5" in header(app)
         assert "+2 −1 lines" in header(app)
         assert "change 1 of 2" in header(app)
@@ -93,7 +86,7 @@ async def test_n_and_shift_n_jump_between_changes(service):
     async with app.run_test(size=(120, 36)) as pilot:
         pane = app.query_one(DiffPane)
         pane.show_versions("p", 1, 2)
-        await settle(app, pilot)
+        await settle(pilot)
         view = app.query_one(DiffView)
         assert "change 1 of 3" in header(app)
         await pilot.press("n")
@@ -115,7 +108,7 @@ async def test_fold_toggle_shows_everything(service):
     app = Host(service)
     async with app.run_test(size=(120, 36)) as pilot:
         app.query_one(DiffPane).show_versions("p", 1, 2)
-        await settle(app, pilot)
+        await settle(pilot)
         view = app.query_one(DiffView)
         folded_lines = view.line_count
         assert any(kind == FOLD for kind, *_ in view._lines)
@@ -132,7 +125,7 @@ async def test_copy_puts_the_unified_diff_on_the_clipboard(openhands):
     app = Host(openhands)
     async with app.run_test(size=(120, 36)) as pilot:
         app.query_one(DiffPane).show_versions("openhands", 4, 5)
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("y")
         expected = unified_diff(
             openhands.get("openhands", 4).text, openhands.get("openhands", 5).text, "openhands@v4", "openhands@v5"
@@ -145,7 +138,7 @@ async def test_narrow_terminal_gets_the_unified_layout(openhands):
     app = Host(openhands)
     async with app.run_test(size=(80, 24)) as pilot:
         app.query_one(DiffPane).show_versions("openhands", 4, 5)
-        await settle(app, pilot)
+        await settle(pilot)
         assert "unified" in header(app)
         lines = [line.rstrip() for line in screen_lines(app)]
         removed = next(i for i, line in enumerate(lines) if "- * The assistant MUST" in line)
@@ -163,12 +156,12 @@ async def test_failing_vs_last_good(openhands):
     async with app.run_test(size=(120, 36)) as pilot:
         pane = app.query_one(DiffPane)
         pane.show_incident("openhands", 5)
-        await settle(app, pilot)
+        await settle(pilot)
         assert "v4 (last good) → v5 (failing)" in header(app)
         pane.show_versions("openhands", 20, 21)
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("g")
-        await settle(app, pilot)
+        await settle(pilot)
         assert "v20 (last good) → v21 (failing)" in header(app)
 
 
@@ -178,7 +171,7 @@ async def test_whitespace_markers_and_ignore_toggle(service):
     app = Host(service)
     async with app.run_test(size=(120, 36)) as pilot:
         app.query_one(DiffPane).show_versions("p", 1, 2)
-        await settle(app, pilot)
+        await settle(pilot)
         lines = screen_lines(app)
         # A whitespace change shows the row's whitespace on both sides.
         assert "alpha·beta" in lines[0] and "alpha··beta" in lines[0]
@@ -189,11 +182,11 @@ async def test_whitespace_markers_and_ignore_toggle(service):
         assert "→   gamma↵" in lines[1]
         assert "end↵" in lines[2]
         await pilot.press("W")
-        await settle(app, pilot)
+        await settle(pilot)
         assert "ignoring whitespace" in header(app)
         assert "identical apart from whitespace" in "\n".join(screen_lines(app))
         await pilot.press("W")
-        await settle(app, pilot)
+        await settle(pilot)
         assert "change 1 of 1" in header(app)
 
 
@@ -203,7 +196,7 @@ async def test_user_text_is_shown_literally_never_as_markup_or_escapes(service):
     app = Host(service)
     async with app.run_test(size=(120, 36)) as pilot:
         app.query_one(DiffPane).show_versions("p", 1, 2)
-        await settle(app, pilot)
+        await settle(pilot)
         shown = "\n".join(screen_lines(app))
         assert "[bold]x[/] keep" in shown
         assert "[bold]y[/] ␛[31mred␛[0m" in shown
@@ -217,7 +210,7 @@ async def test_soft_wrap(service):
     app = Host(service)
     async with app.run_test(size=(120, 36)) as pilot:
         app.query_one(DiffPane).show_versions("p", 1, 2)
-        await settle(app, pilot)
+        await settle(pilot)
         view = app.query_one(DiffView)
         assert view.line_count == 2
         await pilot.press("w")
@@ -231,13 +224,13 @@ async def test_pick_two_versions(openhands):
     async with app.run_test(size=(120, 36)) as pilot:
         pane = app.query_one(DiffPane)
         pane.show_versions("openhands", 4, 5)
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("v")
         await pilot.pause()
         assert isinstance(app.screen, VersionPicker)
         await pilot.press("up", "enter")  # old: v3
         await pilot.press("down", "enter")  # new: v6
-        await settle(app, pilot)
+        await settle(pilot)
         assert not isinstance(app.screen, VersionPicker)
         assert (pane.old_version, pane.new_version) == (3, 6)
         await pilot.press("v")
@@ -254,7 +247,7 @@ async def test_keys_can_be_remapped_by_binding_id(service):
     async with app.run_test(size=(120, 36)) as pilot:
         app.set_keymap({"diff.next": "x"})
         app.query_one(DiffPane).show_versions("p", 1, 2)
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("x")
         assert "change 2 of 3" in header(app)
     assert all(binding.id for binding in DiffPane.BINDINGS)
@@ -264,7 +257,7 @@ async def test_unknown_version_is_one_line_not_a_crash(openhands):
     app = Host(openhands)
     async with app.run_test(size=(120, 36)) as pilot:
         app.query_one(DiffPane).show_versions("openhands", 4, 99)
-        await settle(app, pilot)
+        await settle(pilot)
         assert "openhands has no version 99" in screen_lines(app)[0]
 
 
@@ -276,7 +269,7 @@ async def test_a_large_diff_renders_only_what_is_visible(service):
     app = Host(service)
     async with app.run_test(size=(120, 36)) as pilot:
         app.query_one(DiffPane).show_versions("p", 1, 2)
-        await settle(app, pilot)
+        await settle(pilot)
         view = app.query_one(DiffView)
         await pilot.press("o")  # everything unfolded: 20 000 rows
         assert view.line_count == 20_000

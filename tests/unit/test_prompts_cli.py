@@ -15,7 +15,6 @@ from click.testing import CliRunner
 from incident_tui.cli_prompts import prompts
 from incident_tui.store.storage import open_db
 
-HISTORY = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "prompt-history" / "openhands-codeact-system-prompt"
 
 
 class Obj:
@@ -56,10 +55,8 @@ def run(tmp_path):
 
 
 @pytest.fixture
-def history() -> Path:
-    if not (HISTORY / "versions.tsv").is_file():
-        pytest.skip(f"shared prompt history not found at {HISTORY}")
-    return HISTORY
+def history(openhands_history: Path) -> Path:
+    return openhands_history
 
 
 def test_import_dir_list_and_json(run, history):
