@@ -14,7 +14,23 @@ from incident_tui.tui.render import incident_row
 
 
 class IncidentList(OptionList):
-    """Rows keyed by incident id so a refresh keeps the cursor on the same incident."""
+    """Rows keyed by incident id so a refresh keeps the cursor on the same incident.
+
+    Each line of a row is cut with an ellipsis when it is painted, at the width the list has
+    then, so a long title never pushes a row to three lines and the cut does not depend on
+    whether layout (a scrollbar, a modal) happened before or after the rows were set.
+    """
+
+    DEFAULT_CSS = """
+    IncidentList {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+        /* One free column before the border, narrow (Textual's compact style) or wide. */
+        & > .option-list--option, &.-textual-compact > .option-list--option {
+            padding: 0 1 0 0;
+        }
+    }
+    """
 
     @dataclass
     class Selected(Message):
@@ -36,11 +52,10 @@ class IncidentList(OptionList):
     def show(self, incidents: list[Incident], now: datetime, *, compact: bool) -> None:
         """Replace rows in place when the set is unchanged (clock ticks), rebuild otherwise."""
         keep = self.current_id
-        width = max(self.scrollable_content_region.width - 1, 0)
         same = [i.id for i in incidents] == [i.id for i in self.incidents] and compact == self.compact
         self.incidents = incidents
         self.compact = compact
-        rows = [incident_row(i, now, compact=compact, width=width) for i in incidents]
+        rows = [incident_row(i, now, compact=compact) for i in incidents]
         if same:
             # Clock ticks: only rows whose words changed are re-rendered (most stay put for a minute).
             for index, row in enumerate(rows):
