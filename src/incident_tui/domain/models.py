@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 
 class Severity(str, Enum):
@@ -48,7 +48,7 @@ class Stage(str, Enum):
     CLOSED = "closed"
 
     @property
-    def index(self) -> int:
+    def index(self) -> int:  # type: ignore[override]  # a stage's place in the order; str.index is not used on stages
         return STAGE_ORDER.index(self)
 
 
@@ -99,6 +99,9 @@ class ContainmentAction(str, Enum):
 
 def to_iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+E = TypeVar("E", bound=Enum)
 
 
 def from_iso(value: str | None) -> datetime | None:
@@ -196,7 +199,7 @@ class Incident:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Incident:
-        def enum(kind, key):
+        def enum(kind: type[E], key: str) -> E | None:
             value = data.get(key)
             return kind(value) if value else None
 
@@ -207,7 +210,7 @@ class Incident:
             prompt_version=data.get("prompt_version"),
             severity=Severity(data["severity"]),
             detected_by=DetectionMethod(data["detected_by"]),
-            detected_at=from_iso(data["detected_at"]),
+            detected_at=datetime.fromisoformat(data["detected_at"]),
             impact_started_at=from_iso(data.get("impact_started_at")),
             stage=Stage(data.get("stage", "detect")),
             category=enum(TriageCategory, "category"),
@@ -263,7 +266,7 @@ class TimelineEvent:
     def from_dict(cls, data: dict[str, Any], doc_id: int | None = None) -> TimelineEvent:
         return cls(
             incident_id=data["incident_id"],
-            at=from_iso(data["at"]),
+            at=datetime.fromisoformat(data["at"]),
             kind=EventKind(data["kind"]),
             text=data.get("text", ""),
             author=data.get("author", ""),

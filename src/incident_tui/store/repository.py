@@ -91,7 +91,7 @@ class Repository:
             # An index incident -> event ids, rebuilt only when the events table changed, so
             # moving through incidents never scans every event of every incident.
             count = change_count(EVENTS)
-            raw = self.db.storage.read().get(EVENTS, {})
+            raw = (self.db.storage.read() or {}).get(EVENTS, {})
             if count != self._index_count:
                 index: dict[str, list[int]] = {}
                 for key, doc in raw.items():

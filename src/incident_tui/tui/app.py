@@ -176,8 +176,8 @@ class IncidentApp(ResponderActions, App):
             return
         from incident_tui.tui.presence import PresenceTracker
 
-        self.presence = PresenceTracker(self, path)
-        self.presence.start()
+        self.presence = tracker = PresenceTracker(self, path)
+        tracker.start()
 
     def show_viewers(self, line: str) -> None:
         """Who else has the selected incident open ("bo, cy viewing"), in the header."""

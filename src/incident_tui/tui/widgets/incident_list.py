@@ -94,4 +94,4 @@ class IncidentList(OptionList):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self._announce(event.option.id)
-        self.call_later(self.app.action_pane, "timeline")
+        self.call_later(self.app.run_action, "pane('timeline')")
