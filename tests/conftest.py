@@ -15,7 +15,7 @@ from helpers import Clock
 
 # The real OpenHands CodeAct system-prompt history (24 versions, two real rollbacks; MIT, see its
 # README and LICENSE). Tests reach it only through the `openhands_history` fixture.
-OPENHANDS_HISTORY = Path(__file__).resolve().parent / "data" / "openhands-codeact-system-prompt"
+OPENHANDS_HISTORY = Path(__file__).resolve().parent / "data" / "openhands-codeact"
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from incident_tui.domain.diff import (
     fold_rows,
     split_eol,
     visible,
+    wrap_points,
 )
 from incident_tui.domain.prompts import PromptError, PromptVersion
 from incident_tui.domain.text import json_safe, neutralise
@@ -193,12 +194,30 @@ def _fit(text: str, width: int) -> str:
     return "".join(out) + " " * max(0, width - used)
 
 
-def _side_by_side(result: DiffResult, width: int, context: int) -> str:
+# Side-by-side width when stdout is not a terminal (a pipe, a file, a CI log).
+DEFAULT_WIDTH = 160
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - sum(_cells(ch) for ch in text))
+
+
+def _wrapped(text: str, width: int) -> list[str]:
+    points = wrap_points(text, width, _cells)
+    return [text[a:b] for (a, _), (b, _) in zip(points, points[1:])]
+
+
+def _side_by_side(result: DiffResult, width: int, context: int, wrap: bool = True) -> str:
+    """Rows as two columns within `width` cells: each side's text wraps onto continuation
+    lines marked "↪" (or, with wrap False, is cut to its column with "…")."""
     rows = result.rows
     last = max((r.left_no or 0) for r in rows) if rows else 0
     last = max([last] + [(r.right_no or 0) for r in rows])
     num = max(3, len(str(last)))
-    col = max(10, (width - 3) // 2 - num - 3)
+    # "NNN - text │ NNN + text": two gutters of num + 3 cells and " │ " between the columns.
+    room = max(20, width - 2 * (num + 3) - 3)
+    col = room // 2
+    right_col = room - col
     lines = []
     for start, end, folded in fold_rows(rows, context):
         if folded:
@@ -211,8 +230,27 @@ def _side_by_side(result: DiffResult, width: int, context: int) -> str:
             rno = str(r.right_no) if r.right_no is not None else ""
             ltext = visible(split_eol(r.left_text)[0]) if r.left_text is not None else ""
             rtext = visible(split_eol(r.right_text)[0]) if r.right_text is not None else ""
-            lines.append(f"{lno:>{num}} {left_mark} {_fit(ltext, col)} │ {rno:>{num}} {right_mark} {rtext}".rstrip())
+            if not wrap:
+                lines.append(f"{lno:>{num}} {left_mark} {_fit(ltext, col)} │ {rno:>{num}} {right_mark} {_fit(rtext, right_col)}".rstrip())
+                continue
+            lparts, rparts = _wrapped(ltext, col), _wrapped(rtext, right_col)
+            for k in range(max(len(lparts), len(rparts))):
+                lpart = lparts[k] if k < len(lparts) else ""
+                rpart = rparts[k] if k < len(rparts) else ""
+                lm = left_mark if k == 0 else ("↪" if k < len(lparts) else " ")
+                rm = right_mark if k == 0 else ("↪" if k < len(rparts) else " ")
+                ln, rn = (lno, rno) if k == 0 else ("", "")
+                line = f"{ln:>{num}} {lm} {_pad(lpart, col)} │ {rn:>{num}} {rm} {rpart}"
+                # A part that continues on the next line keeps its trailing spaces: they
+                # are text ("solve " + "tasks"), not padding.
+                lines.append(line if k + 1 < len(rparts) else line.rstrip())
     return "\n".join(lines)
+
+
+def _default_width() -> int:
+    if _stdout_is_terminal():
+        return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+    return DEFAULT_WIDTH
 
 
 @prompts.command("diff")
@@ -228,11 +266,31 @@ def _side_by_side(result: DiffResult, width: int, context: int) -> str:
 )
 @click.option("--context", default=3, show_default=True, type=click.IntRange(0), help="Unchanged lines around a change.")
 @click.option("--ignore-whitespace", is_flag=True, help="Lines differing only in whitespace count as equal (not for unified).")
-@click.option("--width", type=click.IntRange(40), default=None, help="Side-by-side width (default: the terminal's).")
+@click.option(
+    "--width",
+    type=click.IntRange(40),
+    default=None,
+    help=f"Side-by-side width in columns: each column's text wraps to fit (see --truncate). "
+    f"Default: the terminal's width, or {DEFAULT_WIDTH} when output is not a terminal.",
+)
+@click.option(
+    "--wrap/--truncate",
+    default=True,
+    show_default=True,
+    help="Side by side: wrap long lines onto continuation lines marked ↪, or cut them with … to fit.",
+)
 @click.pass_obj
 @handle_errors
 def diff(
-    obj: Any, prompt_id: str, v1: int, v2: int, fmt: str, context: int, ignore_whitespace: bool, width: int | None
+    obj: Any,
+    prompt_id: str,
+    v1: int,
+    v2: int,
+    fmt: str,
+    context: int,
+    ignore_whitespace: bool,
+    width: int | None,
+    wrap: bool,
 ) -> None:
     """Diff versions V1 and V2 of PROMPT_ID. Unified output applies with GNU patch."""
     service = _service(obj)
@@ -257,4 +315,4 @@ def diff(
     if result.identical:
         click.echo("identical" + (" (ignoring whitespace)" if ignore_whitespace else ""))
         return
-    click.echo(_side_by_side(result, width or shutil.get_terminal_size((120, 24)).columns, context))
+    click.echo(_side_by_side(result, width or _default_width(), context, wrap))

@@ -81,9 +81,10 @@ def test_whole_incident_in_tmux(terminal, run_cli, tmp_path, openhands_history):
     terminal.wait_for(f"{incident_id} · P2 · diagnose")
     terminal.keys("3")
     terminal.wait_for("codeact v4 (last good) → v5 (failing)")
-    terminal.keys("z", "w")  # the whole screen, soft-wrapped
-    screen = terminal.wait_for("change 1 of 2")
-    assert "+ * You should start exploring the file system" in screen
+    terminal.keys("z")  # the whole screen; prose starts soft-wrapped
+    terminal.wait_for("1 Incidents", gone=True)
+    screen = terminal.wait_for("+ * You should start exploring the file system")
+    assert "change 1 of 2" in screen and "wrap" in screen
     terminal.keys("z")
 
     # A second terminal writes a note while the first one watches the timeline.

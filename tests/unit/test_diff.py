@@ -20,6 +20,7 @@ from incident_tui.domain.diff import (
     visible,
 )
 
+
 @pytest.fixture
 def history(openhands_history: Path):
     """Read one version of the real history, byte for byte."""

@@ -16,7 +16,6 @@ from incident_tui.cli_prompts import prompts
 from incident_tui.store.storage import open_db
 
 
-
 class Obj:
     """What the main CLI puts in ctx.obj: something with open_db(); it closes the db."""
 

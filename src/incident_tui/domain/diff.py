@@ -21,7 +21,8 @@ from __future__ import annotations
 import bisect
 import difflib
 import re
-from collections.abc import Iterator, Sequence
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -41,11 +42,13 @@ __all__ = [
     "Span",
     "diff_texts",
     "diff_to_json",
+    "char_cells",
     "fold_rows",
     "split_eol",
     "split_lines",
     "unified_diff",
     "visible",
+    "wrap_points",
 ]
 
 EQUAL: Literal["equal"] = "equal"
@@ -184,6 +187,37 @@ def visible(text: str, tab: str = "    ") -> str:
     if "\t" in text:
         text = text.replace("\t", tab)
     return neutralise(text, newlines=False, zero_width=True)
+
+
+def char_cells(ch: str) -> int:
+    """Terminal cells one character takes: 0 for a combining mark, 2 for East Asian wide."""
+    if unicodedata.combining(ch):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def wrap_points(text: str, width: int, cells: Callable[[str], int] = char_cells) -> list[tuple[int, int]]:
+    """Where `text` wraps into parts of at most `width` cells: (char offset, cell offset)
+    of each part's start, then of the end, so part k is text[p[k][0]:p[k + 1][0]].
+
+    A break never falls inside a character: a wide character that would straddle the
+    edge starts the next part (the part before it is a cell short), and a zero-width
+    character stays with the one it follows. A character wider than `width` gets a part
+    of its own. Empty text is one empty part. Joining the parts gives `text` back.
+    """
+    width = max(1, width)
+    points = [(0, 0)]
+    used = 0
+    col = 0
+    for i, ch in enumerate(text):
+        w = cells(ch)
+        if w and used and used + w > width:
+            points.append((i, col))
+            used = 0
+        used += w
+        col += w
+    points.append((len(text), col))
+    return points
 
 
 def _ws_key(line: str) -> str:

@@ -41,7 +41,7 @@ from incident_tui.store.storage import JournalStorage, transaction
 VERSIONS_TABLE = "prompt_versions"
 MOVES_TABLE = "label_moves"
 # A directory may describe its files in this manifest (version, commit, authored,
-# subject, file), as ../shared/data/prompt-history does; it then decides order and dates.
+# subject, file), as tests/data/openhands-codeact does; it then decides order and dates.
 MANIFEST = "versions.tsv"
 _GIT_TIMEOUT_S = 60
 

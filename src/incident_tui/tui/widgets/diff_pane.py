@@ -26,8 +26,6 @@ from incident_tui.domain.diff import DiffResult, diff_texts, unified_diff, visib
 from incident_tui.domain.prompts import PromptVersion
 from incident_tui.tui.widgets.diff_view import DiffView, measure_rows
 
-LAYOUTS = ("auto", "split", "unified")
-
 
 @dataclass
 class _Loaded:
@@ -39,7 +37,7 @@ class _Loaded:
     old_text: str
     new_text: str
     result: DiffResult
-    widths: list[tuple[int, int]]
+    widths: list[tuple[int, int, bool]]
 
 
 class DiffPane(Vertical):
@@ -52,7 +50,7 @@ class DiffPane(Vertical):
         Binding("w", "toggle_wrap", "wrap", id="diff.wrap"),
         Binding("full_stop", "toggle_whitespace", "show spaces", id="diff.whitespace", key_display="."),
         Binding("W", "toggle_ignore_whitespace", "ignore spaces", id="diff.ignore_whitespace"),
-        Binding("u", "cycle_layout", "layout", id="diff.layout"),
+        Binding("u", "toggle_layout", "layout", id="diff.layout"),
         Binding("y", "copy", "copy diff", id="diff.copy"),
         Binding("v", "pick_versions", "versions", id="diff.pick"),
         Binding("g", "last_good", "vs last good", id="diff.last_good"),
@@ -60,7 +58,7 @@ class DiffPane(Vertical):
 
     DEFAULT_CSS = """
     DiffPane { height: 1fr; }
-    DiffPane > #diff-header { height: 1; padding: 0 1; background: $boost; }
+    DiffPane > #diff-header { height: auto; max-height: 4; padding: 0 1; background: $boost; }
     DiffPane > DiffView { height: 1fr; }
     """
 
@@ -84,6 +82,10 @@ class DiffPane(Vertical):
         self.status = ""
         self._texts: tuple[str, str] | None = None
         self._token = 0
+        # What `g` goes back to: the incident's failing version, whatever `v` showed since.
+        self.incident_target: tuple[str, int] | None = None
+        # Wrapping starts on for prose until the user sets it with `w`.
+        self.wrap_chosen = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="diff-header")
@@ -108,6 +110,7 @@ class DiffPane(Vertical):
 
     def show_incident(self, prompt_id: str, failing_version: int) -> Worker:
         """Diff the failing version against the last good one before it."""
+        self.incident_target = (prompt_id, failing_version)
         return self._request(prompt_id, None, failing_version, ("last good", "failing"))
 
     # --- loading -----------------------------------------------------------------------
@@ -152,7 +155,7 @@ class DiffPane(Vertical):
         if loaded.result.identical:
             what = "identical" if not self.ignore_whitespace else "identical apart from whitespace"
             message = f"v{loaded.old} and v{loaded.new} are {what}."
-        self.view.set_diff(loaded.result, loaded.widths, message)
+        self.view.set_diff(loaded.result, loaded.widths, message, auto_wrap=not self.wrap_chosen)
         if loaded.result.hunks:
             self.view.goto_hunk(0)
         self._update_header()
@@ -170,7 +173,10 @@ class DiffPane(Vertical):
     # --- header ------------------------------------------------------------------------
 
     def _update_header(self) -> None:
-        header = Text(no_wrap=True, overflow="ellipsis")
+        """Two lines: which versions and where the cursor is; then sizes and view flags.
+
+        The text wraps (the header grows) rather than being cut, at any width."""
+        header = Text(overflow="fold", end="")
         view = self.view
         if self.prompt_id is None or self.old_version is None or self.new_version is None:
             header.append(self.status or "Diff: v picks two versions", style="italic")
@@ -185,17 +191,19 @@ class DiffPane(Vertical):
             if new_role:
                 header.append(f" ({new_role})", style="dim")
             result = view.result
+            facts: list[str] = []
             if result is not None:
-                s = result.stats
-                header.append(f" · +{s.lines_added} −{s.lines_removed} lines · {s.words_changed} words")
                 n = len(result.hunks)
                 if n == 0:
                     header.append(" · no changes")
                 elif view.current_hunk is None:
                     header.append(f" · {n} change{'s' if n != 1 else ''}")
                 else:
-                    header.append(f" · change {view.current_hunk + 1} of {n}", style="bold")
-            flags = [
+                    header.append(" · ")
+                    header.append(f"change {view.current_hunk + 1} of {n}", style="bold")
+                s = result.stats
+                facts += [f"+{s.lines_added} −{s.lines_removed} lines", f"{s.words_changed} words"]
+            facts += [
                 "unified" if view.unified else "side by side",
                 "unfolded" if not view.folded else "",
                 "wrap" if view.wrap else "",
@@ -203,7 +211,8 @@ class DiffPane(Vertical):
                 "ignoring whitespace" if self.ignore_whitespace else "",
                 self.status,
             ]
-            header.append(" · " + " · ".join(f for f in flags if f), style="dim")
+            header.append("\n")
+            header.append(" · ".join(f for f in facts if f), style="dim")
         self.query_one("#diff-header", Static).update(header)
 
     def on_resize(self) -> None:
@@ -235,17 +244,20 @@ class DiffPane(Vertical):
             self.view.goto_hunk(self.view.current_hunk)
 
     def action_toggle_wrap(self) -> None:
+        self.wrap_chosen = True
         self._toggle("wrap")
 
     def action_toggle_whitespace(self) -> None:
         self._toggle("show_whitespace")
 
-    def action_cycle_layout(self) -> None:
+    def action_toggle_layout(self) -> None:
+        """Switch to the layout that is not on screen (the first layout follows the width)."""
         view = self.view
-        view.layout_mode = LAYOUTS[(LAYOUTS.index(view.layout_mode) + 1) % len(LAYOUTS)]
+        view.layout_mode = "split" if view.unified else "unified"
         view.relayout()
         self._update_header()
-        self.notify(f"layout: {view.layout_mode}" + (" (by width)" if view.layout_mode == "auto" else ""), timeout=2, markup=False)
+        shown = "unified" if view.unified else "side by side"
+        self.notify(f"layout: {shown} (u switches back)", timeout=2, markup=False)
 
     def action_toggle_ignore_whitespace(self) -> None:
         self.ignore_whitespace = not self.ignore_whitespace
@@ -274,10 +286,15 @@ class DiffPane(Vertical):
         self.notify(f"copied the unified diff v{self.old_version} → v{self.new_version} ({lines} lines)", timeout=3, markup=False)
 
     def action_last_good(self) -> None:
+        """Back to the incident's failing version vs the last good one; without an
+        incident, the shown new version vs the last good one before it."""
+        if self.incident_target is not None:
+            self.show_incident(*self.incident_target)
+            return
         if self.prompt_id is None or self.new_version is None:
             self.notify("no prompt shown yet: pick versions with v", severity="warning", timeout=3, markup=False)
             return
-        self.show_incident(self.prompt_id, self.new_version)
+        self._request(self.prompt_id, None, self.new_version, ("last good", ""))
 
     def action_pick_versions(self) -> None:
         if self.prompt_id is None:

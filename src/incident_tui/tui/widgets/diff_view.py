@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from math import ceil
 
-from rich.cells import cell_len
+from rich.cells import cell_len, get_character_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -29,10 +28,14 @@ from incident_tui.domain.diff import (
     fold_rows,
     split_eol,
     visible,
+    wrap_points,
 )
 
 NARROW_WIDTH = 100  # below this many terminal columns, "auto" layout is unified
 CONTEXT = 3
+# A prompt whose non-blank lines are this often wider than the text column is prose:
+# it starts wrapped, since scrolling sideways through paragraphs hides most of them.
+PROSE_SHARE = 0.4
 
 # Visual line kinds.
 SPLIT, FOLD, OLD, NEW, BOTH, MESSAGE = range(6)
@@ -42,16 +45,22 @@ _EOL_MARK = {"\n": "↵", "\r\n": "␍↵", "": "∅"}
 _WS_RUN = re.compile(r"[ \t]+|[^ \t]+")
 
 
-def measure_rows(result: DiffResult) -> list[tuple[int, int]]:
-    """Cells each side of each row takes on screen (tabs as 4, escapes spelled out).
+def _one_cell_each(text: str) -> bool:
+    return text.isascii() or all(get_character_cell_size(ch) == 1 for ch in text)
+
+
+def measure_rows(result: DiffResult) -> list[tuple[int, int, bool]]:
+    """Cells each side of each row takes on screen (tabs as 4, escapes spelled out), and
+    whether every character of the row takes one cell (then wrap points are plain
+    arithmetic; other rows are wrapped character by character, wide ones kept whole).
 
     Pure and slow-ish on megabytes, so the pane runs it in its worker next to the diff.
     """
     out = []
     for row in result.rows:
-        left = cell_len(visible(split_eol(row.left_text)[0])) if row.left_text is not None else 0
-        right = cell_len(visible(split_eol(row.right_text)[0])) if row.right_text is not None else 0
-        out.append((left, right))
+        left_s = visible(split_eol(row.left_text)[0]) if row.left_text is not None else ""
+        right_s = visible(split_eol(row.right_text)[0]) if row.right_text is not None else ""
+        out.append((cell_len(left_s), cell_len(right_s), _one_cell_each(left_s) and _one_cell_each(right_s)))
     return out
 
 
@@ -119,6 +128,18 @@ def line_body(
     return text
 
 
+def _runs(rows: Sequence[DiffRow]) -> list[tuple[int, int, bool]]:
+    """Unfolded ranges: each run of unchanged rows, and each change (a run of changed
+    rows), its own range, so an unfolded view still knows where changes start."""
+    out: list[tuple[int, int, bool]] = []
+    start = 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or (rows[i].kind == EQUAL) != (rows[start].kind == EQUAL):
+            out.append((start, i, False))
+            start = i
+    return out
+
+
 class DiffView(ScrollView, can_focus=True):
     """Rows of a DiffResult, side by side or unified, folded or not, wrapped or not."""
 
@@ -163,7 +184,11 @@ class DiffView(ScrollView, can_focus=True):
         self.show_whitespace = False
         self.current_hunk: int | None = None
         self.message = "No diff yet: select an incident, or show two versions of a prompt."
-        self._widths: list[tuple[int, int]] = []
+        self._widths: list[tuple[int, int, bool]] = []
+        # Wrap points (cell offsets, part starts then the end) per (row, side), for the
+        # text widths of the current layout.
+        self._wrap_cache: dict[tuple[int, int], list[int]] = {}
+        self._text_w: tuple[int, int] = (1, 1)
         self._lines: list[tuple[int, int, int]] = []
         self._hunk_lines: list[int] = []
         self._row_lines: dict[int, int] = {}
@@ -179,8 +204,17 @@ class DiffView(ScrollView, can_focus=True):
 
     # --- state in ----------------------------------------------------------------------
 
-    def set_diff(self, result: DiffResult | None, widths: list[tuple[int, int]] | None = None, message: str = "") -> None:
-        """Show `result` (None: only `message`); widths come from measure_rows."""
+    def set_diff(
+        self,
+        result: DiffResult | None,
+        widths: list[tuple[int, int, bool]] | None = None,
+        message: str = "",
+        *,
+        auto_wrap: bool = False,
+    ) -> None:
+        """Show `result` (None: only `message`); widths come from measure_rows.
+
+        With `auto_wrap`, wrapping is turned on for prose and off otherwise."""
         self.result = result
         self.message = message
         self._widths = widths if widths is not None else (measure_rows(result) if result else [])
@@ -189,6 +223,8 @@ class DiffView(ScrollView, can_focus=True):
         rows = result.rows if result else []
         last = max((max(r.left_no or 0, r.right_no or 0) for r in rows), default=0)
         self._num_w = max(3, len(str(last)))
+        if auto_wrap and result is not None:
+            self.wrap = self.looks_like_prose()
         self.relayout(keep_position=False)
         self.scroll_to(0, 0, animate=False)
 
@@ -208,6 +244,23 @@ class DiffView(ScrollView, can_focus=True):
     def hunk_count(self) -> int:
         return len(self.result.hunks) if self.result else 0
 
+    @property
+    def content_width(self) -> int:
+        """Cells a line has on screen: the widget's width less the scrollbar's gutter."""
+        return self.scrollable_content_region.width or self.size.width or 120
+
+    def looks_like_prose(self) -> bool:
+        """Most lines are wider than the text column at the current width and layout."""
+        if self.result is None:
+            return False
+        text_w = min(self._text_widths(self.content_width))
+        long = total = 0
+        for left, right, _ in self._widths:
+            if left or right:
+                total += 1
+                long += max(left, right) > text_w
+        return total > 0 and long >= PROSE_SHARE * total
+
     def _text_widths(self, width: int) -> tuple[int, int]:
         if self.unified:
             w = max(1, width - (2 * self._num_w + 4))
@@ -220,8 +273,10 @@ class DiffView(ScrollView, can_focus=True):
     def relayout(self, keep_position: bool = True) -> None:
         """Rebuild the visual lines after a change of diff, mode or width."""
         anchor = self._top_row() if keep_position else None
-        width = self.size.width or 120
+        width = self.content_width
         self._laid_out_for = (width, self.unified, self.folded, self.wrap, id(self.result))
+        self._text_w = self._text_widths(width)
+        self._wrap_cache.clear()
         lines: list[tuple[int, int, int]] = []
         hunk_lines: list[int] = []
         row_lines: dict[int, int] = {}
@@ -232,7 +287,7 @@ class DiffView(ScrollView, can_focus=True):
             rows = result.rows
             left_w, right_w = self._text_widths(width)
             unified = self.unified
-            ranges = fold_rows(rows, CONTEXT) if self.folded else [(0, len(rows), False)]
+            ranges = fold_rows(rows, CONTEXT) if self.folded else _runs(rows)
             if result.identical and self.message:
                 lines.append((MESSAGE, 0, 0))
             for start, end, folded in ranges:
@@ -266,7 +321,11 @@ class DiffView(ScrollView, can_focus=True):
                             for part in range(self._height(i, 0, right_w)):
                                 lines.append((NEW, i, part))
         self._lines, self._hunk_lines, self._row_lines = lines, hunk_lines, row_lines
-        longest = max((max(w) for w in self._widths), default=0)
+        longest = 0
+        for i, (lw, rw, _) in enumerate(self._widths):
+            # An end-of-line marker (up to 2 cells) must be reachable by scrolling too.
+            marked = self.show_whitespace or (result is not None and eol_differs(result.rows[i]))
+            longest = max(longest, lw + 2 * marked, rw + 2 * marked)
         text_w = min(self._text_widths(width))
         self._max_text = 0 if self.wrap else max(0, longest - text_w)
         self.virtual_size = Size(width + self._max_text, len(lines))
@@ -278,15 +337,37 @@ class DiffView(ScrollView, can_focus=True):
     def _height(self, i: int, left_w: int, right_w: int) -> int:
         if not self.wrap:
             return 1
-        lw, rw = self._widths[i]
-        if self.show_whitespace or eol_differs(self.result.rows[i]):  # type: ignore[union-attr]
-            lw, rw = lw + 2, rw + 2  # the end-of-line marker
         parts = 1
         if left_w:
-            parts = max(parts, ceil(lw / left_w))
+            parts = max(parts, len(self._wrap(i, LEFT)) - 1)
         if right_w:
-            parts = max(parts, ceil(rw / right_w))
+            parts = max(parts, len(self._wrap(i, RIGHT)) - 1)
         return parts
+
+    def _wrap(self, i: int, side: int) -> list[int]:
+        """Cell offsets where the wrapped parts of one side of row i start, then its end."""
+        key = (i, side)
+        points = self._wrap_cache.get(key)
+        if points is None:
+            row = self.result.rows[i]  # type: ignore[union-attr]
+            raw = row.left_text if side == LEFT else row.right_text
+            text_w = self._text_w[side]
+            if raw is None:
+                points = [0, 0]
+            else:
+                # Whitespace markers take the cells of what they mark, so the wrap points
+                # are those of the visible text and its end-of-line mark.
+                content, eol = split_eol(raw)
+                mark = _EOL_MARK[eol] if self.show_whitespace or eol_differs(row) else ""
+                if self._widths[i][2]:
+                    # One cell per character: parts are text_w cells each.
+                    total = self._widths[i][side] + len(mark)
+                    points = [*range(0, total, text_w), total] if total else [0, 0]
+                else:
+                    plain = visible(content) + mark
+                    points = [cell for _, cell in wrap_points(plain, text_w, get_character_cell_size)]
+            self._wrap_cache[key] = points
+        return points
 
     def _top_row(self) -> int | None:
         y = int(self.scroll_offset.y)
@@ -305,7 +386,7 @@ class DiffView(ScrollView, can_focus=True):
         return 0
 
     def on_resize(self) -> None:
-        width = self.size.width
+        width = self.content_width
         if self._laid_out_for is None or self._laid_out_for[:2] != (width, self.unified):
             self.relayout()
 
@@ -389,23 +470,36 @@ class DiffView(ScrollView, can_focus=True):
             return self._style("removed"), self._style("removed") + self._style("removed-word")
         return self._style("added"), self._style("added") + self._style("added-word")
 
-    def _gutter(self, numbers: Sequence[int | None], marker: str, row: DiffRow, side: int, part: int) -> list[Segment]:
+    def _gutter(
+        self, numbers: Sequence[int | None], marker: str, row: DiffRow, side: int, part: int, more: bool = True
+    ) -> list[Segment]:
         current = row.hunk is not None and row.hunk == self.current_hunk
         number_style = self._style("lineno-current" if current else "lineno")
         w = self._num_w
         if part:
             label = " " * ((w + 1) * len(numbers))
+            # A wrapped line's continuation says so in the marker column; past the end
+            # of a side that wraps into fewer parts than the other, the column is empty.
+            marker = "↪" if more else " "
         else:
             label = "".join(f"{n:>{w}} " if n is not None else " " * (w + 1) for n in numbers)
         line_style = self._line_styles(row, side)[0]
-        # A wrapped line's continuation says so in the marker column.
-        return [Segment(label, number_style), Segment(f"{marker if not part else '↪'} ", line_style + Style(bold=True))]
+        return [Segment(label, number_style), Segment(f"{marker} ", line_style + Style(bold=True))]
+
+    def _has_part(self, i: int, side: int, part: int) -> bool:
+        return not self.wrap or part < len(self._wrap(i, side)) - 1
 
     def _text_cell(self, i: int, side: int, part: int, text_w: int) -> Strip:
         row = self.result.rows[i]  # type: ignore[union-attr]
-        start = part * text_w if self.wrap else int(self.scroll_offset.x)
         line_style = self._line_styles(row, side)[0]
-        return self._body(i, side).crop_extend(start, start + text_w, line_style)
+        if not self.wrap:
+            start = int(self.scroll_offset.x)
+            return self._body(i, side).crop_extend(start, start + text_w, line_style)
+        points = self._wrap(i, side)
+        if part >= len(points) - 1:
+            return Strip.blank(text_w, line_style)
+        # Parts end on character boundaries: a wide character is never cut in two.
+        return self._body(i, side).crop(points[part], points[part + 1]).extend_cell_length(text_w, line_style)
 
     def _split_cell(self, i: int, side: int, part: int, col_w: int) -> Strip:
         row = self.result.rows[i]  # type: ignore[union-attr]
@@ -415,11 +509,11 @@ class DiffView(ScrollView, can_focus=True):
         text_w = max(1, col_w - self._num_w - 3)
         number = row.left_no if side == LEFT else row.right_no
         marker = " " if row.kind == EQUAL else ("-" if side == LEFT else "+")
-        gutter = Strip(self._gutter([number], marker, row, side, part))
+        gutter = Strip(self._gutter([number], marker, row, side, part, self._has_part(i, side, part)))
         return Strip.join([gutter, self._text_cell(i, side, part, text_w)]).crop_extend(0, col_w, None)
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.content_width
         index = int(self.scroll_offset.y) + y
         if index >= len(self._lines):
             return Strip.blank(width)
@@ -448,11 +542,11 @@ class DiffView(ScrollView, can_focus=True):
             )
         text_w = max(1, width - (2 * self._num_w + 4))
         if kind == BOTH:
-            gutter = self._gutter([row.left_no, row.right_no], " ", row, LEFT, b)
+            gutter = self._gutter([row.left_no, row.right_no], " ", row, LEFT, b, self._has_part(a, LEFT, b))
             return Strip.join([Strip(gutter), self._text_cell(a, LEFT, b, text_w)])
         side = LEFT if kind == OLD else RIGHT
         numbers = [row.left_no, None] if side == LEFT else [None, row.right_no]
-        gutter = self._gutter(numbers, "-" if side == LEFT else "+", row, side, b)
+        gutter = self._gutter(numbers, "-" if side == LEFT else "+", row, side, b, self._has_part(a, side, b))
         return Strip.join([Strip(gutter), self._text_cell(a, side, b, text_w)])
 
     def _centred(self, message: str, style_name: str, width: int) -> Strip:
