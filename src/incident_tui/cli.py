@@ -52,6 +52,12 @@ def run_app(cli: CliContext, **app_kwargs) -> None:
         fail(app.load_error)
 
 
+def warn_skipped(lines: list[str]) -> None:
+    """Documents that could not be read were left out: one warning each on stderr, the rest still shown."""
+    for line in lines:
+        click.echo(f"incident-tui: warning: {line} (left out; fix or remove it)", err=True)
+
+
 SEVERITIES = click.Choice(["P1", "P2", "P3"], case_sensitive=False)
 DETECTION = click.Choice(["alert", "user-report", "downstream", "manual"])
 
@@ -109,7 +115,9 @@ def list_cmd(cli: CliContext, show_all, as_json) -> None:
     from incident_tui.domain.text import visible
     from incident_tui.domain.times import format_duration, local_now
 
-    incidents = cli.incidents().list(include_closed=show_all)
+    service = cli.incidents()
+    incidents = service.list(include_closed=show_all)
+    warn_skipped(service.repo.skipped)
     if as_json:
         echo_json([incident_json(i) for i in incidents])
         return
@@ -164,7 +172,9 @@ def show(cli: CliContext, incident_id, as_json) -> None:
 @handle_errors
 def timeline(cli: CliContext, incident_id, as_json) -> None:
     """Print the incident's timeline, oldest first."""
-    events = cli.incidents().timeline(incident_id)
+    service = cli.incidents()
+    events = service.timeline(incident_id)
+    warn_skipped(service.repo.skipped)
     if as_json:
         echo_json([{**e.to_dict(), "id": e.doc_id} for e in events])
         return

@@ -46,9 +46,13 @@ class CliContext:
 
     def open_db(self):
         if self._db is None:
+            from incident_tui.config import resolve_lock_timeout
             from incident_tui.store.storage import open_db
 
-            self._db = open_db(self.db_path)
+            # What another process's "database is locked by pid N (…)" calls this one.
+            ctx = click.get_current_context(silent=True)
+            self._db = open_db(self.db_path, lock_timeout=resolve_lock_timeout(self.config),
+                               holder_name=ctx.command_path if ctx is not None else None)
         return self._db
 
     def incidents(self):
@@ -99,7 +103,7 @@ def handle_errors(func):
             return func(*args, **kwargs)
         except (ConfigError, StoreError, ServiceError, LifecycleError, PromptError, TimeParseError, LookupError) as exc:
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            fail(message.strip("'\""))
+            fail(message.strip("'\"") if isinstance(exc, KeyError) else message)
         except BrokenPipeError:
             # `… | head` closed the pipe: not an error worth a line. Point stdout at devnull
             # so the interpreter's final flush does not complain either.

@@ -18,6 +18,7 @@ from platformdirs import user_config_dir
 from incident_tui.domain.models import TriageCategory
 
 CONFIG_ENV = "INCIDENT_TUI_CONFIG"
+LOCK_TIMEOUT_ENV = "INCIDENT_TUI_LOCK_TIMEOUT"
 USER_ENV = "INCIDENT_TUI_USER"
 
 
@@ -55,6 +56,8 @@ class Config:
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     playbooks: dict[TriageCategory, list[str]] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
+    #: Seconds to wait for the database lock before naming its holder (None: the store's default).
+    lock_timeout: float | None = None
     path: Path | None = None
 
     @property
@@ -105,7 +108,7 @@ def load_config(path: Path | None = None, *, explicit: bool = False) -> Config:
         return ConfigError(f"{path}: {where}key '{key}': {message}")
 
     config = Config(path=path)
-    known = {"user", "theme", "hooks", "playbooks", "keys", "alerts"}
+    known = {"user", "theme", "hooks", "playbooks", "keys", "alerts", "lock_timeout"}
     for key in data:
         if key not in known:
             raise fail(key, f"unknown key (known: {', '.join(sorted(known))})")
@@ -114,6 +117,11 @@ def load_config(path: Path | None = None, *, explicit: bool = False) -> Config:
             if not isinstance(data[key], str):
                 raise fail(key, "must be a string")
             setattr(config, key, data[key])
+    if "lock_timeout" in data:
+        value = data["lock_timeout"]
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 86400:
+            raise fail("lock_timeout", "must be a number of seconds (0 to 86400)")
+        config.lock_timeout = float(value)
     hooks = data.get("hooks", {})
     if not isinstance(hooks, dict):
         raise fail("hooks", "must be a table")
@@ -151,6 +159,20 @@ def load_config(path: Path | None = None, *, explicit: bool = False) -> Config:
             raise fail(f"keys.{key}", "must be a key name such as \"ctrl+n\" or \"n\"")
         config.keys[key] = value
     return config
+
+
+def resolve_lock_timeout(config: Config) -> float | None:
+    """The lock wait deadline: INCIDENT_TUI_LOCK_TIMEOUT, else the config's lock_timeout, else None (default)."""
+    raw = os.environ.get(LOCK_TIMEOUT_ENV)
+    if raw is None or not raw.strip():
+        return config.lock_timeout
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 86400:  # also refuses nan and inf
+        raise ConfigError(f"{LOCK_TIMEOUT_ENV}: must be a number of seconds (0 to 86400), got {raw[:40]!r}")
+    return value
 
 
 def _load_alerts(alerts, target: AlertsConfig, fail) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from enum import Enum
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 
@@ -198,7 +199,7 @@ class Incident:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Incident:
+    def from_dict(cls, data: Mapping[str, Any]) -> Incident:
         def enum(kind: type[E], key: str) -> E | None:
             value = data.get(key)
             return kind(value) if value else None
@@ -263,7 +264,7 @@ class TimelineEvent:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], doc_id: int | None = None) -> TimelineEvent:
+    def from_dict(cls, data: Mapping[str, Any], doc_id: int | None = None) -> TimelineEvent:
         return cls(
             incident_id=data["incident_id"],
             at=datetime.fromisoformat(data["at"]),
@@ -300,7 +301,7 @@ class FailureSample:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], doc_id: int | None = None) -> FailureSample:
+    def from_dict(cls, data: Mapping[str, Any], doc_id: int | None = None) -> FailureSample:
         return cls(
             incident_id=data["incident_id"],
             input=data.get("input", ""),

@@ -7,11 +7,24 @@ own services.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from tinydb import TinyDB, where
 
-from incident_tui.domain.models import FailureSample, Incident, TimelineEvent
+from incident_tui.domain.models import (
+    ContainmentAction,
+    DetectionMethod,
+    EventKind,
+    FailureSample,
+    Incident,
+    Severity,
+    Stage,
+    TimelineEvent,
+    TriageCategory,
+    from_iso,
+)
+from incident_tui.store.storage import StoreError
 
 INCIDENTS = "incidents"
 EVENTS = "events"
@@ -20,6 +33,46 @@ SAMPLES = "samples"
 
 class NotFoundError(LookupError):
     """No incident, event or sample with that id."""
+
+
+class BadDocumentError(StoreError):
+    """A stored document cannot become a domain object (hand-edited, or written by a bug).
+
+    One line naming the document (incident id, or table and doc id), the file and the field.
+    """
+
+
+T = TypeVar("T")
+
+# Typed fields and how they are read, to name the culprit when a document does not load.
+_ENUMS: dict[str, Callable[[Any], Any]] = {
+    "severity": Severity,
+    "detected_by": DetectionMethod,
+    "stage": Stage,
+    "category": TriageCategory,
+    "containment": ContainmentAction,
+    "kind": EventKind,
+}
+
+
+def _culprit(doc: Mapping[str, Any]) -> tuple[str, Any] | None:
+    """The first field whose value cannot be read, if one of the typed fields is to blame."""
+    for field, value in doc.items():
+        convert = _ENUMS.get(field)
+        if convert is None and (field == "at" or field.endswith("_at")):
+            convert = from_iso
+        if convert is None or value is None or value == "":
+            continue
+        try:
+            convert(value)
+        except Exception:  # noqa: BLE001 - any failure to read the value names this field
+            return field, value
+    return None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 class Repository:
@@ -32,16 +85,72 @@ class Repository:
         self.samples = db.table(SAMPLES)
         self._index: dict[str, list[int]] = {}
         self._index_count: int | None = None
+        #: One line per document the last list_incidents()/timeline()/samples_for() call skipped
+        #: because it could not be read; the rest of the database stays usable.
+        self.skipped: list[str] = []
+
+    # --- documents -> domain objects -------------------------------------------------
+
+    def _file(self) -> str:
+        path = getattr(self.db.storage, "path", None)
+        return path or "the database"
+
+    def _load(self, what: str, doc: Mapping[str, Any], doc_id: Any, build: Callable[[], T]) -> T:
+        """``build()``, or a BadDocumentError saying which document and which field."""
+        try:
+            return build()
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            ident = doc.get("id") if what == "incident" else None
+            if isinstance(ident, str) and ident.strip():
+                name = f"incident {_short(ident.strip())[1:-1]}"
+            else:
+                owner = doc.get("incident_id")
+                of = f" of {_short(owner)[1:-1]}" if isinstance(owner, str) and owner else ""
+                name = f"{what} document {doc_id}{of}"
+            where = f"{name} in {self._file()}"
+            if isinstance(exc, KeyError) and exc.args and isinstance(exc.args[0], str) and exc.args[0] not in doc:
+                message = f"{where} lacks field {exc.args[0]!r}"
+            else:
+                culprit = _culprit(doc)
+                if culprit is not None:
+                    message = f"{where} has an invalid {culprit[0]!r}: {_short(culprit[1])}"
+                else:
+                    message = f"{where} cannot be read ({type(exc).__name__}: {exc})"
+            raise BadDocumentError(" ".join(message.split())) from None
+
+    def _incident(self, doc: Mapping[str, Any]) -> Incident:
+        return self._load("incident", doc, getattr(doc, "doc_id", "?"), lambda: Incident.from_dict(doc))
+
+    def _event(self, doc: Mapping[str, Any], doc_id: int) -> TimelineEvent:
+        return self._load("timeline event", doc, doc_id, lambda: TimelineEvent.from_dict(doc, doc_id))
+
+    def _loaded(self, items: Iterable[tuple[Mapping[str, Any], Callable[[], T]]]) -> list[T]:
+        out: list[T] = []
+        for _doc, load in items:
+            try:
+                out.append(load())
+            except BadDocumentError as exc:
+                self.skipped.append(str(exc))
+        return out
 
     # --- incidents ---------------------------------------------------------------
 
     def incident_ids(self) -> list[str]:
-        """Every incident id in the store (closed ones too)."""
-        return [doc["id"] for doc in self.incidents]
+        """Every incident id in use (closed ones too), so a new id never reuses one.
+
+        An incident document that lost its id (hand-edited) still owns its timeline: then the ids
+        the events name count as used too.
+        """
+        ids = [doc.get("id") for doc in self.incidents]
+        known = [i for i in ids if isinstance(i, str)]
+        if len(known) == len(ids):
+            return known
+        seen = set(known)
+        return known + [i for i in self._event_index() if isinstance(i, str) and i not in seen]
 
     def find_incident(self, incident_id: str) -> Incident | None:
         docs = self.incidents.search(where("id") == incident_id)
-        return Incident.from_dict(docs[0]) if docs else None
+        return self._incident(docs[0]) if docs else None
 
     def get_incident(self, incident_id: str) -> Incident:
         incident = self.find_incident(incident_id)
@@ -50,7 +159,9 @@ class Repository:
         return incident
 
     def list_incidents(self) -> list[Incident]:
-        return [Incident.from_dict(doc) for doc in self.incidents]
+        """Every readable incident; one that cannot be read is skipped and named in :attr:`skipped`."""
+        self.skipped = []
+        return self._loaded((doc, lambda doc=doc: self._incident(doc)) for doc in self.incidents)
 
     def insert_incident(self, incident: Incident) -> None:
         self.incidents.insert(incident.to_dict())
@@ -66,7 +177,7 @@ class Repository:
         docs = self.incidents.search(
             (where("stage") != "closed") & where("alert_keys").test(lambda keys: key in (keys or []))
         )
-        return Incident.from_dict(docs[0]) if docs else None
+        return self._incident(docs[0]) if docs else None
 
     # --- timeline ----------------------------------------------------------------
 
@@ -82,30 +193,42 @@ class Repository:
         return events
 
     def timeline(self, incident_id: str) -> list[TimelineEvent]:
-        """The incident's events, oldest first (ties in the order they were written)."""
+        """The incident's events, oldest first (ties in the order they were written).
+
+        An event that cannot be read is skipped and named in :attr:`skipped`.
+        """
+        self.skipped = []
         change_count = getattr(self.db.storage, "change_count", None)
         if change_count is None:  # a storage without change counts: scan
             docs = self.events.search(where("incident_id") == incident_id)
-            events = [TimelineEvent.from_dict(doc, doc.doc_id) for doc in docs]
+            events = self._loaded((doc, lambda doc=doc: self._event(doc, doc.doc_id)) for doc in docs)
         else:
             # An index incident -> event ids, rebuilt only when the events table changed, so
             # moving through incidents never scans every event of every incident.
-            count = change_count(EVENTS)
             raw = (self.db.storage.read() or {}).get(EVENTS, {})
-            if count != self._index_count:
-                index: dict[str, list[int]] = {}
-                for key, doc in raw.items():
-                    index.setdefault(doc.get("incident_id"), []).append(int(key))
-                self._index, self._index_count = index, count
-            events = [TimelineEvent.from_dict(raw[str(i)], i) for i in self._index.get(incident_id, ())]
+            self._event_index()
+            events = self._loaded(
+                (raw[str(i)], lambda i=i: self._event(raw[str(i)], i)) for i in self._index.get(incident_id, ())
+            )
         events.sort(key=lambda e: (e.at, e.doc_id))
         return events
+
+    def _event_index(self) -> dict[str, list[int]]:
+        """Incident id -> event doc ids, rebuilt only when the events table changed."""
+        change_count = getattr(self.db.storage, "change_count", None)
+        count = change_count(EVENTS) if change_count is not None else None
+        if count is None or count != self._index_count:
+            index: dict[str, list[int]] = {}
+            for key, doc in (self.db.storage.read() or {}).get(EVENTS, {}).items():
+                index.setdefault(doc.get("incident_id"), []).append(int(key))
+            self._index, self._index_count = index, count
+        return self._index
 
     def get_event(self, doc_id: int) -> TimelineEvent:
         doc = self.events.get(doc_id=doc_id)
         if doc is None:
             raise NotFoundError(f"no timeline event {doc_id}")
-        return TimelineEvent.from_dict(doc, doc_id)
+        return self._event(doc, doc_id)
 
     def save_event(self, event: TimelineEvent) -> None:
         if event.doc_id is None:
@@ -119,5 +242,9 @@ class Repository:
         return sample
 
     def samples_for(self, incident_id: str) -> list[FailureSample]:
+        self.skipped = []
         docs = self.samples.search(where("incident_id") == incident_id)
-        return [FailureSample.from_dict(doc, doc.doc_id) for doc in docs]
+        return self._loaded(
+            (doc, lambda doc=doc: self._load("sample", doc, doc.doc_id, lambda: FailureSample.from_dict(doc, doc.doc_id)))
+            for doc in docs
+        )

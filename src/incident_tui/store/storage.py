@@ -13,6 +13,15 @@ layer below it:
   with what other processes appended, appends one line and fdatasyncs it.
   A write is acknowledged only after that, so kill -9 can at worst leave a torn
   last line, which readers ignore and the next writer truncates away.
+* ``path`` is resolved to its real path first, so a symlink to the database
+  shares its journal and lock.  The journal, lock and temp files are opened
+  with O_NOFOLLOW (created with O_EXCL); a symlink, directory, FIFO or device
+  in the place of any of them, or of the snapshot, is refused, never followed,
+  truncated or replaced.
+* A lock wait polls LOCK_NB with a backoff and gives up after
+  ``lock_timeout`` seconds with :class:`LockTimeoutError`, naming the holder:
+  the exclusive holder writes its pid and name into the lock file, and
+  /proc/locks says who holds it when that is available.
 * Compaction writes a new snapshot to a temp file in the same directory,
   fsyncs it, ``os.replace``\\ s it over the old one, fsyncs the directory and
   only then resets the journal.  Snapshot and journal header carry a
@@ -36,14 +45,19 @@ Store code never imports textual.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import gc
 import glob
 import os
 import secrets
+import stat
+import sys
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -58,6 +72,10 @@ __all__ = [
     "StoreError",
     "CorruptDatabaseError",
     "SchemaVersionError",
+    "UnsafeFileError",
+    "LockTimeoutError",
+    "LockHolder",
+    "DEFAULT_LOCK_TIMEOUT",
     "SCHEMA_VERSION",
     "MIGRATIONS",
     "JournalStorage",
@@ -86,6 +104,9 @@ JOURNAL_FORMAT = 1
 # delete any it finds (they are leftovers of a crash).
 _TMP_INFIX = ".compact-"
 _TMP_SUFFIX = ".tmp"
+# A journal header line is ~30 bytes; anything longer without a newline is
+# not a torn header.
+_MAX_HEADER = 256
 
 # Auto-compaction: when the journal outgrows both of these.  Replaying the
 # journal costs more per byte than loading the snapshot (one Python-level
@@ -95,6 +116,15 @@ _TMP_SUFFIX = ".tmp"
 # ~35 us amortised per append.
 COMPACT_MIN_BYTES = 4 * 1024 * 1024
 COMPACT_RATIO = 0.1
+
+#: Seconds a lock wait lasts before :class:`LockTimeoutError` (a stopped or
+#: hung process holding the lock must not hang everyone else silently).
+DEFAULT_LOCK_TIMEOUT = 5.0
+# Lock waits poll LOCK_NB with an exponential backoff up to this many seconds.
+_LOCK_POLL_MAX = 0.05
+# The exclusive holder writes "<pid> <name>" into the lock file, padded to a
+# fixed size so that one pwrite replaces the previous holder's record.
+_HOLDER_BYTES = 128
 
 _OPTS = orjson.OPT_NON_STR_KEYS  # TinyDB (stdlib json) turns int keys into strings too
 _MISSING: Any = object()
@@ -114,6 +144,126 @@ class CorruptDatabaseError(StoreError):
 
 class SchemaVersionError(StoreError):
     """The file was written by a newer incident-tui (unknown schema version)."""
+
+
+class UnsafeFileError(CorruptDatabaseError):
+    """A database file (snapshot, journal, lock) is a symlink, a directory, a FIFO or a device.
+
+    Refused without following, opening for write or replacing it.
+    """
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """The process holding a database lock, as far as it can be found out."""
+
+    pid: int
+    name: str = ""
+
+    def __str__(self) -> str:
+        return f"pid {self.pid} ({self.name})" if self.name else f"pid {self.pid}"
+
+
+class LockTimeoutError(StoreError):
+    """The database lock was held by another process for longer than the lock timeout."""
+
+    def __init__(self, message: str, holder: LockHolder | None, waited: float) -> None:
+        super().__init__(message)
+        self.holder = holder
+        self.waited = waited
+
+
+def _printable(text: str, limit: int = 60) -> str:
+    # Lock files and /proc are outside text: keep the name to printable
+    # characters before it reaches a terminal.
+    cleaned = "".join(c if c.isprintable() and c not in "\u2028\u2029" else "?" for c in text)
+    cleaned = " ".join(cleaned.split())
+    return cleaned[:limit] + ("…" if len(cleaned) > limit else "")
+
+
+def _default_holder_name() -> str:
+    return os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "python"
+
+
+def _proc_name(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm", "rb") as fh:
+            return fh.read(64).decode("utf-8", "replace").strip()
+    except OSError:
+        return ""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def _find_lock_holder(fd: int) -> LockHolder | None:
+    """Who holds the flock on ``fd``'s file: /proc/locks when there is one, else the lock file's record."""
+    recorded: LockHolder | None = None
+    try:
+        raw = os.pread(fd, _HOLDER_BYTES, 0).decode("utf-8", "replace").strip()
+        pid_text, _, name = raw.partition(" ")
+        if pid_text.isdigit():
+            recorded = LockHolder(int(pid_text), _printable(name))
+    except OSError:
+        pass
+    pids: list[int] = []
+    try:
+        st = os.fstat(fd)
+        dev = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+        with open("/proc/locks", "rb") as fh:
+            for line in fh.read().decode("ascii", "replace").splitlines():
+                fields = line.split()
+                # "1: FLOCK  ADVISORY  WRITE 1234 fd:01:567 0 EOF"; waiters have "->".
+                if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == dev and fields[4].isdigit():
+                    pids.append(int(fields[4]))
+    except OSError:
+        pids = []
+    if pids:
+        pid = recorded.pid if recorded is not None and recorded.pid in pids else pids[0]
+        if recorded is not None and recorded.pid == pid and recorded.name:
+            return recorded
+        return LockHolder(pid, _printable(_proc_name(pid)))
+    if recorded is not None and _alive(recorded.pid):
+        return recorded
+    return None
+
+
+def _refuse_kind(st: os.stat_result) -> str | None:
+    """Why a file of this type is refused, or None for a regular file."""
+    mode = st.st_mode
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a directory"
+    if stat.S_ISFIFO(mode):
+        return "is a FIFO (named pipe)"
+    if stat.S_ISCHR(mode):
+        return "is a character device"
+    if stat.S_ISBLK(mode):
+        return "is a block device"
+    if stat.S_ISSOCK(mode):
+        return "is a socket"
+    if stat.S_ISLNK(mode):
+        return "is a symbolic link"
+    return "is not a regular file"
+
+
+@contextlib.contextmanager
+def _naming(path: str) -> Iterator[None]:
+    """Give an OSError from an fd-level call (no file name of its own) the file it is about."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None:
+            exc.filename = path
+        raise
 
 
 def _dumps(obj: Any) -> bytes:
@@ -208,39 +358,44 @@ class _Txn:
 
     def __enter__(self) -> Any:
         s = self._s
-        s._mutex.acquire()
+        s._check_open()
+        # The file lock first (a bounded wait, re-entrant per thread), then the
+        # in-memory mutex: a wait for another process never blocks this
+        # process's readers.
+        s._lock(fcntl.LOCK_EX)
         try:
-            s._check_open()
-            self._outer = s._depth == 0
-            if self._outer:
-                fcntl.flock(s._fds[1], fcntl.LOCK_EX)
-                try:
+            s._mutex.acquire()
+            try:
+                s._check_open()
+                self._outer = s._depth == 0
+                if self._outer:
                     s._catch_up(exclusive=True)
-                except BaseException:
-                    fcntl.flock(s._fds[1], fcntl.LOCK_UN)
-                    raise
-            self._mark = (len(s._ops), len(s._undo), dict(s._hw))
-            s._depth += 1
+                self._mark = (len(s._ops), len(s._undo), dict(s._hw))
+                s._depth += 1
+            except BaseException:
+                s._mutex.release()
+                raise
         except BaseException:
-            s._mutex.release()
+            s._unlock()
             raise
         return self._ret
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
         s = self._s
         try:
-            s._depth -= 1
-            if exc_type is not None:
-                s._rollback_to(*self._mark)
-            elif self._outer:
-                s._commit(self._mark[2])
+            try:
+                s._depth -= 1
+                if exc_type is not None:
+                    s._rollback_to(*self._mark)
+                elif self._outer:
+                    s._commit(self._mark[2])
+            finally:
+                if self._outer:
+                    s._ops.clear()
+                    s._undo.clear()
+                s._mutex.release()
         finally:
-            if self._outer:
-                s._ops.clear()
-                s._undo.clear()
-                if not s._closed:
-                    fcntl.flock(s._fds[1], fcntl.LOCK_UN)
-            s._mutex.release()
+            s._unlock()
         return False
 
 
@@ -267,12 +422,35 @@ class JournalStorage(Storage):
     never by mutating a returned document.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        lock_timeout: float | None = None,
+        holder_name: str | None = None,
+        on_lock_wait: Callable[[LockHolder | None, float], None] | None = None,
+    ) -> None:
         """Open or create the database at ``path`` (see :func:`open_db`)."""
-        self.path = os.path.abspath(os.fspath(path))
+        # The real path: a symlink to the database must share its journal and
+        # lock with the file it points to, or two handles would each hand out
+        # the same ids and lose each other's writes at compaction.
+        self.path = os.path.realpath(os.path.abspath(os.fspath(path)))
         self.journal_path = self.path + JOURNAL_SUFFIX
         self.lock_path = self.path + LOCK_SUFFIX
+        self.lock_timeout = DEFAULT_LOCK_TIMEOUT if lock_timeout is None else float(lock_timeout)
+        #: Called from the waiting thread while a lock wait lasts (holder, seconds
+        #: waited); it may raise to abandon the wait.
+        self.on_lock_wait = on_lock_wait
+        name = _printable(holder_name or _default_holder_name())
+        self._holder_record = f"{os.getpid()} {name}".encode()[: _HOLDER_BYTES - 1].ljust(_HOLDER_BYTES - 1) + b"\n"
         self._mutex = threading.RLock()
+        # The file lock within this process: flock is per open file, so threads
+        # sharing our lock fd must take turns on this first.  Owner and depth
+        # make it re-entrant per thread.
+        self._thread_lock = threading.Lock()
+        self._lock_owner: int | None = None
+        self._lock_depth = 0
+        self._lock_mode = 0
         # [journal fd, lock fd]; a list so the finalizer sees reopened fds.
         self._fds = [-1, -1]
         self._finalizer = weakref.finalize(self, _close_fds, self._fds)
@@ -314,10 +492,18 @@ class JournalStorage(Storage):
         # Validate an existing file before creating anything next to it, so a
         # foreign or corrupt file does not sprout .lock/.journal siblings.
         snap = self._read_snapshot()
+        # Likewise a symlinked or special journal or lock: refused before either is created.
+        for sibling, what in ((self.journal_path, "journal"), (self.lock_path, "lock file")):
+            try:
+                kind = _refuse_kind(os.lstat(sibling))
+            except FileNotFoundError:
+                continue
+            if kind is not None:
+                raise self._unsafe(sibling, what, kind)
         parent = os.path.dirname(self.path)
         if snap is None:
             os.makedirs(parent, exist_ok=True)
-        self._fds[1] = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        self._fds[1] = self._open_file(self.lock_path, os.O_RDWR, "lock file")
         self._open_journal()
         need_ex = snap is None or bool(self._leftovers()) or self._schema_of(snap) < SCHEMA_VERSION
         if not need_ex:
@@ -354,14 +540,59 @@ class JournalStorage(Storage):
     def _leftovers(self) -> list[str]:
         return glob.glob(glob.escape(self.path) + _TMP_INFIX + "*" + _TMP_SUFFIX)
 
-    def _open_journal(self) -> None:
+    def _open_file(self, path: str, flags: int, what: str, *, create: bool = True) -> int:
+        """Open one of the database's files, never through a symlink, never anything but a regular file.
+
+        Created (O_EXCL, mode 0600) when missing and ``create``; the directory
+        entry is made durable before the caller writes acknowledged data into
+        it.  A symlink, directory, FIFO, device or socket is refused with
+        :class:`UnsafeFileError` and left as it is.
+        """
+        # O_NONBLOCK: opening a FIFO must not hang; it is refused below anyway.
+        base = flags | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
+        created = False
         try:
-            fd = os.open(self.journal_path, os.O_RDWR | os.O_APPEND | os.O_CLOEXEC)
-        except FileNotFoundError:
-            fd = os.open(self.journal_path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            # The directory entry must be durable before acknowledged writes
-            # go into this file.
-            _fsync_dir(os.path.dirname(self.journal_path))
+            try:
+                fd = os.open(path, base)
+            except FileNotFoundError:
+                if not create:
+                    raise
+                try:
+                    fd = os.open(path, base | os.O_CREAT | os.O_EXCL, 0o600)
+                    created = True
+                except FileExistsError:  # another process created it just now
+                    fd = os.open(path, base)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO, errno.EOPNOTSUPP):
+                try:
+                    kind = _refuse_kind(os.lstat(path))
+                except OSError:
+                    kind = None
+                if kind is not None:
+                    raise self._unsafe(path, what, kind) from None
+            raise
+        try:
+            st = os.fstat(fd)
+            kind = _refuse_kind(st)
+            if kind is not None:
+                raise self._unsafe(path, what, kind)
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+            if created:
+                _fsync_dir(os.path.dirname(path))
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def _unsafe(self, path: str, what: str, kind: str) -> UnsafeFileError:
+        if path == self.path:
+            detail = f"it {kind}, not a regular file; refusing to read or replace it"
+        else:
+            detail = f"its {what} {path} {kind}, not a regular file; refusing to follow or overwrite it (remove it)"
+        return UnsafeFileError(_one_line(f"cannot open database {self.path}: {detail}"))
+
+    def _open_journal(self) -> None:
+        fd = self._open_file(self.journal_path, os.O_RDWR | os.O_APPEND, "journal")
         if self._fds[0] >= 0:
             os.close(self._fds[0])
         self._fds[0] = fd
@@ -379,13 +610,11 @@ class JournalStorage(Storage):
     def _read_snapshot(self) -> _Snapshot | None:
         """Parse and validate the snapshot; None when missing or empty."""
         try:
-            fh = open(self.path, "rb")
+            fd = self._open_file(self.path, os.O_RDONLY, "snapshot", create=False)
         except FileNotFoundError:
             return None
-        except IsADirectoryError:
-            raise self._corrupt("it is a directory") from None
-        with fh:
-            st = os.fstat(fh.fileno())
+        with open(fd, "rb", closefd=True) as fh:
+            st = os.fstat(fd)
             raw = fh.read()
         if not raw:
             return None
@@ -440,14 +669,40 @@ class JournalStorage(Storage):
 
     def _create(self) -> None:
         # Only an empty or missing snapshot gets here.  A journal holding
-        # records without its snapshot is somebody's data: refuse, don't reset.
-        buf = os.pread(self._fds[0], 1 << 20, 0)
-        lines = buf.split(b"\n")
-        if len(lines) > 2 and any(lines[1:-1]):
-            raise self._corrupt(
-                f"the snapshot is missing or empty but {self.journal_path} holds records; "
-                "move the journal away to start a new database",
-            )
+        # anything past its header line is somebody's data: its records are
+        # changes on top of a snapshot that is gone, so neither replaying them
+        # nor resetting the journal is safe.  Refuse and touch nothing.  The
+        # whole file counts, however long its first record is.
+        fd = self._fds[0]
+        with _naming(self.journal_path):
+            size = os.fstat(fd).st_size
+            first = b""
+            pos = 0
+            while pos < size and b"\n" not in first and len(first) <= _MAX_HEADER:
+                chunk = os.pread(fd, 4096, pos)
+                if not chunk:
+                    break
+                first += chunk
+                pos += len(chunk)
+        nl = first.find(b"\n")
+        state = "missing" if not os.path.lexists(self.path) else "empty"
+        if nl >= 0:
+            header_ok = False
+            with contextlib.suppress(orjson.JSONDecodeError):
+                header = orjson.loads(first[:nl])
+                header_ok = isinstance(header, dict) and header.get("journal") == JOURNAL_FORMAT
+            what = f"holds {size - nl - 1} bytes of records" if header_ok else "is not an incident-tui journal"
+            safe = header_ok and size == nl + 1
+        else:
+            # Empty, or a header torn by a crash during a reset: nothing lost.
+            what = "is not an incident-tui journal"
+            safe = size <= _MAX_HEADER
+        if not safe:
+            raise CorruptDatabaseError(_one_line(
+                f"cannot open database {self.path}: the snapshot is {state} but its journal "
+                f"{self.journal_path} {what}; restore {self.path} from a backup, or move the journal "
+                "away to start a new database (both files left unchanged)"
+            ))
         self._data = {META_TABLE: {META_DOC_ID: {"app": APP_NAME, "schema": SCHEMA_VERSION}}}
         self._hw.clear()
         self._gen = 0
@@ -481,11 +736,108 @@ class JournalStorage(Storage):
 
     @contextlib.contextmanager
     def _flock(self, mode: int) -> Iterator[None]:
-        fcntl.flock(self._fds[1], mode)
+        self._lock(mode)
         try:
             yield
         finally:
-            fcntl.flock(self._fds[1], fcntl.LOCK_UN)
+            self._unlock()
+
+    def _lock(self, mode: int, *, wait: bool = True) -> bool:
+        """Take the cross-process lock for this thread; False only when ``wait`` is false and it is busy.
+
+        Re-entrant per thread (a shared request inside an exclusive hold is a
+        no-op; flock would otherwise convert the lock).  Waits poll LOCK_NB
+        with a backoff until :attr:`lock_timeout`, calling
+        :attr:`on_lock_wait` between polls, then raise
+        :class:`LockTimeoutError` naming the holder.
+        """
+        me = threading.get_ident()
+        if self._lock_owner == me:
+            if mode == fcntl.LOCK_EX and self._lock_mode != fcntl.LOCK_EX:
+                raise StoreError("internal error: cannot upgrade a shared database lock")
+            self._lock_depth += 1
+            return True
+        start = time.monotonic()
+        delay = 0.001
+        holder: LockHolder | None = None
+        looked = -1.0
+        while True:
+            if self._thread_lock.acquire(blocking=False):
+                try:
+                    self._check_open()
+                    with _naming(self.lock_path):
+                        fcntl.flock(self._fds[1], mode | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    self._thread_lock.release()
+                except BaseException:
+                    self._thread_lock.release()
+                    raise
+                else:
+                    self._lock_owner = me
+                    self._lock_mode = mode
+                    self._lock_depth = 1
+                    if mode == fcntl.LOCK_EX:
+                        with contextlib.suppress(OSError):  # only a hint for those who wait
+                            os.pwrite(self._fds[1], self._holder_record, 0)
+                    return True
+            if not wait:
+                return False
+            waited = time.monotonic() - start
+            if looked < 0 or waited - looked >= 1.0:
+                holder = self._holder()
+                looked = waited
+            if waited >= self.lock_timeout:
+                raise self._lock_timeout(self._holder() or holder, waited)
+            if self.on_lock_wait is not None:
+                self.on_lock_wait(holder, waited)
+            time.sleep(min(delay, max(self.lock_timeout - waited, 0.0)))
+            delay = min(delay * 2, _LOCK_POLL_MAX)
+
+    def _unlock(self) -> None:
+        self._lock_depth -= 1
+        if self._lock_depth:
+            return
+        self._lock_owner = None
+        self._lock_mode = 0
+        try:
+            if self._fds[1] >= 0:
+                fcntl.flock(self._fds[1], fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+    def _holder(self) -> LockHolder | None:
+        if self._lock_owner is not None:
+            return LockHolder(os.getpid(), "another thread of this process")
+        fd = self._fds[1]
+        return _find_lock_holder(fd) if fd >= 0 else None
+
+    def _lock_timeout(self, holder: LockHolder | None, waited: float) -> LockTimeoutError:
+        who = f"by {holder}" if holder is not None else "by another process"
+        secs = f"{waited:.0f}" if waited >= 1 else f"{waited:.1f}"
+        return LockTimeoutError(
+            _one_line(
+                f"database {self.path} is locked {who} for {secs} s; is it stopped? kill it or retry "
+                "(lock_timeout in the config or INCIDENT_TUI_LOCK_TIMEOUT waits longer)"
+            ),
+            holder,
+            waited,
+        )
+
+    @contextlib.contextmanager
+    def hold_lock(self) -> Iterator[None]:
+        """Hold the exclusive database lock in this thread, without touching the in-memory state.
+
+        Lets a caller wait for the lock (bounded by :attr:`lock_timeout`)
+        before it takes its own locks around a transaction; transactions of
+        this thread inside the block reuse it.  Other threads' refresh() with
+        ``wait=False`` return at once meanwhile.
+        """
+        self._check_open()
+        self._lock(fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            self._unlock()
 
     def _check_open(self) -> None:
         if self._closed:
@@ -540,7 +892,8 @@ class JournalStorage(Storage):
             return True
         fd = self._fds[0]
         base = self._jpos
-        buf = os.pread(fd, size - base, base) if size > base else b""
+        with _naming(self.journal_path):
+            buf = os.pread(fd, size - base, base) if size > base else b""
         if base == 0:
             nl = buf.find(b"\n")
             if nl < 0:
@@ -589,8 +942,9 @@ class JournalStorage(Storage):
         # can only be a crashed writer's unacknowledged commit: cut them so
         # the next append starts on a line boundary.
         fd = self._fds[0]
-        os.ftruncate(fd, self._jpos)
-        _datasync(fd)
+        with _naming(self.journal_path):
+            os.ftruncate(fd, self._jpos)
+            _datasync(fd)
         self._j_key = _key(os.fstat(fd))
 
     def _parse_lines(self, chunk: bytes) -> list[Any]:
@@ -830,21 +1184,31 @@ class JournalStorage(Storage):
     def _compact_locked(self) -> None:
         gen = self._gen + 1
         payload = self._snapshot_bytes(gen)
-        tmp = f"{self.path}{_TMP_INFIX}{os.getpid()}-{secrets.token_hex(4)}{_TMP_SUFFIX}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        tmp = f"{self.path}{_TMP_INFIX}{os.getpid()}-{secrets.token_hex(8)}{_TMP_SUFFIX}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         try:
+            with _naming(tmp):
+                try:
+                    os.fchmod(fd, 0o600)  # exact mode whatever the umask
+                    _write_all(fd, payload)
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            # Never replace what is not a regular file (it was checked at
+            # open, but the path may have been swapped since).
             try:
-                os.fchmod(fd, 0o600)  # exact mode whatever the umask
-                _write_all(fd, payload)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+                kind = _refuse_kind(os.lstat(self.path))
+            except FileNotFoundError:
+                kind = None
+            if kind is not None:
+                raise self._unsafe(self.path, "snapshot", kind)
             os.replace(tmp, self.path)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
-        _fsync_dir(os.path.dirname(self.path))
+        with _naming(self.path):
+            _fsync_dir(os.path.dirname(self.path))
         # From here the new snapshot is the truth; the old journal is stale
         # (its generation differs) even if we die before resetting it.
         self._gen = gen
@@ -854,9 +1218,10 @@ class JournalStorage(Storage):
     def _reset_journal(self) -> None:
         fd = self._fds[0]
         header = orjson.dumps({"journal": JOURNAL_FORMAT, "gen": self._gen}) + b"\n"
-        os.ftruncate(fd, 0)
-        _write_all(fd, header)
-        _datasync(fd)
+        with _naming(self.journal_path):
+            os.ftruncate(fd, 0)
+            _write_all(fd, header)
+            _datasync(fd)
         self._jpos = len(header)
         self._jline = 1
         self._j_current = True
@@ -898,8 +1263,12 @@ class JournalStorage(Storage):
                     if current.get(doc_id, _MISSING) != doc:
                         self._put(name, doc_id, doc)
 
-    def refresh(self) -> bool:
+    def refresh(self, *, wait: bool = True) -> bool:
         """Catch up with other processes' commits; True if anything changed.
+
+        With ``wait=False`` a busy lock (another process writing, another
+        thread of ours in a transaction) returns False at once instead of
+        waiting; the changes are reported by a later call.
 
         "Changed" counts everything other processes committed since the
         previous refresh(), including what our own writes already caught up
@@ -919,9 +1288,20 @@ class JournalStorage(Storage):
                 )
             except FileNotFoundError:
                 unchanged = False  # the locked path below reports it properly
-            if not unchanged:
-                with self._flock(fcntl.LOCK_SH):
+        if not unchanged:
+            # Not under the mutex: a wait for another process must not block
+            # this process's own readers.
+            if not self._lock(fcntl.LOCK_SH, wait=wait):
+                return False
+            try:
+                with self._mutex:
+                    self._check_open()
+                    if self._depth:
+                        return False
                     self._catch_up(exclusive=False)
+            finally:
+                self._unlock()
+        with self._mutex:
             pending = self._unreported
             if pending is not None and not pending:
                 return False
@@ -938,13 +1318,13 @@ class JournalStorage(Storage):
         journal outgrows ``compact_min_bytes`` and ``compact_ratio`` of the
         snapshot.
         """
-        with self._mutex:
+        self._check_open()
+        with self._flock(fcntl.LOCK_EX), self._mutex:
             self._check_open()
             if self._depth:
                 raise StoreError("compact() cannot run inside a transaction")
-            with self._flock(fcntl.LOCK_EX):
-                self._catch_up(exclusive=True)
-                self._compact_locked()
+            self._catch_up(exclusive=True)
+            self._compact_locked()
 
     @property
     def generation(self) -> int:
@@ -1179,20 +1559,39 @@ class IncidentDB(TinyDB):
         return self._storage  # type: ignore[return-value]
 
 
-def open_db(path: str | os.PathLike[str]) -> TinyDB:
+def open_db(
+    path: str | os.PathLike[str],
+    *,
+    lock_timeout: float | None = None,
+    holder_name: str | None = None,
+    on_lock_wait: Callable[[LockHolder | None, float], None] | None = None,
+) -> TinyDB:
     """Open the incident-tui database at ``path``, creating it when missing.
 
-    Creates parent directories and the files (mode 0600).  Raises
-    :class:`CorruptDatabaseError` (one-line message naming the file and the
-    problem; the file is left byte-identical) for a corrupt, truncated or
-    foreign file, and :class:`SchemaVersionError` for a file from a newer
-    version.  Older schemas are migrated (see :data:`MIGRATIONS`).  An
-    existing empty file is treated as a new database.
+    ``path`` may be a symlink: the journal and lock live beside the file it
+    resolves to.  Creates parent directories and the files (mode 0600).
+    Raises :class:`CorruptDatabaseError` (one-line message naming the file and
+    the problem; the file is left byte-identical) for a corrupt, truncated or
+    foreign file, :class:`UnsafeFileError` (a subclass) when the snapshot,
+    journal or lock is a symlink, directory, FIFO or device, and
+    :class:`SchemaVersionError` for a file from a newer version.  Older schemas
+    are migrated (see :data:`MIGRATIONS`).  An existing empty file is treated
+    as a new database unless its journal holds records.
+
+    Every wait for the cross-process lock (here and in later writes) lasts at
+    most ``lock_timeout`` seconds (default :data:`DEFAULT_LOCK_TIMEOUT`), then
+    raises :class:`LockTimeoutError` naming the holding process.
+    ``holder_name`` is what other processes' errors call this one (default:
+    the program name); ``on_lock_wait(holder, waited)`` is called between
+    polls of a wait and may raise to abandon it.
     """
     try:
-        return IncidentDB(path)
+        return IncidentDB(path, lock_timeout=lock_timeout, holder_name=holder_name, on_lock_wait=on_lock_wait)
     except OSError as exc:
-        raise StoreError(_one_line(f"cannot open database {os.fspath(path)}: {exc.strerror or exc}")) from exc
+        given = os.fspath(path)
+        about = os.fspath(exc.filename) if exc.filename is not None else None
+        where = f"{about}: " if about is not None and about not in (given, os.path.realpath(given)) else ""
+        raise StoreError(_one_line(f"cannot open database {given}: {where}{exc.strerror or exc}")) from exc
 
 
 def transaction(db: TinyDB) -> contextlib.AbstractContextManager[TinyDB]:

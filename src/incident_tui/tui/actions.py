@@ -167,11 +167,13 @@ class ResponderActions:
 
     @work(thread=True, group="hooks", exit_on_error=False)
     def _containment_worker(self, plan: ContainmentPlan) -> None:
+        from incident_tui.store.storage import StoreError
+
         hook = self.service.run_containment_hook(plan)  # outside the lock: a slow hook blocks nobody
         try:
-            with self.db_lock:
+            with self.store_lock(), self.db_lock:
                 result = self.service.record_containment(plan, hook)
-        except (ServiceError, LookupError, ValueError, OSError) as exc:
+        except (ServiceError, LookupError, ValueError, OSError, StoreError) as exc:
             self.call_from_thread(self._failed, str(exc))
             return
         self.call_from_thread(self._containment_done, result)

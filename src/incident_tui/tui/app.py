@@ -6,9 +6,11 @@ worker's write; writes and hooks run in thread workers so the screen never waits
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,8 +19,10 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import ContentSwitcher
+from textual.worker import NoActiveWorker, get_current_worker
 
 from incident_tui.config import Config
 from incident_tui.domain.lifecycle import LifecycleError
@@ -44,6 +48,12 @@ from incident_tui.tui.widgets.timeline import TimelinePane
 
 NARROW_WIDTH = 100
 APP_ACTIONS = {k.action.split("(")[0] for k in KEYS} - {"help", "quit"}
+# A lock wait shorter than this is not worth a line on screen.
+LOCK_WAIT_SHOWN_AFTER = 0.3
+
+
+class _WaitAbandoned(Exception):
+    """The app is quitting while a worker waits for the database lock."""
 
 
 class IncidentApp(ResponderActions, App):
@@ -84,6 +94,8 @@ class IncidentApp(ResponderActions, App):
         self.keymap_overrides = dict(self.config.keys)
         self.panes: dict[str, Any] = {}
         self._painted_width = 0
+        self._skipped_warned: set[str] = set()
+        self._poll_error = ""
         # Heartbeats for team mode; on by default where the app opens the database itself.
         self._presence_wanted = db is None if presence is None else presence
         self.presence = None
@@ -137,22 +149,94 @@ class IncidentApp(ResponderActions, App):
             # After the first paint: the open holds the GIL for a while and would delay it.
             self.call_after_refresh(self._open_store)
         else:
+            self._watch_lock_waits()
             self._start()
 
+    # --- opening the database, waiting for its lock ---------------------------------------
+
+    @dataclass
+    class StoreOpened(Message):
+        db: Any
+        service: IncidentService
+
+    @dataclass
+    class StoreOpenFailed(Message):
+        message: str
+
+    @dataclass
+    class LockWaiting(Message):
+        """A store call in a worker is waiting for another process's lock; ``holder`` says whose."""
+
+        holder: str
+
     def _open_store(self) -> None:
-        # On the UI thread, right after the first paint: nothing is interactive yet, and a worker
-        # thread would only add GIL hand-offs to the ~0.1 s the open takes.
+        self._open_worker()
+
+    @work(thread=True, exclusive=True, group="open", exit_on_error=False)
+    def _open_worker(self) -> None:
+        # In a worker: another process may hold the lock for seconds (or be stopped), and the
+        # screen must keep answering q meanwhile. The wait has a deadline (lock_timeout).
+        from incident_tui.config import ConfigError, resolve_lock_timeout
         from incident_tui.store.storage import StoreError, open_db
 
         try:
-            db = open_db(self.db_path)
-        except (StoreError, OSError) as exc:
-            self._open_failed(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            db = open_db(self.db_path, lock_timeout=resolve_lock_timeout(self.config),
+                         holder_name="incident-tui dashboard", on_lock_wait=self._lock_wait)
+        except _WaitAbandoned:
             return
-        self._opened(db, IncidentService(db, config=self.config, clock=self.clock))
+        except (StoreError, ConfigError, OSError) as exc:
+            self.post_message(self.StoreOpenFailed(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+            return
+        if get_current_worker().is_cancelled:
+            db.close()
+            return
+        self.post_message(self.StoreOpened(db, IncidentService(db, config=self.config, clock=self.clock)))
+
+    def _watch_lock_waits(self) -> None:
+        storage = getattr(self.db, "storage", None)
+        if storage is not None and hasattr(storage, "on_lock_wait") and storage.on_lock_wait is None:
+            storage.on_lock_wait = self._lock_wait
+
+    def _lock_wait(self, holder, waited: float) -> None:
+        """Called by the store between polls of a lock wait, in the waiting thread."""
+        try:
+            worker = get_current_worker()
+        except NoActiveWorker:
+            return  # the UI thread itself: nothing can be painted until it returns
+        if worker.is_cancelled:
+            raise _WaitAbandoned
+        if waited >= LOCK_WAIT_SHOWN_AFTER:
+            text = f"held by {holder}" if holder is not None else "held by another process"
+            if text != getattr(worker, "_lock_wait_shown", None):
+                worker._lock_wait_shown = text  # type: ignore[attr-defined]  # once per holder, not per poll
+                self.post_message(self.LockWaiting(text))
+
+    @on(StoreOpened)
+    def _store_opened(self, message: StoreOpened) -> None:
+        self._opened(message.db, message.service)
+
+    @on(StoreOpenFailed)
+    def _store_open_failed(self, message: StoreOpenFailed) -> None:
+        self._open_failed(message.message)
+
+    @on(LockWaiting)
+    def _lock_waiting(self, message: LockWaiting) -> None:
+        line = f"waiting for the database lock {message.holder}…"
+        if self.service is None:
+            self.query_one(StatusHeader).update(Text(f" incident-tui · {line} (q quits)", style="bold"))
+        elif self.busy:
+            self._set_busy(line)
+
+    def action_help_quit(self) -> None:
+        # ctrl+c quits at once while the database is still opening (there is nothing to lose).
+        if self.service is None:
+            self.exit()
+        else:
+            super().action_help_quit()
 
     def _opened(self, db, service: IncidentService) -> None:
         self.db, self.service = db, service
+        self._watch_lock_waits()
         self._start()
 
     def _open_failed(self, message: str) -> None:
@@ -210,7 +294,15 @@ class IncidentApp(ResponderActions, App):
         if self.service is None:  # still opening
             return
         self.incidents = self.read(self.service.list, include_closed=self.show_closed)
+        self._warn_skipped()
         self.render_all()
+
+    def _warn_skipped(self) -> None:
+        # A hand-damaged document is left out of the view; say so once, naming it and the field.
+        for line in getattr(self.service.repo, "skipped", ()):
+            if line not in self._skipped_warned:
+                self._skipped_warned.add(line)
+                self.notify(f"{line} (left out)", severity="warning", timeout=12, markup=False)
 
     def render_all(self) -> None:
         self._painted_width = self.size.width
@@ -231,6 +323,8 @@ class IncidentApp(ResponderActions, App):
         self._show_details(now)
         timeline = self.query_one(TimelinePane)
         events = self.read(self.service.timeline, incident.id) if incident else []
+        if incident:
+            self._warn_skipped()
         timeline.show(incident.id if incident else None, events, now)
         timeline.border_title = self._timeline_title(incident)
         if self.narrow:
@@ -255,13 +349,39 @@ class IncidentApp(ResponderActions, App):
             self._show_details(now)
 
     def poll_store(self) -> None:
-        """Pick up what another terminal or the CLI wrote (a stat when nothing changed)."""
+        """Pick up what another terminal or the CLI wrote (a stat when nothing changed).
+
+        Never waits: while a worker of ours is writing, or another process holds the lock (maybe
+        stopped), this poll is skipped and the next one catches up.
+        """
+        from incident_tui.store.storage import StoreError
+
         refresh = getattr(self.db.storage, "refresh", None)
         if refresh is None:
             return
-        if self.read(refresh):
+        if not self.db_lock.acquire(blocking=False):
+            return
+        try:
+            changed = refresh(wait=False)
+        except (StoreError, OSError) as exc:  # a vanished or damaged file: say so, keep the screen
+            changed = False
+            if str(exc) != self._poll_error:
+                self._poll_error = str(exc)
+                self.notify(str(exc).splitlines()[0], severity="error", timeout=12, markup=False)
+        finally:
+            self.db_lock.release()
+        if changed:
             self.reload()
             self._refresh_side_pane()
+
+    def store_lock(self) -> contextlib.AbstractContextManager[Any]:
+        """For a worker about to write: wait for the database lock before taking ``db_lock``.
+
+        The wait (bounded by lock_timeout) then never holds ``db_lock``, so the screen's reads
+        go on while another process holds the database.
+        """
+        hold = getattr(getattr(self.db, "storage", None), "hold_lock", None)
+        return hold() if hold is not None else contextlib.nullcontext()
 
     def _refresh_side_pane(self) -> None:
         """The visible side pane follows other terminals too (the postmortem's computed fields, metrics)."""
@@ -317,13 +437,15 @@ class IncidentApp(ResponderActions, App):
 
     @work(thread=True, group="writes", exit_on_error=False)
     def _write_worker(self, fn, args, kwargs, done) -> None:
+        from incident_tui.store.storage import StoreError
+
         try:
-            with self.db_lock:
+            with self.store_lock(), self.db_lock:
                 result = fn(*args, **kwargs)
         except LifecycleError as exc:
             self.call_from_thread(self._lifecycle_refused, exc, args)
             return
-        except (ServiceError, TimeParseError, ValueError, LookupError, OSError) as exc:
+        except (ServiceError, TimeParseError, ValueError, LookupError, OSError, StoreError) as exc:
             self.call_from_thread(self._failed, str(exc))
             return
         self.call_from_thread(self._written, result, done)

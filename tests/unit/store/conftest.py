@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from incident_tui.store.storage import open_db
 
 CHILD = Path(__file__).with_name("_child.py")
+PROGRAM = Path(sys.executable).parent / "incident-tui"
 
 
 @pytest.fixture
@@ -59,3 +61,19 @@ def spawn_child():
         if proc.poll() is None:
             proc.kill()
         proc.communicate()
+
+
+@pytest.fixture
+def run_cli(tmp_path):
+    """Run the installed CLI as a separate process, with no user config."""
+    if not PROGRAM.exists():
+        pytest.skip(f"the installed program is missing: {PROGRAM.name} beside the test interpreter")
+
+    def run(*args, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+        full_env = {**os.environ, "INCIDENT_TUI_CONFIG": str(tmp_path / "no-config.toml"), **(env or {})}
+        return subprocess.run(
+            [str(PROGRAM), *map(str, args)],
+            capture_output=True, text=True, timeout=timeout, env=full_env,
+        )
+
+    return run
