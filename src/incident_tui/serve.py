@@ -178,6 +178,19 @@ class TeamServer(Server):
         logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
 
     async def on_startup(self, app: web.Application) -> None:
+        # aiohttp runs this before it binds the port: announce from a task once the port takes
+        # connections, so a script that reads the URL can open it at once.
+        self._announcing = asyncio.get_running_loop().create_task(self._announce())
+
+    async def _announce(self) -> None:
+        while True:
+            try:
+                _, writer = await asyncio.open_connection(self.host, self.port)
+            except OSError:
+                await asyncio.sleep(0.05)
+                continue
+            writer.close()
+            break
         # The URL is the first line on stdout: a script can read it.
         print(self.url(), flush=True)
         if not is_loopback(self.host):
