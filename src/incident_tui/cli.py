@@ -13,6 +13,8 @@ import click
 
 from incident_tui.cli_common import (  # noqa: F401  (re-exported for command modules and tests)
     CliContext,
+    OneLineGroup,
+    TextCommand,
     default_db_path,
     echo,
     echo_json,
@@ -23,7 +25,7 @@ from incident_tui.cli_common import (  # noqa: F401  (re-exported for command mo
 )
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), help="Database file.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Config file (TOML).")
 @click.version_option(package_name="incident-tui")
@@ -42,6 +44,9 @@ def main(ctx: click.Context, db_path: Path | None, config_path: Path | None) -> 
 @handle_errors
 def run_app(cli: CliContext, **app_kwargs) -> None:
     cli.config  # a bad config is reported before the screen switches
+    from incident_tui.tui.bindings import check_keymap
+
+    check_keymap(cli.config)  # [keys]: an unknown id or one key for two actions, named with its line
     from incident_tui.tui.app import IncidentApp
 
     # An already open db (the demo just seeded it) is handed over; otherwise the app opens the
@@ -69,35 +74,48 @@ DETECTION = click.Choice(["alert", "user-report", "downstream", "manual"])
 @click.option("--severity", required=True, type=SEVERITIES)
 @click.option("--detected-by", required=True, type=DETECTION)
 @click.option("--started-at", help="When impact started: ISO 8601, 14:32 or -15m.")
+@click.option("--new-prompt", is_flag=True, help="The prompt id is not registered yet: declare it anyway.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 @handle_errors
-def declare(cli: CliContext, title, prompt_id, version, severity, detected_by, started_at, as_json) -> None:
-    """Declare an incident; prints its id."""
-    incident = cli.incidents().declare(
-        title=title,
-        prompt_id=prompt_id,
-        version=version,
-        severity=severity.upper(),
-        detected_by=detected_by,
-        started_at=parse_time_option(started_at),
-    )
+def declare(cli: CliContext, title, prompt_id, version, severity, detected_by, started_at, new_prompt, as_json) -> None:
+    """Declare an incident; prints its id.
+
+    The prompt id must be registered (`prompts list`), unless --new-prompt says it is new.
+    """
+    from incident_tui.services.incidents import UnknownPromptError
+
+    try:
+        incident = cli.incidents().declare(
+            title=title,
+            prompt_id=prompt_id,
+            version=version,
+            severity=severity.upper(),
+            detected_by=detected_by,
+            started_at=parse_time_option(started_at),
+            new_prompt=new_prompt,
+        )
+    except UnknownPromptError as exc:
+        fail(_new_prompt_hint(exc))
     if as_json:
         echo_json(incident_json(incident))
     else:
         echo(incident.id)
 
 
-@main.command(context_settings={"ignore_unknown_options": True})
+@main.command(cls=TextCommand)
 @click.argument("incident_id")
-@click.argument("text", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.argument("text", nargs=-1, required=True)
 @click.option("--at", help="Backdate: ISO 8601, 14:32 or -5m.")
 @click.option("--star", is_flag=True, help="Star it for the postmortem.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 @handle_errors
 def note(cli: CliContext, incident_id, text, at, star, as_json) -> None:
-    """Add a note to the timeline."""
+    """Add a note to the timeline.
+
+    A leading 14:32 or -5m backdates it; put text that starts with another dash after --.
+    """
     event = cli.incidents().note(incident_id, " ".join(text), at=parse_time_option(at), star=star)
     if as_json:
         echo_json({**event.to_dict(), "id": event.doc_id})
@@ -200,16 +218,34 @@ def advance(cli: CliContext, incident_id, stage, reason, as_json) -> None:
         echo(f"{incident.id} {incident.stage.value}")
 
 
+def _new_prompt_hint(exc) -> str:
+    """The refusal of an unregistered prompt id, with how to go on."""
+    if exc.registry_empty:
+        return (f"{exc}: add --new-prompt to use it as a new prompt, and register its versions with "
+                f"`incident-tui prompts add|import-git|import-dir` so rollback can act")
+    return f"{exc} (add --new-prompt if it is a new prompt)"
+
+
 @main.command()
 @click.argument("incident_id")
 @click.argument("category", type=click.Choice(["prompt-quality", "api", "upstream-data", "model-behaviour"]))
 @click.option("--hypothesis", default="", help="Root cause hypothesis.")
+@click.option("--prompt", "prompt_id", help="Set the incident's prompt (e.g. one an alert left unassigned).")
+@click.option("--version", "version", type=int, help="Its version (default: production).")
+@click.option("--new-prompt", is_flag=True, help="The prompt id is not registered yet: use it anyway.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 @handle_errors
-def triage(cli: CliContext, incident_id, category, hypothesis, as_json) -> None:
-    """Record the triage category and hypothesis."""
-    incident = cli.incidents().triage(incident_id, category, hypothesis)
+def triage(cli: CliContext, incident_id, category, hypothesis, prompt_id, version, new_prompt, as_json) -> None:
+    """Record the triage category and hypothesis (and the prompt, with --prompt)."""
+    from incident_tui.services.incidents import UnknownPromptError
+
+    try:
+        incident = cli.incidents().triage(
+            incident_id, category, hypothesis, prompt_id=prompt_id, version=version, new_prompt=new_prompt
+        )
+    except UnknownPromptError as exc:
+        fail(_new_prompt_hint(exc))
     if as_json:
         echo_json(incident_json(incident))
     else:
@@ -226,7 +262,8 @@ def _report_containment(result) -> None:
 
 @main.command()
 @click.argument("incident_id")
-@click.option("--to", "to_version", type=int, help="Version to roll back to (default: the previous good one).")
+@click.option("--to", "to_version", type=int,
+              help="Registered version to roll back to (default: the last known good one).")
 @click.pass_obj
 @handle_errors
 def rollback(cli: CliContext, incident_id, to_version) -> None:
@@ -247,7 +284,7 @@ def kill_switch(cli: CliContext, incident_id) -> None:
 @click.argument("incident_id")
 @click.argument("which", type=click.Choice(["impact-resolved", "root-cause", "staging", "promoted", "closed"]))
 @click.option("--text", default="", help="The root cause, for root-cause.")
-@click.option("--version", type=int, help="Prompt version, for staging and promoted.")
+@click.option("--version", type=int, help="Registered prompt version, for staging and promoted.")
 @click.pass_obj
 @handle_errors
 def milestone(cli: CliContext, incident_id, which, text, version) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -42,6 +43,8 @@ class CliContext:
     def config(self) -> Config:
         if self._config is None:
             self._config = load_config(self.config_path, explicit=self.config_path is not None)
+            for message in self._config.warnings:
+                warn(message)
         return self._config
 
     def open_db(self):
@@ -73,19 +76,138 @@ def echo(text: Any = "", *, err: bool = False, nl: bool = True) -> None:
     click.echo(neutralise(str(text)), err=err, nl=nl)
 
 
-def warn(message: str) -> None:
-    """One line on stderr; outside text in it is shown visibly."""
-    from incident_tui.domain.text import visible
-
-    click.echo(f"incident-tui: warning: {visible(message)}", err=True)
-
-
 def fail(message: str, code: int = 1) -> None:
     # Error messages quote paths, ids and payload fields: one visible line, whatever they hold.
     from incident_tui.domain.text import visible
 
-    click.echo(f"incident-tui: error: {visible(message)}", err=True)
+    click.echo(f"incident-tui: error: {visible(readable(message))}", err=True)
     sys.exit(code)
+
+
+def warn(message: str) -> None:
+    from incident_tui.domain.text import visible
+
+    click.echo(f"incident-tui: warning: {visible(readable(message))}", err=True)
+
+
+def one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def readable(text: str) -> str:
+    """``text`` with bytes that were not UTF-8 (lone surrogates from the command line) as U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+class DecodedText(click.types.StringParamType):
+    """A text argument or option: bytes that are not UTF-8 become U+FFFD, said in one warning line.
+
+    Python hands such bytes over as lone surrogates, which no store or terminal can encode (a
+    declare used to end in "unexpected TypeError"). Paths keep their bytes: they name a file.
+    """
+
+    def convert(self, value, param, ctx):
+        value = super().convert(value, param, ctx)
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            fixed = readable(value)
+            shown = fixed if len(fixed) <= 60 else fixed[:59] + "…"
+            name = (param.opts[0] if param.opts and param.opts[0].startswith("-") else param.human_readable_name) \
+                if param is not None else "an argument"
+            warn(f"{name} is not valid UTF-8: undecodable bytes replaced with U+FFFD ({shown!r})")
+            value = fixed
+        return value
+
+
+DECODED_TEXT = DecodedText()
+
+
+def decode_text_params(command: click.Command) -> None:
+    """Every plain text parameter of ``command`` and its subcommands decodes as DecodedText."""
+    for param in command.params:
+        if type(param.type) is click.types.StringParamType:
+            param.type = DECODED_TEXT
+    for sub in getattr(command, "commands", {}).values():
+        decode_text_params(sub)
+
+
+class OneLineGroup(click.Group):
+    """The top-level group: every usage error is one line on stderr (exit 2), as the contract says.
+
+    click's own report is three lines (usage, hint, error); scripts and alert hooks read one.
+    """
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        decode_text_params(self)
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            path = exc.ctx.command_path if exc.ctx is not None else (prog_name or "incident-tui")
+            message = exc.format_message()
+            command = exc.ctx.command if exc.ctx is not None else None
+            if isinstance(command, click.Group) and message.lstrip().startswith("Usage:"):
+                # A group run without its command: click's "error" is the whole help text.
+                message = f"missing command: one of {', '.join(command.list_commands(exc.ctx))}"
+            fail(f"{one_line(message)} (see '{path} --help')", code=exc.exit_code)
+        except click.ClickException as exc:
+            fail(one_line(exc.format_message()), code=exc.exit_code)
+        except click.Abort:
+            fail("aborted", code=1)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except BrokenPipeError:  # `incident-tui --help | head -1`
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
+        sys.exit(code if isinstance(code, int) else 0)  # click returns ctx.exit()'s code here
+
+
+# A relative time ("-5m", "-90s", "-1h30m") or any dash-then-digit token is text, never an option.
+_TEXT_WITH_DASH = re.compile(r"-\d")
+
+
+class TextCommand(click.Command):
+    """A command whose last argument is free text: unknown options are errors, `--` ends options.
+
+    A token starting with a dash and a digit ("-5m CS escalations…", the note backdate) is text,
+    so the README's `note INC "-5m …"` keeps working; any other dash token must be a known option
+    or come after `--`. click's own ``ignore_unknown_options`` would save "--sta x" as the note,
+    and read "-2h ago" as -2 -h (help).
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value: dict[str, bool] = {}
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                for name in (*param.opts, *param.secondary_opts):
+                    takes_value[name] = not (param.is_flag or param.count)
+        options: list[str] = []
+        positional: list[str] = []
+        rest = list(args)
+        while rest:
+            token = rest.pop(0)
+            if token == "--":
+                positional.extend(rest)
+                break
+            name = token.split("=", 1)[0]
+            if token.startswith("-") and len(token) > 1 and not _TEXT_WITH_DASH.match(token):
+                if name not in takes_value:
+                    from difflib import get_close_matches
+
+                    close = get_close_matches(name, [n for n in takes_value if n.startswith("--")], n=1)
+                    hint = f", did you mean {close[0]}?" if close else ";"
+                    raise click.NoSuchOption(
+                        name, message=f"no such option: {name}{hint} text that starts with a dash goes after --",
+                        ctx=ctx,
+                    )
+                options.append(token)
+                if takes_value[name] and "=" not in token and rest:
+                    options.append(rest.pop(0))  # the option's value, whatever it looks like ("--at -5m")
+                continue
+            positional.append(token)
+        return super().parse_args(ctx, [*options, "--", *positional])
 
 
 def handle_errors(func):
@@ -102,8 +224,10 @@ def handle_errors(func):
         try:
             return func(*args, **kwargs)
         except (ConfigError, StoreError, ServiceError, LifecycleError, PromptError, TimeParseError, LookupError) as exc:
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            fail(message.strip("'\"") if isinstance(exc, KeyError) else message)
+            # str(KeyError("x")) is "'x'", quotes included: take the message itself.
+            text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+            message = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+            fail(message)
         except BrokenPipeError:
             # `… | head` closed the pipe: not an error worth a line. Point stdout at devnull
             # so the interpreter's final flush does not complain either.

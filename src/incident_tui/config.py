@@ -6,9 +6,13 @@ with one line naming the file, the line and the key.
 
 from __future__ import annotations
 
+import difflib
 import getpass
+import json
 import os
 import re
+import shlex
+import shutil
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,11 +63,43 @@ class Config:
     #: Seconds to wait for the database lock before naming its holder (None: the store's default).
     lock_timeout: float | None = None
     path: Path | None = None
+    # Problems that do not stop a start (a hook program missing on this machine): one line each.
+    warnings: list[str] = field(default_factory=list)
+    lines: dict[str, int] = field(default_factory=dict, repr=False)  # dotted key -> line in the file
 
     @property
     def author(self) -> str:
         # A browser tab of `incident-tui serve` is one responder: its ?user= arrives in the environment.
         return os.environ.get(USER_ENV) or self.user or default_user()
+
+    def error(self, key: str, message: str) -> ConfigError:
+        """A ConfigError for ``key`` (dotted, e.g. "keys.note"): file, line, key, what is wrong."""
+        return ConfigError(_where(self.path, self.lines, key) + message)
+
+    def hook_problem(self, name: str) -> str | None:
+        """Why the ``name`` hook ("rollback", "kill_switch") cannot run here, or None."""
+        argv = getattr(self.hooks, name, None)
+        return hook_program_problem(argv) if argv else None
+
+
+def hook_program_problem(argv: list[str]) -> str | None:
+    """Why ``argv[0]`` cannot be started (no shell: no ~, no PATH lookup of a path), or None."""
+    program = argv[0]
+    if program.startswith("~"):
+        return f"{program} starts with ~, which only a shell expands: write the full path"
+    if "/" not in program:
+        return None if shutil.which(program) else f"{program} is not on PATH"
+    target = Path(program)
+    if not target.exists():
+        return f"{program} does not exist"
+    if target.is_dir() or not os.access(target, os.X_OK):
+        return f"{program} is not an executable file"
+    return None
+
+
+def did_you_mean(name: str, known) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'? " if close else ""
 
 
 def default_user() -> str:
@@ -80,10 +116,53 @@ def default_config_path() -> Path:
     return Path(user_config_dir("incident-tui")) / "config.toml"
 
 
-def _line_of(text: str, key: str) -> int | None:
-    pattern = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=", re.MULTILINE)
-    match = pattern.search(text)
-    return text.count("\n", 0, match.start()) + 1 if match else None
+_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"""^\s*((?:"[^"]*"|'[^']*'|[A-Za-z0-9_\-]+)(?:\s*\.\s*(?:"[^"]*"|'[^']*'|[A-Za-z0-9_\-]+))*)\s*=""")
+
+
+def _dotted(raw: str) -> str:
+    parts = re.findall(r""""([^"]*)"|'([^']*)'|([A-Za-z0-9_\-]+)""", raw)
+    return ".".join(next(p for p in part if p) if any(part) else "" for part in parts)
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """Dotted key (and table) -> the line it is on: enough TOML to point at a mistake."""
+    lines: dict[str, int] = {}
+    table = ""
+    in_multiline = None
+    for number, line in enumerate(text.splitlines(), 1):
+        if in_multiline:
+            if in_multiline in line:
+                in_multiline = None
+            continue
+        header = _HEADER.match(line)
+        if header:
+            table = _dotted(header.group(1))
+            lines.setdefault(table, number)
+            continue
+        key = _KEY.match(line)
+        if key:
+            dotted = f"{table}.{_dotted(key.group(1))}" if table else _dotted(key.group(1))
+            lines.setdefault(dotted, number)
+            rest = line[key.end():]
+            for quote in ('"""', "'''"):
+                if rest.count(quote) == 1:
+                    in_multiline = quote
+    return lines
+
+
+def _where(path: Path | None, lines: dict[str, int], key: str) -> str:
+    line = lines.get(key)
+    probe = key
+    while line is None and "." in probe:  # a key inside an inline table: point at its table
+        probe = probe.rsplit(".", 1)[0]
+        line = lines.get(probe)
+    where = f"line {line}, " if line else ""
+    return f"{path}: {where}key '{key}': "
+
+
+TOP_LEVEL = ("user", "theme", "hooks", "playbooks", "keys", "alerts", "lock_timeout")
+HOOK_KEYS = ("rollback", "kill_switch", "timeout")
 
 
 def load_config(path: Path | None = None, *, explicit: bool = False) -> Config:
@@ -102,16 +181,12 @@ def load_config(path: Path | None = None, *, explicit: bool = False) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
 
-    def fail(key: str, message: str) -> ConfigError:
-        line = _line_of(text, key.rsplit(".", 1)[-1])
-        where = f"line {line}, " if line else ""
-        return ConfigError(f"{path}: {where}key '{key}': {message}")
+    config = Config(path=path, lines=_key_lines(text))
+    fail = config.error
 
-    config = Config(path=path)
-    known = {"user", "theme", "hooks", "playbooks", "keys", "alerts", "lock_timeout"}
     for key in data:
-        if key not in known:
-            raise fail(key, f"unknown key (known: {', '.join(sorted(known))})")
+        if key not in TOP_LEVEL:
+            raise fail(key, f"unknown key; {did_you_mean(key, TOP_LEVEL)}known: {', '.join(TOP_LEVEL)}")
     for key in ("user", "theme"):
         if key in data:
             if not isinstance(data[key], str):
@@ -124,54 +199,70 @@ def load_config(path: Path | None = None, *, explicit: bool = False) -> Config:
         config.lock_timeout = float(value)
     hooks = data.get("hooks", {})
     if not isinstance(hooks, dict):
-        raise fail("hooks", "must be a table")
+        raise fail("hooks", "must be a table: [hooks]")
     for key, value in hooks.items():
         if key in ("rollback", "kill_switch"):
-            if isinstance(value, str):
-                value = [value]
-            if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
-                raise fail(f"hooks.{key}", "must be a command as a list of strings, e.g. [\"./rollback.sh\", \"--now\"]")
-            setattr(config.hooks, key, value)
+            setattr(config.hooks, key, _hook_command(key, value, fail))
         elif key == "timeout":
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
-                raise fail("hooks.timeout", "must be a positive number of seconds")
+                raise fail("hooks.timeout", f"must be a positive number of seconds, e.g. timeout = 60 (got {value!r})")
             config.hooks.timeout = float(value)
         else:
-            raise fail(f"hooks.{key}", "unknown key (known: rollback, kill_switch, timeout)")
+            raise fail(f"hooks.{key}", f"unknown key; {did_you_mean(key, HOOK_KEYS)}known: {', '.join(HOOK_KEYS)}")
+    for key in ("rollback", "kill_switch"):
+        argv = getattr(config.hooks, key)
+        problem = hook_program_problem(argv) if argv else None
+        if problem:
+            config.warnings.append(
+                _where(path, config.lines, f"hooks.{key}") + f"{problem}; the {key.replace('_', ' ')} hook will fail"
+            )
     playbooks = data.get("playbooks", {})
     if not isinstance(playbooks, dict):
-        raise fail("playbooks", "must be a table")
+        raise fail("playbooks", "must be a table: [playbooks]")
+    names = [c.value for c in TriageCategory]
     for key, value in playbooks.items():
         try:
             category = TriageCategory(key.replace("_", "-"))
         except ValueError:
-            names = ", ".join(c.value for c in TriageCategory)
-            raise fail(f"playbooks.{key}", f"unknown triage category (known: {names})") from None
+            raise fail(
+                f"playbooks.{key}", f"unknown triage category; {did_you_mean(key, names)}known: {', '.join(names)}"
+            ) from None
         if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-            raise fail(f"playbooks.{key}", "must be a list of strings")
+            raise fail(f"playbooks.{key}", f'must be a list of steps, e.g. {key} = ["Page #prompt-owners"]')
         config.playbooks[category] = value
     _load_alerts(data.get("alerts", {}), config.alerts, fail)
     keys = data.get("keys", {})
     if not isinstance(keys, dict):
-        raise fail("keys", "must be a table")
+        raise fail("keys", "must be a table: [keys]")
     for key, value in keys.items():
-        if not isinstance(value, str) or not value:
-            raise fail(f"keys.{key}", "must be a key name such as \"ctrl+n\" or \"n\"")
-        config.keys[key] = value
+        _key_value(config, key, value, fail)
     return config
 
 
-def resolve_lock_timeout(config: Config) -> float | None:
-    """The lock wait deadline: INCIDENT_TUI_LOCK_TIMEOUT, else the config's lock_timeout, else None (default)."""
-    raw = os.environ.get(LOCK_TIMEOUT_ENV)
-    if raw is None or not raw.strip():
-        return config.lock_timeout
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 86400:  # also refuses nan and inf
-        raise ConfigError(f"{LOCK_TIMEOUT_ENV}: must be a number of seconds (0 to 86400), got {raw[:40]!r}")
+def _key_value(config: Config, key: str, value, fail) -> None:
+    if isinstance(value, dict):  # [keys] diff.wrap = "x" is, in TOML, the table diff with a key wrap
+        for sub, sub_value in value.items():
+            _key_value(config, f"{key}.{sub}", sub_value, fail)
+        return
+    if not isinstance(value, str) or not value.strip():
+        raise fail(f"keys.{key}", 'must be a key name such as "ctrl+n" or "n"')
+    config.keys[key] = value.strip()
+
+
+def _hook_command(key: str, value, fail) -> list[str]:
+    """A hook is the list of its words: run without a shell, so one string cannot carry arguments."""
+    if isinstance(value, str):
+        try:
+            words = shlex.split(value)
+        except ValueError:
+            words = value.split()
+        example = json.dumps(words or ["/path/to/hook.sh"], ensure_ascii=False)
+        raise fail(
+            f"hooks.{key}",
+            f"a command is a list of its words (it runs without a shell), write: {key} = {example}",
+        )
+    if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value) and value[0].strip()):
+        raise fail(f"hooks.{key}", f'must be a command as a list of strings, e.g. {key} = ["/opt/ops/{key}.sh", "--now"]')
     return value
 
 
@@ -199,7 +290,20 @@ def _load_alerts(alerts, target: AlertsConfig, fail) -> None:
                 mapping[label_value.lower()] = severity.upper()
             target.severity_map = mapping
         else:
-            raise fail(
-                f"alerts.{key}",
-                "unknown key (known: prompt_label, version_label, severity_label, severity_map, default_severity)",
-            )
+            known = ("prompt_label", "version_label", "severity_label", "severity_map", "default_severity")
+            raise fail(f"alerts.{key}", f"unknown key; {did_you_mean(key, known)}known: {', '.join(known)}")
+
+
+def resolve_lock_timeout(config: Config) -> float | None:
+    """The lock wait deadline: INCIDENT_TUI_LOCK_TIMEOUT, else the config's lock_timeout, else None (default)."""
+    raw = os.environ.get(LOCK_TIMEOUT_ENV)
+    if raw is None or not raw.strip():
+        return config.lock_timeout
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 86400:  # also refuses nan and inf
+        raise ConfigError(f"{LOCK_TIMEOUT_ENV}: must be a number of seconds (0 to 86400), got {raw[:40]!r}")
+    return value
+

@@ -235,13 +235,22 @@ def _synthetic(db, service: IncidentService, clock: _Clock, now: datetime, count
     """Many incidents of ~50 events each, mostly closed, spread over the last 90 days."""
     phrases = ["checked eval dashboard", "paged prompt owner", "sampled 20 outputs", "rollback verified in canary",
                "customer escalation linked", "latency normal, quality not", "comparing with yesterday's traffic"]
+    registered: set[str] = set()
     for n in range(count):
         start = now - timedelta(days=rng.uniform(0.1, 90))
         clock.now = start + timedelta(minutes=rng.randint(1, 90))
         with transaction(db):
+            prompt_id, version = f"prompt-{rng.randint(1, 40)}", rng.randint(2, 30)
+            if prompt_id not in registered:  # containment acts only on registered versions
+                service.prompts.add_texts(prompt_id, [f"{prompt_id}\nrevision {v}\n" for v in range(1, 31)],
+                                          author="bo", note="synthetic")
+                registered.add(prompt_id)
+            # The failing version was deployed just before impact started.
+            service.prompts.move_label(prompt_id, "production", version, "release-bot", "release",
+                                       at=start - timedelta(minutes=5))
             inc = service.declare(
-                title=f"Synthetic quality drop #{n + 1}", prompt_id=f"prompt-{rng.randint(1, 40)}",
-                version=rng.randint(2, 30), severity=rng.choice(["P1", "P2", "P3", "P3"]),
+                title=f"Synthetic quality drop #{n + 1}", prompt_id=prompt_id,
+                version=version, severity=rng.choice(["P1", "P2", "P3", "P3"]),
                 detected_by=rng.choice(["alert", "user-report", "downstream", "manual"]), started_at=start,
             )
             service.triage(inc.id, rng.choice(["prompt-quality", "api", "upstream-data", "model-behaviour"]),

@@ -17,6 +17,7 @@ import logging
 import os
 import secrets
 import shlex
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -177,22 +178,25 @@ class TeamServer(Server):
         handler.setFormatter(_SafeFormatter("%(asctime)s %(name)s %(message)s", "%H:%M:%S"))
         logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
 
-    async def on_startup(self, app: web.Application) -> None:
-        # aiohttp runs this before it binds the port: announce from a task once the port takes
-        # connections, so a script that reads the URL can open it at once.
-        self._announcing = asyncio.get_running_loop().create_task(self._announce())
+    def serve(self, debug: bool = False) -> None:
+        """Like textual-serve's, but the URL is printed once the socket listens, not before."""
+        self.debug = debug
+        self.initialize_logging()
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            loop.add_signal_handler(signal.SIGINT, self.request_exit)
+            loop.add_signal_handler(signal.SIGTERM, self.request_exit)
+        except NotImplementedError:  # pragma: no cover - not on this platform
+            pass
+        web.run_app(self._make_app(), host=self.host, port=self.port, handle_signals=False, loop=loop,
+                    print=self._listening, access_log=log)
 
-    async def _announce(self) -> None:
-        while True:
-            try:
-                _, writer = await asyncio.open_connection(self.host, self.port)
-            except OSError:
-                await asyncio.sleep(0.05)
-                continue
-            writer.close()
-            break
-        # The URL is the first line on stdout: a script can read it.
+    def _listening(self, *_args: object) -> None:
+        # aiohttp calls this after the site started: the first line on stdout is the URL, usable at once.
         print(self.url(), flush=True)
+
+    async def on_startup(self, app: web.Application) -> None:
         if not is_loopback(self.host):
             print(
                 f"warning: listening on {self.host}: traffic (the token included) is unencrypted "

@@ -68,7 +68,7 @@ def test_whole_incident_in_tmux(terminal, run_cli, tmp_path, openhands_history):
     terminal.keys("r")
     terminal.wait_for("back to which version")
     terminal.keys("Enter")
-    terminal.wait_for("Route codeact from v5 to v4")
+    terminal.wait_for("Route codeact v5 → v4")
     terminal.keys("y")
     terminal.wait_for("Rollback executed. Traffic routed to codeact v4 (from v5)")
     assert json.loads(hook_out.read_text()) == {

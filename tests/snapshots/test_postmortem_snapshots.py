@@ -41,6 +41,8 @@ def snap_host(tmp_path):
     db = open_db(tmp_path / "snap.json")
     clock = Clock(datetime(2025, 1, 27, 9, 12, tzinfo=EST))
     incidents = IncidentService(db, config=Config(user="ana"), clock=clock)
+    for n in range(1, 6):  # rollback acts only on registered versions
+        incidents.prompts.add("openhands-codeact-system-prompt", f"system prompt, revision {n}\n")
     inc = incidents.declare(
         title="SWE-Bench success rate dropped after system prompt v5", prompt_id="openhands-codeact-system-prompt",
         version=5, severity="P2", detected_by="downstream", started_at=datetime(2025, 1, 22, 8, 0, tzinfo=EST),

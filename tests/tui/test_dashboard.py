@@ -131,7 +131,7 @@ async def test_rollback_confirms_runs_hook_and_moves_production(make_app, tmp_pa
         assert "previous good version (default)" in str(app.screen.choices[0][1])
         await pilot.press("enter")
         assert isinstance(app.screen, ConfirmScreen)
-        assert "Route support-summary from v7 to v6" in str(app.screen.body)
+        assert "Route support-summary v7 → v6" in str(app.screen.body)
         assert "run python" in str(app.screen.body)
         await pilot.press("y")
         await settle(pilot)
@@ -310,7 +310,7 @@ async def test_markup_like_text_on_screen(make_app):
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         incident = app.service.declare(title="[bold]x[/] \x1b[31mred", prompt_id="p", severity="P1",
-                                       detected_by="alert")
+                                       detected_by="alert", new_prompt=True)
         app.service.note(incident.id, "[/] and [link=x]y[/link]")
         app.reload()
         await select(pilot, app, incident.id)

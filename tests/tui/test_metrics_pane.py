@@ -71,6 +71,8 @@ async def test_figures_chart_counts_and_refresh(db):
 
         incident_id = [i for i in service.list() if i.prompt_id == "faq-answer"][0].id
         service.triage(incident_id, "api", "upstream timeouts")
+        # The kill switch acts on registered versions only.
+        service.prompts.add_texts("faq-answer", [f"faq, revision {n}\n" for n in range(1, 13)])
         service.kill_switch(incident_id)
         pane.refresh_metrics()
         await pilot.pause()

@@ -35,6 +35,8 @@ def make_incident(db) -> tuple[IncidentService, str]:
     """A contained, resolved P1 with a starred note and a confirmed root cause."""
     clock = Clock(datetime(2026, 11, 25, 14, 2, tzinfo=TZ))
     incidents = IncidentService(db, config=Config(user="ana"), clock=clock)
+    for n in range(1, 8):  # rollback acts only on registered versions
+        incidents.prompts.add("support-summary", f"support summary, revision {n}\n")
     inc = incidents.declare(title="Summaries invent refunds", prompt_id="support-summary", version=7,
                             severity="P1", detected_by="alert", started_at=clock.now - timedelta(minutes=12))
     clock.now += timedelta(minutes=2)
@@ -71,6 +73,9 @@ def no_clipboard(monkeypatch):
         raise pyperclip.PyperclipException("Pyperclip could not find a copy/paste mechanism for your system.")
 
     monkeypatch.setattr(pyperclip, "copy", copy)
+    # A display and no tool to reach it: the message names what to install, on any machine.
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr("incident_tui.services.clipboard._installed", lambda: [])
 
 
 @pytest.fixture
@@ -132,12 +137,12 @@ async def test_fill_a_whole_postmortem_by_keys(host, db_path, no_clipboard, size
         await type_text(pilot, SUMMARY)
         await next_section(pilot, "pm-timeline")
         assert "ana: CS escalations spiking in [bold]EU[/]" in app.query_one("#pm-timeline", TextArea).text
-        await next_section(pilot, "pm-root_cause")
-        await pilot.press("tab")
+        # Root cause, detection gap and method are computed from the incident: ctrl+↓ lands on the
+        # first field that takes typing.
+        await next_section(pilot, "pm-trigger")
         await type_text(pilot, "Deploy of v7 at 13:45")
-        await next_section(pilot, "pm-detection_gap")
+        await next_section(pilot, "pm-detection_why")
         assert app.query_one("#pm-detection_gap", Input).value == "12m"
-        await tab_to(pilot, "pm-detection_why")
         await type_text(pilot, "The alert window is 10 minutes.")
         await next_section(pilot, "pm-impact_requests")
         await type_text(pilot, "1200 (3%)")
@@ -272,7 +277,12 @@ async def test_prefilled_field_follows_the_incident_until_edited_and_resets(host
         await settle(pilot)
         assert app.query_one("#pm-severity", Input).value == "P2"
         await tab_to(pilot, "pm-severity")
-        await pilot.press("backspace", "backspace")
+        await pilot.press("backspace", "x")  # auto: refused, and said once
+        await pilot.pause()
+        assert app.query_one("#pm-severity", Input).value == "P2"
+        assert [m for m in notifications(app) if "enter overrides" in m] == [
+            "Severity follows the incident (auto): enter overrides it, then type"]
+        await pilot.press("enter", "backspace", "backspace")
         await type_text(pilot, "P1 (customer-facing)")
         await pilot.press("tab")
         await settle(pilot)
@@ -293,8 +303,8 @@ async def test_inline_lint_and_refused_final(host):
         await settle(pilot)
         pane = app.query_one(PostmortemPane)
         await pilot.press("ctrl+down", "ctrl+down", "ctrl+down")
-        assert focused_id(app) == "pm-root_cause"
-        await pilot.press("f7", "backspace")  # select all, delete
+        assert focused_id(app) == "pm-trigger"  # the root cause is computed: the first field that takes typing
+        await pilot.press("shift+tab", "enter", "f7", "backspace")  # back, override, select all, delete
         await type_text(pilot, "The prompt was bad.")
         await pilot.pause()
         lint_line = str(app.query_one("#pm-row-root_cause .pm-lint").render())
@@ -352,7 +362,7 @@ async def test_escape_leaves_the_field_and_saves_it(host):
 async def test_switching_incident_saves_typing_to_the_one_it_was_typed_in(host, db):
     app, service, incident_id = host
     other_id = service.incidents.declare(title="Answers too long", prompt_id="faq-answer", version=12,
-                                         severity="P3", detected_by="user-report").id
+                                         severity="P3", detected_by="user-report", new_prompt=True).id
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         pane = app.query_one(PostmortemPane)

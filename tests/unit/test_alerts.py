@@ -9,12 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from incident_tui.config import ConfigError, load_config
+from incident_tui.domain.prompts import UNASSIGNED
 from incident_tui.domain.alerts import (
     MAX_ALERTS,
     MAX_ANNOTATION,
     MAX_TITLE,
     AlertMapping,
-    MappingError,
     PayloadError,
     declare_params,
     detect_kind,
@@ -254,10 +254,17 @@ def test_custom_mapping_labels():
     assert severity_for({"level": "meh"}, mapping) == "P2"
 
 
-def test_mapping_refuses_an_alert_without_prompt_and_tolerates_an_odd_version():
-    no_prompt = parse_alertmanager(one_alert(labels={"alertname": "A"})).alerts[0]
-    with pytest.raises(MappingError, match="no 'prompt_id' label"):
-        declare_params(no_prompt, AlertMapping(), NOW)
+def test_an_alert_without_a_usable_prompt_maps_to_unassigned_and_an_odd_version_is_tolerated():
+    for labels, why in (
+        ({"alertname": "A", "prompt_version": "7"}, "no 'prompt_id' label"),
+        ({"alertname": "A", "prompt_id": "  "}, "no 'prompt_id' label"),
+        ({"alertname": "A", "prompt_id": "p" * 300}, "label 'prompt_id' is too long for a prompt id"),
+        ({"alertname": "A", "prompt_id": UNASSIGNED}, f"label 'prompt_id' says {UNASSIGNED}"),
+    ):
+        params = declare_params(parse_alertmanager(one_alert(labels=labels)).alerts[0], AlertMapping(), NOW)
+        assert (params.prompt_id, params.version) == (UNASSIGNED, None)
+        assert params.unassigned.startswith(f"{why}: prompt unassigned; set it during triage")
+        assert params.title == "A"
     odd = parse_alertmanager(one_alert(labels={"prompt_id": "p", "prompt_version": "2026-11-01"})).alerts[0]
     params = declare_params(odd, AlertMapping(), NOW)
     assert params.version is None and "not a version number" in params.warnings[0]
@@ -344,9 +351,7 @@ def test_parsers_never_raise_anything_but_payload_error(payload, kind):
         return
     for alert in parsed.alerts:
         assert alert.status in ("firing", "resolved") and alert.fingerprint
-        try:
-            declare_params(alert, AlertMapping(), NOW)
-        except MappingError:
-            pass
+        params = declare_params(alert, AlertMapping(), NOW)  # never refuses: an alert is never dropped
+        assert params.prompt_id and (params.prompt_id != UNASSIGNED or params.unassigned)
     for error in parsed.errors:
         assert str(error).startswith(("alerts[", "payload"))

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from incident_tui.config import AlertsConfig, Config
 from incident_tui.domain.alerts import PayloadError
 from incident_tui.domain.models import EventKind, Incident, Stage
+from incident_tui.domain.prompts import UNASSIGNED
 from incident_tui.services.alerts import AlertService
 from incident_tui.services.incidents import IncidentService
 from incident_tui.store.repository import Repository
@@ -182,10 +183,10 @@ def test_same_fingerprint_from_the_other_sender_is_another_alert(service, db):
 def test_malformed_payload_refuses_bad_alerts_and_keeps_the_good_one(service, db):
     report = service.ingest("alertmanager", load("alertmanager_malformed.json"))
     assert not report.ok
-    assert sorted(e.index for e in report.errors) == [0, 1, 2, 3, 4, 5]
-    no_prompt = [e for e in report.errors if e.index == 4][0]
-    assert str(no_prompt).startswith("alerts[4] (NoPrompt): no 'prompt_id' label")
-    (incident,) = incidents(db)
+    assert sorted(e.index for e in report.errors) == [0, 1, 2, 3, 5]
+    # The alert without a prompt label is not refused: it opens an unassigned incident.
+    unassigned, incident = sorted(incidents(db), key=lambda i: i.prompt_id)
+    assert unassigned.prompt_id == UNASSIGNED and unassigned.title == "which prompt?"
     assert incident.title == "Answers too long" and incident.severity.value == "P2"
     lines = [e.text for e in alert_lines(db, incident.id)]
     assert "Alert payload: generatorURL dropped: not an http(s) link" in lines
@@ -327,3 +328,107 @@ def test_generated_payloads_never_raise_nor_half_write(batch):
             assert_store_is_whole(db)
         finally:
             db.close()
+
+
+# --- an alert is never dropped: no prompt label opens an unassigned incident ---------------------
+
+
+def unlabelled(payload):
+    for alert in payload["alerts"]:
+        alert["labels"].pop("prompt_id", None)
+        alert["labels"].pop("prompt_version", None)
+    return payload
+
+
+def test_alerts_without_prompt_label_open_one_unassigned_incident_with_their_labels(service, db, clock):
+    report = service.ingest("alertmanager", unlabelled(load("alertmanager_firing.json")))
+    assert report.ok and [r.action for r in report.results] == ["created", "updated"]
+    (incident,) = incidents(db)
+    assert (incident.prompt_id, incident.prompt_version) == (UNASSIGNED, None)
+    assert incident.title == "Refund hallucination rate > 2%"
+    lines = [e.text for e in alert_lines(db, incident.id)]
+    assert lines[0] == 'Alert firing: "Refund hallucination rate > 2%" (RefundHallucinationRate)'
+    assert any(line.startswith("Alert payload: no 'prompt_id' label: prompt unassigned; set it during triage")
+               for line in lines)
+    assert "Alert labels: alertname=RefundHallucinationRate, severity=critical, team=support-ml" in lines
+    assert 'Alert firing: "p95 summary length above 900 tokens" (SummaryLengthP95)' in lines
+    # The detection line names the sentinel as it is.
+    assert f"{UNASSIGNED} unknown version" in Repository(db).timeline(incident.id)[1].text
+
+    # Re-sends change nothing: same incident, no new line.
+    before = len(Repository(db).events)
+    clock.advance(minutes=5)
+    again = service.ingest("alertmanager", unlabelled(load("alertmanager_firing.json")))
+    assert [r.action for r in again.results] == ["unchanged", "unchanged"]
+    assert len(incidents(db)) == 1 and len(Repository(db).events) == before
+
+
+def test_grafana_alert_without_prompt_label_is_not_dropped(service, db):
+    payload = unlabelled(load("grafana_firing.json"))
+    report = service.ingest("grafana", payload)
+    assert report.ok and report.results[0].action == "created"
+    assert {i.prompt_id for i in incidents(db)} == {UNASSIGNED}
+    assert service.ingest("grafana", payload).results[0].action == "unchanged"
+
+
+def test_unassigned_incident_gets_its_prompt_in_triage_and_containment_waits_for_it(db, clock, tmp_path):
+    from incident_tui.config import HookConfig
+    from incident_tui.services.incidents import ServiceError
+    from incident_tui.services.prompts import PromptService
+
+    ran = tmp_path / "ran"
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"#!/bin/sh\ntouch {ran}\n")
+    hook.chmod(0o755)
+    config = Config(user="ana", hooks=HookConfig(rollback=[str(hook)], kill_switch=[str(hook)], timeout=10))
+    alerts = AlertService(db, config=config, clock=clock)
+    svc = alerts.incidents
+    incident_id = alerts.ingest("alertmanager", unlabelled(load("alertmanager_firing.json"))).incident_ids[0]
+
+    for contain in (svc.rollback, svc.kill_switch):
+        with pytest.raises(ServiceError, match="prompt is unassigned: set it first"):
+            contain(incident_id)
+    assert not ran.exists() and svc.get(incident_id).contained_at is None
+
+    prompts = PromptService(db, clock=clock)
+    for n in range(1, 8):
+        prompts.add("support-summary", f"support summary rules, revision {n}\n")
+    svc.triage(incident_id, "prompt-quality", "v7 dropped the refund rule", prompt_id="support-summary", version=7)
+    got = svc.get(incident_id)
+    assert (got.prompt_id, got.prompt_version) == ("support-summary", 7)
+    assert f"Prompt changed: {UNASSIGNED} → support-summary v7" in [e.text for e in svc.timeline(incident_id)]
+
+    # The same alerts again still join this incident, and change nothing.
+    again = alerts.ingest("alertmanager", unlabelled(load("alertmanager_firing.json")))
+    assert again.incident_ids == [incident_id] and {r.action for r in again.results} == {"unchanged"}
+
+    result = svc.rollback(incident_id)
+    assert result.contained and ran.exists() and result.plan.to_version == 6
+
+
+def test_alert_for_an_unregistered_prompt_or_version_is_still_recorded(service, db, clock):
+    from incident_tui.services.prompts import PromptService
+
+    report = service.ingest("alertmanager", load("alertmanager_firing.json"))  # registry empty: declared as new
+    (incident,) = incidents(db)
+    assert report.ok and (incident.prompt_id, incident.prompt_version) == ("support-summary", 7)
+
+    prompts = PromptService(db, clock=clock)
+    for n in range(1, 4):
+        prompts.add("faq-answer", f"faq rules {n}\n")
+    prompts.move_label("faq-answer", "production", 3, "ana", "release")
+    payload = load("alertmanager_firing.json")
+    payload["alerts"] = payload["alerts"][:1]
+    payload["alerts"][0]["labels"].update(prompt_id="faq-answer", prompt_version="99")
+    payload["alerts"][0]["fingerprint"] = "ffff000000000001"
+    payload["groupKey"] = "faq"
+    created = service.ingest("alertmanager", payload)
+    faq = service.incidents.get(created.incident_ids[0])
+    assert (faq.prompt_id, faq.prompt_version) == ("faq-answer", 3)
+    assert ("Alert payload: label prompt_version=99 is not a registered version of faq-answer; "
+            "the production version is used") in [e.text for e in alert_lines(db, faq.id)]
+
+
+def test_the_report_says_the_prompt_is_unassigned(service):
+    report = service.ingest("alertmanager", unlabelled(load("alertmanager_firing.json")))
+    assert "(P1, prompt unassigned: set it in triage): Refund hallucination rate > 2%" in report.results[0].message

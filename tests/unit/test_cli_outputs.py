@@ -46,7 +46,7 @@ def strings(data):
 def hostile(db_path):
     db = open_db(db_path)
     incident = IncidentService(db).declare(title="placeholder", prompt_id="support-summary", version=None,
-                                           severity="P1", detected_by="alert")
+                                           severity="P1", detected_by="alert", new_prompt=True)
     repo = Repository(db)
     incident.title = f"Refunds {RAW}"
     incident.prompt_id = f"summ{RAW}"

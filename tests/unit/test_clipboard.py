@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import sys
 
 import pyperclip
 import pytest
@@ -34,11 +35,18 @@ def test_copy_reports_the_tool_used(fake_clipboard):
     assert fake_clipboard["text"] == "hello\nworld\n"
 
 
-def test_no_clipboard_tool_names_what_to_install(monkeypatch):
-    def copy(text):
-        raise pyperclip.PyperclipException("Pyperclip could not find a copy/paste mechanism for your system.")
+def _no_mechanism(text):
+    raise pyperclip.PyperclipException("Pyperclip could not find a copy/paste mechanism for your system.")
 
-    monkeypatch.setattr(pyperclip, "copy", copy)
+
+def _tools(monkeypatch, *installed):
+    monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}" if name in installed else None)
+
+
+def test_no_clipboard_tool_names_what_to_install(monkeypatch):
+    monkeypatch.setenv("DISPLAY", ":0")
+    _tools(monkeypatch)
+    monkeypatch.setattr(pyperclip, "copy", _no_mechanism)
     result = copy_text("x")
     assert not result.ok and result.method == "none"
     for tool in ("xclip", "xsel", "wl-clipboard"):
@@ -121,3 +129,33 @@ def test_unreachable_display_is_a_failure_not_a_silent_success(monkeypatch, capf
     assert not result.ok and result.method == "xclip"
     assert "display" in result.message
     assert capfd.readouterr().err == ""
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="macOS needs no display variable")
+def test_without_a_display_the_message_says_so_not_install_xclip(monkeypatch):
+    # xclip installed, no DISPLAY: it used to say "install xclip or xsel".
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    _tools(monkeypatch, "xclip")
+    monkeypatch.setattr(pyperclip, "copy", _no_mechanism)
+    result = copy_text("x")
+    assert not result.ok and "\n" not in result.message
+    assert "no display is reachable" in result.message and "xclip" in result.message
+    assert "install" not in result.message
+    _tools(monkeypatch)
+    assert "no clipboard tool is installed" in copy_text("x").message
+
+
+def test_a_tool_that_cannot_reach_its_display_names_the_display(monkeypatch):
+    monkeypatch.setenv("DISPLAY", ":97")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    _tools(monkeypatch, "xclip")
+
+    def copy_xclip(text):
+        pass
+
+    monkeypatch.setattr(pyperclip, "copy", copy_xclip)
+    monkeypatch.setattr(pyperclip, "paste", lambda: "")
+    result = copy_text("x")
+    assert not result.ok and result.method == "xclip"
+    assert "display :97" in result.message and "install" not in result.message

@@ -168,7 +168,7 @@ def hostile_exports(db):
 
     incidents = IncidentService(db)
     inc = incidents.declare(title=HOSTILE_TITLE, prompt_id="support-summary", version=None, severity="P1",
-                            detected_by="alert")
+                            detected_by="alert", new_prompt=True)
     incidents.note(inc.id, HOSTILE_NOTE, star=True)
     pms = PostmortemService(db, incidents)
     return {fmt: pms.render(inc.id, fmt) for fmt in FORMATS}

@@ -37,6 +37,8 @@ def build_openhands_incident(db) -> tuple[IncidentService, PostmortemService, st
     """Declare, triage, roll back, fix and write up the v5 regression; returns the services and id."""
     clock = Clock(datetime(2025, 1, 27, 9, 12, tzinfo=EST))
     incidents = IncidentService(db, config=Config(user="ana"), clock=clock)
+    for n in range(1, 7):  # rollback and promotion act only on registered versions (v6 is the fix)
+        incidents.prompts.add(PROMPT, f"system prompt, revision {n}\n")
     inc = incidents.declare(
         title="SWE-Bench success rate dropped after system prompt v5",
         prompt_id=PROMPT,

@@ -12,6 +12,22 @@ from incident_tui.domain.models import (
     TriageCategory,
 )
 from incident_tui.services.incidents import IncidentService, ServiceError
+from incident_tui.services.prompts import PromptService
+
+
+SUPPORT_TEXTS = {n: f"Summarize the conversation.\nrevision {n}\n" for n in range(1, 9)}
+SUPPORT_TEXTS[6] = "Summarize the conversation.\nNever promise refunds.\nQuote amounts exactly.\n"
+SUPPORT_TEXTS[7] = "Summarize the conversation.\nBe friendly.\nTell the agent what the customer is entitled to.\n" \
+    "End with a suggested resolution.\n"
+
+
+@pytest.fixture(autouse=True)
+def registry(db, clock):
+    """support-summary v1..v8 registered (v7 failing, v8 the fix), no label moved yet."""
+    prompts = PromptService(db, clock=clock)
+    for n in range(1, 9):
+        prompts.add("support-summary", SUPPORT_TEXTS[n])
+    return prompts
 
 
 @pytest.fixture
@@ -141,7 +157,9 @@ def test_missing_hook_binary_is_a_failure(db, clock, tmp_path):
 def test_plan_describes_the_change(svc):
     incident = declare(svc)
     plan = svc.plan_containment(incident.id, ContainmentAction.ROLLBACK)
-    assert plan.description.startswith("Route support-summary from v7 to v6")
+    # From what is live to the target, and the change size in that same direction: rolling
+    # v7 back to v6 brings back 2 lines and removes 3.
+    assert plan.description.startswith("Route support-summary v7 → v6 (+2 −3 lines)")
     assert "nothing external runs" in plan.description
 
 

@@ -269,7 +269,8 @@ def test_action_items_written_by_the_postmortem_service(db):
     from incident_tui.services.incidents import IncidentService
 
     incidents = IncidentService(db, clock=lambda: NOW)
-    incident = incidents.declare(title="t", prompt_id="support-summary", severity="P1", detected_by="alert")
+    incident = incidents.declare(title="t", prompt_id="support-summary", severity="P1", detected_by="alert",
+                                 new_prompt=True)
     service = postmortem.PostmortemService(db, incidents)
     service.add_action(incident.id, RealActionItem(text="eval gate", owner="ana", due="2026-11-20"))
     service.add_action(incident.id, RealActionItem(text="alert", owner="bo", due="2026-12-20"))

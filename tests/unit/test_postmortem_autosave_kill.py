@@ -4,6 +4,9 @@ A child process types a postmortem field by field (each keystroke one save, as t
 debounced autosave would at worst) and prints an acknowledgement after each save returns. The
 test kills it with SIGKILL after a number of acknowledgements, never after a time, then reopens
 the database: the last acknowledged value of every field must be there (or a later one).
+
+The form itself is tested the same way: a child runs the postmortem pane, types into a field
+and stays in it; 300 ms after the last key it is killed, and the text must be in the store.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -55,7 +59,7 @@ def test_every_acknowledged_save_survives_sigkill(db_path, kill_after):
     incidents = IncidentService(
         db, config=Config(user="ana"), clock=lambda: datetime(2026, 11, 25, 14, 2, tzinfo=timezone(timedelta(hours=1)))
     )
-    incident_id = incidents.declare(title="t", prompt_id="p", severity="P2", detected_by="alert").id
+    incident_id = incidents.declare(title="t", prompt_id="p", severity="P2", detected_by="alert", new_prompt=True).id
     db.close()
 
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
@@ -92,3 +96,74 @@ def test_every_acknowledged_save_survives_sigkill(db_path, kill_after):
     factors = [int(f.split()[1]) for f in pm.contributing_factors]
     assert factors == sorted(factors)
     assert set(range(7, last_n + 1, 7)) <= set(factors)
+
+
+# --- the form itself: what was typed 300 ms before a kill -9 is in the store ----------------------
+
+FORM_CHILD = textwrap.dedent(
+    """
+    import asyncio, sys
+    from textual.app import App
+    from incident_tui.services.incidents import IncidentService
+    from incident_tui.services.postmortem import PostmortemService
+    from incident_tui.store.storage import open_db
+    from incident_tui.tui.widgets.postmortem_form import PostmortemPane
+
+    path, incident_id, text = sys.argv[1], sys.argv[2], sys.argv[3]
+    db = open_db(path)
+    service = PostmortemService(db, IncidentService(db))
+
+    class Host(App):
+        def compose(self):
+            yield PostmortemPane(service)
+
+        def on_mount(self):
+            self.query_one(PostmortemPane).show_incident(incident_id)
+
+    async def main():
+        app = Host()
+        async with app.run_test(size=(100, 30)) as pilot:
+            while app.query_one(PostmortemPane).pm is None:
+                await pilot.pause(0.05)
+            await pilot.press("ctrl+down")  # SUMMARY
+            await pilot.press(*["space" if c == " " else c for c in text])
+            sys.stdout.write("typed\\n")
+            sys.stdout.flush()
+            await asyncio.sleep(3600)  # still in the field, never leaving it: killed here
+
+    asyncio.run(main())
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("length", [1, 40, 160])
+def test_text_typed_300ms_before_sigkill_is_stored(db_path, length):
+    """No blur, no exit, no flush: only the form's own autosave stands between the keys and a kill."""
+    db = open_db(db_path)
+    incidents = IncidentService(
+        db, config=Config(user="ana"), clock=lambda: datetime(2026, 11, 25, 14, 2, tzinfo=timezone(timedelta(hours=1)))
+    )
+    incident_id = incidents.declare(title="t", prompt_id="p", severity="P2", detected_by="alert").id
+    db.close()
+    text = ("Typed just before the kill " * 8)[:length].strip() or "x"
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    child = subprocess.Popen(
+        [sys.executable, "-c", FORM_CHILD, str(db_path), incident_id, text],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        line = child.stdout.readline()
+        assert line == "typed\n", f"the form did not start: {child.stderr.read()}"
+        time.sleep(0.3)
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+
+    db = open_db(db_path)
+    try:
+        assert PostmortemService(db, IncidentService(db)).load(incident_id).get("summary") == text
+    finally:
+        db.close()

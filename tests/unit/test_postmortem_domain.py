@@ -29,10 +29,12 @@ from incident_tui.domain.postmortem import (
     Postmortem,
     checklist,
     count_sentences,
+    filled,
     lint,
     prefill,
     progress,
     section_complete,
+    still_empty,
     timeline_lines,
     vague_phrase,
 )
@@ -307,7 +309,7 @@ def test_detection_gap_and_review_date():
 def test_checklist_names_each_failing_check():
     pm = Postmortem("INC-1")
     items = checklist(pm)
-    assert [i.key for i in items] == [key for key, _ in CHECKS]
+    assert [i.key for i in items] == [key for key, _, _ in CHECKS]
     assert not any(i.ok for i in items)
     assert "Set a review date" in next(i for i in items if i.key == "review-date").problems
 
@@ -337,3 +339,63 @@ def test_lint_never_fails_on_any_text(summary, cause, due):
     pm.action_items[0].due = due
     for finding in lint(pm):
         assert finding.level in (ERROR, WARNING) and finding.message
+
+
+# --- one definition of "filled" ---------------------------------------------------------------
+
+_BLANKS = st.sampled_from(["", " ", "\n\t ", "\u3000"])
+_TEXT = st.one_of(_BLANKS, st.text(max_size=40), st.sampled_from(["25m", "alert", "2026-12-02", GOOD_CAUSE,
+                                                                 "It broke. We fixed it."]))
+
+
+@st.composite
+def postmortems(draw) -> Postmortem:
+    """Any mix of empty, blank, bad and good values, lists and waivers, from a complete document."""
+    pm = complete_pm()
+    for key in FIELDS:
+        if FIELDS[key].kind in ("line", "prose") and draw(st.booleans()):
+            pm.fields[key] = draw(_TEXT)
+    if draw(st.booleans()):
+        pm.contributing_factors = draw(st.lists(_TEXT, max_size=2))
+    if draw(st.booleans()):
+        pm.action_items = pm.action_items[: draw(st.integers(0, 3))]
+        for item in pm.action_items:
+            item.owner, item.due = draw(_TEXT), draw(_TEXT)
+    if draw(st.booleans()):
+        pm.waivers = {ActionKind.IMPROVES_RESPONSE: draw(_TEXT)}
+    return pm
+
+
+@given(postmortems())
+def test_the_checklist_never_contradicts_itself(pm):
+    items = checklist(pm)
+    empty = {spec.key for _, spec in still_empty(pm)}
+    for item in items:
+        if item.ok:
+            # A ✓ line claims its fields are filled: none of them may be listed as still empty.
+            assert not set(item.fields) & empty, (item.label, set(item.fields) & empty)
+            assert not item.problems
+        else:
+            assert item.problems or not all(filled(pm, f) for f in item.fields)
+    for spec in SECTIONS:
+        complete = section_complete(pm, spec.key)
+        # A complete section has no empty required field and no failing check about its fields...
+        if complete:
+            assert not {f.key for f in spec.fields} & empty
+            assert all(i.ok for i in items if set(i.fields) & set(spec.keys))
+        # ...and a section with a failing check is never shown as complete.
+        if any(not i.ok for i in items if set(i.fields) & set(spec.keys)):
+            assert not complete
+
+
+def test_detection_gap_filled_but_why_empty_is_said_without_contradiction():
+    """The reported case: "✓ Detection gap filled" beside "! Still empty … DETECTION GAP"."""
+    pm = complete_pm()
+    pm.fields["detection_why"] = ""
+    detection = next(i for i in checklist(pm) if i.key == "detection")
+    assert detection.ok and detection.fields == ("detection_gap", "detection_method")
+    assert [(title, spec.key) for title, spec in still_empty(pm)] == [("DETECTION GAP", "detection_why")]
+    assert not section_complete(pm, "detection")
+    pm.fields["detection_gap"] = " "
+    detection = next(i for i in checklist(pm) if i.key == "detection")
+    assert not detection.ok and not filled(pm, "detection_gap")

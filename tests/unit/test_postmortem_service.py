@@ -32,7 +32,7 @@ def services(db):
     incidents = IncidentService(db, config=Config(user="ana"), clock=clock)
     inc = incidents.declare(
         title="Summaries invent refunds", prompt_id="support-summary", version=7, severity="P1",
-        detected_by="alert", started_at=clock.now - timedelta(minutes=12),
+        detected_by="alert", started_at=clock.now - timedelta(minutes=12), new_prompt=True,
     )
     return incidents, PostmortemService(db, incidents), inc.id, clock
 
@@ -177,6 +177,51 @@ def test_a_finished_postmortem_can_be_marked_final(db):
     assert pms.lint(iid) == []
     assert pms.set_status(iid, "final").status is DocStatus.FINAL
     assert "Document status | final" in pms.render(iid, "markdown")
+
+
+@pytest.mark.parametrize(
+    "edit, what",
+    [
+        (lambda pms, iid: pms.save_field(iid, "summary", "Rewritten after the review. Nobody saw it."), "Summary"),
+        (lambda pms, iid: pms.save_field(iid, "severity", "P1 (customer-facing)"), "Severity"),
+        (lambda pms, iid: pms.add_factor(iid, "a late factor"), "Contributing factors"),
+        (lambda pms, iid: pms.delete_factor(iid, 0), "Contributing factors"),
+        (lambda pms, iid: pms.edit_action(iid, 0, owner="zed"), "Action items"),
+        (lambda pms, iid: pms.add_action(iid, ActionItem("one more", "bo", "2026-12-30")), "Action items"),
+        (lambda pms, iid: pms.move_action(iid, 0, 2), "Action items"),
+        (lambda pms, iid: pms.set_waiver(iid, ActionKind.IMPROVES_RESPONSE, "by the book"), "Action items"),
+    ],
+)
+def test_editing_a_final_postmortem_reopens_it_as_a_stamped_draft(db, edit, what):
+    incidents, pms, iid = build_openhands_incident(db)
+    pms.set_status(iid, "final")
+    before = len(incidents.timeline(iid))
+    pm = edit(pms, iid)
+    assert pm.status is DocStatus.DRAFT and pms.load(iid).status is DocStatus.DRAFT
+    stamps = incidents.timeline(iid)[before:]
+    assert [e.text for e in stamps] == [
+        f"Postmortem reopened as draft by {incidents.author}: {what} edited after it was marked final"]
+    assert stamps[0].kind is EventKind.EDIT and stamps[0].author == incidents.author
+    assert "Document status | draft" in pms.render(iid, "markdown")
+
+
+def test_a_final_postmortem_stays_final_when_nothing_changes(db):
+    incidents, pms, iid = build_openhands_incident(db)
+    pm = pms.set_status(iid, "final")
+    before = len(incidents.timeline(iid))
+    assert pms.save_field(iid, "summary", pm.get("summary")).status is DocStatus.FINAL  # same text: no edit
+    pms.reset_field(iid, "severity")  # not overridden: nothing to reset
+    assert pms.load(iid).status is DocStatus.FINAL
+    assert len(incidents.timeline(iid)) == before
+
+
+def test_resetting_a_field_of_a_final_postmortem_reopens_it(db):
+    incidents, pms, iid = build_openhands_incident(db)
+    pms.save_field(iid, "severity", "P1 (benchmarks published)")
+    pms.set_status(iid, "final")
+    pm = pms.reset_field(iid, "severity")
+    assert pm.status is DocStatus.DRAFT and "severity" not in pm.edited
+    assert incidents.timeline(iid)[-1].text.startswith("Postmortem reopened as draft by ")
 
 
 def test_render_and_unknown_format(services):

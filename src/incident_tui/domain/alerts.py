@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from .prompts import UNASSIGNED
 from .text import clean
 
 ALERTMANAGER = "alertmanager"
@@ -46,6 +47,7 @@ MAX_GROUP_KEY = 8192
 MAX_URL = 2048
 MAX_TITLE = 200
 MAX_VALUE_TEXT = 500
+MAX_LABELS_TEXT = 1000  # the "Alert labels: …" line of an incident opened without a prompt
 
 # Go's zero time: what both senders put in endsAt while an alert is still firing.
 _GO_ZERO_YEAR = 1
@@ -465,7 +467,11 @@ class AlertMapping:
 
 @dataclass(frozen=True)
 class DeclareParams:
-    """What IncidentService.declare needs for a firing alert (detected_by is always "alert")."""
+    """What IncidentService.declare needs for a firing alert (detected_by is always "alert").
+
+    ``prompt_id`` is UNASSIGNED when the alert does not name a usable prompt; ``unassigned``
+    then says why, for the incident's timeline.
+    """
 
     title: str
     prompt_id: str
@@ -474,10 +480,7 @@ class DeclareParams:
     started_at: datetime | None
     detected_by: str = "alert"
     warnings: tuple[str, ...] = ()
-
-
-class MappingError(ValueError):
-    """A firing alert lacks what an incident needs (the prompt label); one line."""
+    unassigned: str = ""
 
 
 _VERSION_RE = re.compile(r"^v?(\d{1,9})$", re.IGNORECASE)
@@ -496,8 +499,11 @@ def severity_for(labels: Mapping[str, str], mapping: AlertMapping) -> str:
 
 
 def prompt_of(alert: AlertRecord, mapping: AlertMapping) -> str:
-    """The prompt id the alert names, cleaned; "" when the label is missing or blank."""
-    return clean(alert.labels.get(mapping.prompt_label, ""), multiline=False).strip()
+    """The prompt id the alert names, cleaned; "" when the label is missing, blank or unusable."""
+    prompt_id = clean(alert.labels.get(mapping.prompt_label, ""), multiline=False).strip()
+    if len(prompt_id) > MAX_TITLE or prompt_id == UNASSIGNED:
+        return ""
+    return prompt_id
 
 
 def version_of(alert: AlertRecord, mapping: AlertMapping) -> tuple[int | None, str]:
@@ -511,21 +517,35 @@ def version_of(alert: AlertRecord, mapping: AlertMapping) -> tuple[int | None, s
     return None, f"label {mapping.version_label}={_truncate(raw, 40)!r} is not a version number; version left unknown"
 
 
-def declare_params(alert: AlertRecord, mapping: AlertMapping, now: datetime) -> DeclareParams:
-    """The incident a firing alert declares. Raises MappingError when the prompt label is missing.
+def labels_text(labels: Mapping[str, str], limit: int = MAX_LABELS_TEXT) -> str:
+    """The label set on one line, sorted ("alertname=X, severity=critical"), cut at ``limit``."""
+    return _truncate(", ".join(f"{k}={labels[k]}" for k in sorted(labels)), limit)
 
-    Impact start is the alert's startsAt, never later than ``now`` (a sender's clock may run
-    ahead of ours); detection is the moment the alert reaches us.
+
+def declare_params(alert: AlertRecord, mapping: AlertMapping, now: datetime) -> DeclareParams:
+    """The incident a firing alert declares. Never refuses: an alert is never dropped.
+
+    Without a usable prompt label the incident's prompt is UNASSIGNED (set during triage),
+    and ``unassigned`` says what was missing. Impact start is the alert's startsAt, never
+    later than ``now`` (a sender's clock may run ahead of ours); detection is the moment the
+    alert reaches us.
     """
     prompt_id = prompt_of(alert, mapping)
-    if not prompt_id:
-        raise MappingError(
-            f"no {mapping.prompt_label!r} label: cannot tell which prompt is affected "
-            f"(add the label to the alert rule, or set [alerts] prompt_label in the config)"
-        )
-    if len(prompt_id) > MAX_TITLE:
-        raise MappingError(f"label {mapping.prompt_label!r} is too long for a prompt id")
+    unassigned = ""
     version, warning = version_of(alert, mapping)
+    if not prompt_id:
+        raw = clean(alert.labels.get(mapping.prompt_label, ""), multiline=False).strip()
+        if not raw:
+            what = f"no {mapping.prompt_label!r} label"
+        elif raw == UNASSIGNED:
+            what = f"label {mapping.prompt_label!r} says {UNASSIGNED}"
+        else:
+            what = f"label {mapping.prompt_label!r} is too long for a prompt id"
+        unassigned = (
+            f"{what}: prompt unassigned; set it during triage (t, or `incident-tui triage INC CATEGORY --prompt P`)"
+            f" and add the label to the alert rule (or set [alerts] prompt_label in the config)"
+        )
+        prompt_id, version, warning = UNASSIGNED, None, ""
     started = alert.starts_at
     if started is not None:
         # Shown beside detection, so in the same zone as ``now``.
@@ -537,6 +557,7 @@ def declare_params(alert: AlertRecord, mapping: AlertMapping, now: datetime) -> 
         severity=severity_for(alert.labels, mapping),
         started_at=started,
         warnings=tuple(w for w in (warning,) if w) + alert.warnings,
+        unassigned=unassigned,
     )
 
 

@@ -385,6 +385,25 @@ def prefill(incident: Incident, events: Iterable[TimelineEvent]) -> dict[str, st
     }
 
 
+# --- what "filled" means ----------------------------------------------------------------------
+
+
+def filled(pm: Postmortem, key: str) -> bool:
+    """Whether field ``key`` has content: the one definition lint, the checklist and progress share.
+
+    Text counts once it has a non-blank character; the factor list once one factor has text; the
+    action list once it has an item; the document status always.
+    """
+    spec = FIELDS[key]
+    if spec.kind == FACTORS:
+        return any(x.strip() for x in pm.contributing_factors)
+    if spec.kind == ACTIONS:
+        return bool(pm.action_items)
+    if spec.kind == STATUS:
+        return True
+    return bool(pm.get(key).strip())
+
+
 # --- lint -----------------------------------------------------------------------------------
 
 ERROR, WARNING = "error", "warning"
@@ -404,14 +423,15 @@ class Finding:
         return SECTION_OF.get(self.field.split(".", 1)[0], "")
 
 
-# The checklist shown before a postmortem is marked final, in the order it is shown.
-CHECKS: tuple[tuple[str, str], ...] = (
-    ("summary", "Summary is 2–3 sentences"),
-    ("root-cause", "Root cause names what changed and why"),
-    ("owners", "Every action item has an owner and a due date"),
-    ("kinds", "Action items cover prevention, detection and response (or a kind is waived)"),
-    ("detection", "Detection gap filled"),
-    ("review-date", "Review date set"),
+# The checklist shown before a postmortem is marked final, in the order it is shown: id, label,
+# and the fields the label speaks for (a ✓ line claims exactly these, no more).
+CHECKS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("summary", "Summary is 2–3 sentences", ("summary",)),
+    ("root-cause", "Root cause names what changed and why", ("root_cause",)),
+    ("owners", "Every action item has an owner and a due date", ("action_items",)),
+    ("kinds", "Action items cover prevention, detection and response (or a kind is waived)", ("action_items",)),
+    ("detection", "Detection gap and method filled", ("detection_gap", "detection_method")),
+    ("review-date", "Review date set", ("review_date",)),
 )
 
 _ABBREVIATIONS = re.compile(r"\b(e\.g|i\.e|etc|vs|approx|incl|cf)\.", re.IGNORECASE)
@@ -475,7 +495,7 @@ def lint(pm: Postmortem) -> list[Finding]:
     out: list[Finding] = []
 
     summary = pm.get("summary").strip()
-    if not summary:
+    if not filled(pm, "summary"):
         out.append(
             Finding("summary", ERROR, "Write 2–3 sentences: what happened, user impact, how resolved", "summary")
         )
@@ -488,7 +508,7 @@ def lint(pm: Postmortem) -> list[Finding]:
             )
 
     cause = pm.get("root_cause").strip()
-    if not cause:
+    if not filled(pm, "root_cause"):
         out.append(Finding("root_cause", ERROR, "Say what specifically changed and why it caused this failure",
                            "root-cause"))
     else:
@@ -530,18 +550,18 @@ def lint(pm: Postmortem) -> list[Finding]:
                         "kinds")
             )
 
-    if not pm.get("detection_gap").strip():
+    if not filled(pm, "detection_gap"):
         out.append(Finding("detection_gap", ERROR, "Fill the detection gap (time from impact start to detection)",
                            "detection"))
-    if not pm.get("detection_method").strip():
+    if not filled(pm, "detection_method"):
         out.append(Finding("detection_method", ERROR,
                            "Say how it was detected (alert / user report / manual discovery)",
                            "detection"))
-    if not pm.get("detection_why").strip():
+    if not filled(pm, "detection_why"):
         out.append(Finding("detection_why", WARNING, "Say why it was not detected sooner", "detection"))
 
     review = pm.get("review_date").strip()
-    if not review:
+    if not filled(pm, "review_date"):
         out.append(Finding("review_date", ERROR, "Set a review date", "review-date"))
     elif parse_date(review) is None:
         out.append(Finding("review_date", ERROR, f"Review date {review!r} is not YYYY-MM-DD", "review-date"))
@@ -554,16 +574,27 @@ class CheckItem:
     label: str
     ok: bool
     problems: tuple[str, ...]
+    fields: tuple[str, ...] = ()
 
 
 def checklist(pm: Postmortem, findings: list[Finding] | None = None) -> list[CheckItem]:
-    """The pre-"final" checklist: each of CHECKS with its errors (warnings do not fail a check)."""
+    """The pre-"final" checklist: each of CHECKS with its errors (warnings do not fail a check).
+
+    A check passes only when every field it speaks for is filled (``filled``), so a ✓ line never
+    stands beside an "empty" line about the same field (``still_empty``).
+    """
     findings = lint(pm) if findings is None else findings
     out = []
-    for key, label in CHECKS:
+    for key, label, fields in CHECKS:
         errors = tuple(f.message for f in findings if f.check == key and f.level == ERROR)
-        out.append(CheckItem(key, label, not errors, errors))
+        ok = not errors and all(filled(pm, name) for name in fields)
+        out.append(CheckItem(key, label, ok, errors, fields))
     return out
+
+
+def still_empty(pm: Postmortem) -> list[tuple[str, FieldSpec]]:
+    """(section title, field) of every required field that is not ``filled``, in template order."""
+    return [(s.title, f) for s in SECTIONS for f in s.fields if f.required and not filled(pm, f.key)]
 
 
 def blocking(findings: Iterable[Finding]) -> list[Finding]:
@@ -574,21 +605,11 @@ def blocking(findings: Iterable[Finding]) -> list[Finding]:
 # --- progress ---------------------------------------------------------------------------------
 
 
-def _filled(pm: Postmortem, spec: FieldSpec) -> bool:
-    if spec.kind == FACTORS:
-        return any(x.strip() for x in pm.contributing_factors)
-    if spec.kind == ACTIONS:
-        return bool(pm.action_items)
-    if spec.kind == STATUS:
-        return True
-    return bool(pm.get(spec.key).strip())
-
-
 def section_complete(pm: Postmortem, key: str, findings: list[Finding] | None = None) -> bool:
-    """A section is complete when its required fields are filled and lint has no error in it."""
+    """A section is complete when its required fields are ``filled`` and lint has no error in it."""
     spec = section(key)
     findings = lint(pm) if findings is None else findings
-    if not all(_filled(pm, f) for f in spec.fields if f.required):
+    if not all(filled(pm, f.key) for f in spec.fields if f.required):
         return False
     return not any(f.section == key and f.level == ERROR for f in findings)
 

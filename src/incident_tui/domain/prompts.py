@@ -20,6 +20,10 @@ STAGING = "staging"
 LAST_KNOWN_GOOD = "last-known-good"
 LABELS: tuple[str, ...] = (PRODUCTION, STAGING, LAST_KNOWN_GOOD)
 
+# The prompt id of an incident nobody has tied to a prompt yet (an alert without a prompt
+# label). Parenthesised so it can never be mistaken for, or registered as, a real id.
+UNASSIGNED = "(unassigned)"
+
 
 class PromptError(Exception):
     """A registry request that cannot be met; the message is one plain line for a user."""

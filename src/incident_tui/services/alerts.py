@@ -5,6 +5,10 @@ Rules (issue 7):
   the alert's links on the timeline), or joins the open incident that already holds its
   fingerprint, or its group key for the same prompt: no duplicate incident on a re-fire or
   for several alerts of one group;
+- an alert is never dropped for want of a prompt: without a prompt label it opens (or
+  joins) an incident whose prompt is "(unassigned)", with its labels on the timeline, and
+  the prompt is set during triage; a prompt the registry does not know yet is declared as
+  new (containment then asks for its versions first);
 - a resolved alert stamps "Alert resolved" on its incident and never closes it;
 - re-sends of what is already on the timeline (Alertmanager repeats a group's alerts on
   every notification) change nothing.
@@ -29,14 +33,14 @@ from incident_tui.domain.alerts import (
     AlertError,
     AlertMapping,
     AlertRecord,
-    MappingError,
     PayloadError,
     declare_params,
     fingerprint_key,
     group_key_for,
+    labels_text,
     parse_payload,
-    prompt_of,
 )
+from incident_tui.domain.containment import is_unassigned
 from incident_tui.domain.models import EventKind, Incident, TimelineEvent
 from incident_tui.domain.times import local_now
 from incident_tui.services.incidents import IncidentService, ServiceError
@@ -143,7 +147,7 @@ class AlertService:
             try:
                 with self._lock:
                     report.results.append(self.apply(alert))
-            except (MappingError, ServiceError) as exc:
+            except ServiceError as exc:
                 report.errors.append(AlertError(alert.index, str(exc), alert.name))
         # In payload order, whichever stage refused the alert; the "too many" line last.
         report.errors.sort(key=lambda e: (e.index is None, e.index or 0))
@@ -152,28 +156,18 @@ class AlertService:
     # --- one alert -----------------------------------------------------------------------
 
     def apply(self, alert: AlertRecord) -> IngestResult:
-        """Apply one parsed alert in one transaction. Raises MappingError/ServiceError before writing."""
+        """Apply one parsed alert in one transaction. Raises ServiceError before writing."""
         now = self.clock()
-        prompt_id = prompt_of(alert, self.mapping)
         fp_key = fingerprint_key(alert)
-        group_key = group_key_for(alert, prompt_id)
-        # Mapping is pure and may refuse; doing it before the transaction means a refused
-        # alert never leaves anything behind.
-        params = None
-        mapping_error: MappingError | None = None
-        if alert.firing:
-            try:
-                params = declare_params(alert, self.mapping, now)
-            except MappingError as exc:
-                mapping_error = exc
+        params = declare_params(alert, self.mapping, now) if alert.firing else None
+        # Alerts of one group without a prompt label share one unassigned incident.
+        group_key = group_key_for(alert, params.prompt_id) if params is not None else ""
         with transaction(self.db):
             incident = self.repo.incident_by_alert_key(fp_key)
             if alert.firing:
                 if incident is None and group_key:
                     incident = self.repo.incident_by_alert_key(group_key)
                 if incident is None:
-                    if mapping_error is not None:
-                        raise mapping_error
                     return self._declare(alert, params, fp_key, group_key, now)
                 return self._refire(incident, alert, fp_key, group_key, now)
             if incident is None:
@@ -183,28 +177,46 @@ class AlertService:
             return self._resolve(incident, alert, now)
 
     def _declare(self, alert: AlertRecord, params, fp_key: str, group_key: str, now: datetime) -> IngestResult:
+        warnings = list(params.warnings)
+        version = params.version
+        if not is_unassigned(params.prompt_id) and version is not None:
+            known = self.incidents.prompts.registry().get(params.prompt_id)
+            if known and version not in known:
+                # The prompt is registered but not this version: the production label tells
+                # what is live; the alert's number is kept on the timeline, not on the incident.
+                warnings.append(
+                    f"label {self.mapping.version_label}={version} is not a registered version of "
+                    f"{params.prompt_id}; the production version is used"
+                )
+                version = None
         incident = self.incidents.declare(
             title=params.title,
             prompt_id=params.prompt_id,
             severity=params.severity,
             detected_by=params.detected_by,
-            version=params.version,
+            version=version,
             started_at=params.started_at,
             detected_at=now,
             commander="",  # nobody has taken command of an incident a machine declared
             alert_key=fp_key,
+            new_prompt=True,  # an alert is never dropped: an unregistered prompt is declared as new
         )
         if group_key and group_key not in incident.alert_keys:
             incident.alert_keys.append(group_key)
             self.repo.save_incident(incident)
         self._stamp_firing(incident, alert, now, again=False, events=[])
-        for warning in params.warnings:
+        if params.unassigned:
+            self._alert_event(incident, alert, f"Alert payload: {params.unassigned}", now)
+            self._alert_event(incident, alert, f"Alert labels: {labels_text(alert.labels)}", now)
+        for warning in warnings:
             self._alert_event(incident, alert, f"Alert payload: {warning}", now)
-        version = f"v{incident.prompt_version}" if incident.prompt_version is not None else "version unknown"
+        if is_unassigned(incident.prompt_id):
+            prompt = "prompt unassigned: set it in triage"
+        else:
+            version = f"v{incident.prompt_version}" if incident.prompt_version is not None else "version unknown"
+            prompt = f"{incident.prompt_id} {version}"
         return IngestResult(
-            incident.id,
-            CREATED,
-            f"{incident.id} declared ({incident.severity.value}, {incident.prompt_id} {version}): {incident.title}",
+            incident.id, CREATED, f"{incident.id} declared ({incident.severity.value}, {prompt}): {incident.title}"
         )
 
     def _refire(self, incident: Incident, alert: AlertRecord, fp_key: str, group_key: str, now: datetime) -> IngestResult:

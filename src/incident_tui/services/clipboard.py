@@ -10,10 +10,14 @@ No textual import here: the CLI uses it too.
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 
 INSTALL_HINT = "install xclip or xsel (X11) or wl-clipboard (Wayland)"
+TOOLS = ("xclip", "xsel", "wl-copy")
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,8 @@ def _pyperclip():
 def copy_text(text: str) -> CopyResult:
     """Put ``text`` on the system clipboard; never raises.
 
-    On failure the message is one line that says what to install.
+    On failure the message is one line that says why: no display to reach (tools or not), a tool
+    that could not reach its display, or no tool at all (then what to install).
     """
     try:
         pyperclip = _pyperclip()
@@ -81,18 +86,48 @@ def copy_text(text: str) -> CopyResult:
         pyperclip.copy(text)
         method = _mechanism(pyperclip.copy)
     except pyperclip.PyperclipException:
-        return CopyResult("none", False, f"no clipboard tool found: {INSTALL_HINT}")
+        return CopyResult("none", False, why_no_clipboard())
     except Exception as exc:  # a tool that vanished, a broken pipe, a display that refused us
-        return CopyResult("none", False, f"clipboard copy failed ({_one_line(exc)}): {INSTALL_HINT}")
+        return CopyResult("none", False, f"clipboard copy failed ({_one_line(exc)}); {why_no_clipboard()}")
     try:
         back = pyperclip.paste()
     except Exception as exc:
-        return CopyResult(method, False, f"{method} could not be read back ({_one_line(exc)}); {INSTALL_HINT}")
+        return CopyResult(method, False, f"{method} could not be read back ({_one_line(exc)}); {_display_words()}")
     if _normalise(back or "") != _normalise(text):
-        return CopyResult(
-            method, False, f"{method} did not keep the text (is the display reachable?); {INSTALL_HINT}"
-        )
+        return CopyResult(method, False, f"{method} did not keep the text; {_display_words()}")
     return CopyResult(method, True, f"copied with {method}")
+
+
+def _headless() -> bool:
+    """No X11 or Wayland display named in the environment (Linux and the BSDs; macOS needs none)."""
+    if sys.platform == "darwin" or sys.platform.startswith(("win", "cygwin")):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _installed() -> list[str]:
+    return [tool for tool in TOOLS if shutil.which(tool)]
+
+
+def why_no_clipboard() -> str:
+    """One line: why no system clipboard took the text, in the terms that help fix it."""
+    tools = _installed()
+    if _headless():
+        unset = "no display is reachable (DISPLAY and WAYLAND_DISPLAY are not set"
+        if tools:
+            return f"{unset}), so {' and '.join(tools)} cannot reach a clipboard"
+        return f"{unset}) and no clipboard tool is installed"
+    if tools:
+        return f"{' and '.join(tools)} could not reach the clipboard; {_display_words()}"
+    return f"no clipboard tool found: {INSTALL_HINT}"
+
+
+def _display_words() -> str:
+    if _headless():
+        return "no display is reachable (DISPLAY and WAYLAND_DISPLAY are not set)"
+    wayland, x11 = os.environ.get("WAYLAND_DISPLAY"), os.environ.get("DISPLAY")
+    named = f"Wayland display {wayland}" if wayland else f"display {x11}"
+    return f"is the {named} reachable from here?"
 
 
 def _one_line(exc: BaseException) -> str:

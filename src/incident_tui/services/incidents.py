@@ -15,6 +15,17 @@ from tinydb import TinyDB
 
 from incident_tui.config import Config
 from incident_tui.domain import timeline as words
+from incident_tui.domain.containment import (
+    ContainmentError,
+    RollbackCandidate,
+    UnknownPromptId,
+    change_summary,
+    check_prompt_reference,
+    check_remediation_version,
+    is_unassigned,
+    plan_routing,
+    rollback_choices,
+)
 from incident_tui.domain.ids import next_incident_id
 from incident_tui.domain.lifecycle import check_advance, next_stage
 from incident_tui.domain.models import (
@@ -42,6 +53,27 @@ class ServiceError(ValueError):
     """A request the service refuses; the message is one line for the responder."""
 
 
+class UnknownPromptError(ServiceError):
+    """A prompt id the registry does not know. ``suggestions`` are the closest known ids;
+    the caller may offer to declare it as new (``new_prompt=True``)."""
+
+    def __init__(self, refused: UnknownPromptId) -> None:
+        super().__init__(str(refused))
+        self.prompt_id = refused.prompt_id
+        self.suggestions = refused.suggestions
+        self.registry_empty = refused.registry_empty
+
+
+@dataclass(frozen=True)
+class RollbackOptions:
+    """What the rollback picker offers: the live version and the candidates, default first."""
+
+    prompt_id: str
+    live: int | None
+    candidates: list[RollbackCandidate]
+    has_history: bool  # the production label has moved at least once: "never deployed" means something
+
+
 @dataclass(frozen=True)
 class ContainmentPlan:
     """What a containment action will do, for the confirmation dialog."""
@@ -57,10 +89,11 @@ class ContainmentPlan:
     @property
     def description(self) -> str:
         hook = f" and run {hook_name(self.hook)}" if self.hook else " (no hook configured: nothing external runs)"
-        fv = f"v{self.from_version}" if self.from_version is not None else "the live version"
+        fv = f"v{self.from_version}" if self.from_version is not None else "(live version unknown)"
         if self.action is ContainmentAction.ROLLBACK:
+            # The arrow and the change size read the same way: from what is live to the target.
             size = f" ({self.change_summary})" if self.change_summary else ""
-            return f"Route {self.prompt_id} from {fv} to v{self.to_version}{size}{hook}"
+            return f"Route {self.prompt_id} {fv} → v{self.to_version}{size}{hook}"
         to = f", traffic to v{self.to_version}" if self.to_version is not None else ""
         return f"Kill switch: disable {self.prompt_id} {fv}{to}{hook}"
 
@@ -173,8 +206,14 @@ class IncidentService:
         commander: str | None = None,
         alert_key: str | None = None,
         extra_events: list[tuple[EventKind, str]] | None = None,
+        new_prompt: bool = False,
     ) -> Incident:
-        """Create an incident with its detection (and impact-start) lines; the id is allocated under the lock."""
+        """Create an incident with its detection (and impact-start) lines; the id is allocated under the lock.
+
+        The prompt must be registered (UnknownPromptError, with the closest ids, otherwise)
+        unless ``new_prompt`` says it is one the registry does not know yet; a version must be
+        registered for a registered prompt. Without a version, the production label's is taken.
+        """
         title = clean(title, multiline=False)
         prompt_id = clean(prompt_id, multiline=False)
         if not title:
@@ -190,7 +229,8 @@ class IncidentService:
         if started_at is not None and started_at > now:
             raise ServiceError("impact start is after detection; give a time in the past")
         with transaction(self.db):
-            if version is None:
+            self.check_prompt(prompt_id, version, new_prompt=new_prompt)
+            if version is None and not is_unassigned(prompt_id):
                 version = self._production_version(prompt_id)
             incident_id = next_incident_id(now.date(), self.repo.incident_ids())
             incident = Incident(
@@ -214,8 +254,41 @@ class IncidentService:
             self.repo.insert_incident(incident)
         return incident
 
+    def check_prompt(self, prompt_id: str, version: int | None = None, *, new_prompt: bool = False) -> None:
+        """Refuse a prompt id / version an incident may not name (see domain.containment).
+
+        Raises UnknownPromptError for an unregistered id (unless ``new_prompt``), ServiceError
+        for an unregistered version of a registered prompt. Reads only.
+        """
+        try:
+            check_prompt_reference(prompt_id, version, self.prompts.registry(), new_prompt=new_prompt)
+        except UnknownPromptId as exc:
+            raise UnknownPromptError(exc) from None
+        except ContainmentError as exc:
+            raise ServiceError(str(exc)) from None
+
     def _production_version(self, prompt_id: str) -> int | None:
         return self.prompts.production_version(prompt_id)  # None for a prompt the registry lacks
+
+    def _assign_prompt(
+        self, incident: Incident, prompt_id: str, version: int | None, new_prompt: bool, at: datetime
+    ) -> None:
+        """Point the incident at a (checked) prompt and version, stamping the change."""
+        prompt_id = clean(prompt_id, multiline=False)
+        if not prompt_id:
+            raise ServiceError("a prompt id is required")
+        if prompt_id == incident.prompt_id and version in (None, incident.prompt_version):
+            return  # unchanged: nothing to check (an edit of the title passes the prompt along)
+        self.check_prompt(prompt_id, version, new_prompt=new_prompt)
+        if version is None and not is_unassigned(prompt_id):
+            same = prompt_id == incident.prompt_id
+            version = incident.prompt_version if same else self._production_version(prompt_id)
+        old = (incident.prompt_id, incident.prompt_version)
+        if old == (prompt_id, version):
+            return
+        incident.prompt_id, incident.prompt_version = prompt_id, version
+        change = words.edited("Prompt", _prompt_text(*old), _prompt_text(prompt_id, version))
+        self._event(incident, EventKind.EDIT, change, at=at, field="prompt", prompt_id=prompt_id, version=version)
 
     # --- notes ---------------------------------------------------------------------
 
@@ -283,8 +356,21 @@ class IncidentService:
             self.repo.save_incident(incident)
         return incident
 
-    def triage(self, incident_id: str, category: TriageCategory | str, hypothesis: str) -> Incident:
-        """Record the category and hypothesis; moves a detect-stage incident into triage."""
+    def triage(
+        self,
+        incident_id: str,
+        category: TriageCategory | str,
+        hypothesis: str,
+        *,
+        prompt_id: str | None = None,
+        version: int | None = None,
+        new_prompt: bool = False,
+    ) -> Incident:
+        """Record the category and hypothesis; moves a detect-stage incident into triage.
+
+        ``prompt_id`` (and ``version``) name the incident's prompt on the way, checked as in
+        ``declare``: how an incident an alert opened without a prompt label gets one.
+        """
         try:
             category = TriageCategory(category)
         except ValueError:
@@ -296,6 +382,9 @@ class IncidentService:
             if not incident.is_open:
                 raise ServiceError(f"{incident.id} is closed")
             now = self.clock()
+            if (prompt_id is not None and prompt_id.strip()) or version is not None:
+                chosen = prompt_id if prompt_id is not None and prompt_id.strip() else incident.prompt_id
+                self._assign_prompt(incident, chosen, version, new_prompt, now)
             if incident.stage is Stage.DETECT:
                 self._move_stage(incident, Stage.TRIAGE, now)
             incident.category = category
@@ -313,46 +402,53 @@ class IncidentService:
     def plan_containment(
         self, incident_id: str, action: ContainmentAction | str, to_version: int | None = None
     ) -> ContainmentPlan:
-        """Work out both versions, the change size and the hook, without changing anything."""
+        """Work out both versions, the change size and the hook, without changing anything.
+
+        Refuses (ServiceError) an unassigned incident, a prompt with no registered version, a
+        target that is not a registered version, and a rollback with no target to take: see
+        domain.containment.plan_routing. Nothing is guessed.
+        """
         action = ContainmentAction(action)
         incident = self.get(incident_id)
         if not incident.is_open:
             raise ServiceError(f"{incident.id} is closed")
         prompt_id = incident.prompt_id
-        known = {v.version: v for v in self.prompts.versions(prompt_id)}  # {} when the registry lacks it
-        from_version = self._production_version(prompt_id)
-        if from_version is None:
-            from_version = incident.prompt_version
-        if to_version is None and from_version is not None:
-            to_version = self.prompts.last_known_good(prompt_id, from_version) if known else None
-            if to_version is None and not known and from_version > 1:
-                to_version = from_version - 1  # no registry: the previous number is the best guess
-        if action is ContainmentAction.ROLLBACK:
-            if to_version is None:
-                raise ServiceError(f"no earlier version of {prompt_id} is known: give one (rollback --to VERSION)")
-            if to_version == from_version:
-                raise ServiceError(f"{prompt_id} v{to_version} is already live")
-            if known and to_version not in known:
-                raise ServiceError(f"{prompt_id} has no version {to_version}")
+        versions = [] if is_unassigned(prompt_id) else self.prompts.versions(prompt_id)
+        moves = self.prompts.label_history(prompt_id) if versions else []
+        try:
+            routing = plan_routing(action, prompt_id, versions, moves, incident.prompt_version, to_version)
+        except ContainmentError as exc:
+            raise ServiceError(str(exc)) from None
+        known = {v.version: v for v in versions}
         change = ""
-        if from_version in known and to_version in known:
-            from incident_tui.domain.diff import diff_texts
-
-            stats = diff_texts(known[to_version].text, known[from_version].text).stats
-            change = f"+{stats.added} −{stats.removed} lines"
+        if action is ContainmentAction.ROLLBACK and routing.from_version in known and routing.to_version in known:
+            change = change_summary(known[routing.from_version].text, known[routing.to_version].text)
         hook = self.config.hooks.rollback if action is ContainmentAction.ROLLBACK else self.config.hooks.kill_switch
         return ContainmentPlan(
             incident_id=incident.id,
             action=action,
             prompt_id=prompt_id,
-            from_version=from_version,
-            to_version=to_version,
+            from_version=routing.from_version,
+            to_version=routing.to_version,
             hook=list(hook),
             change_summary=change,
         )
 
-    def _version_exists(self, prompt_id: str, version: int) -> bool:
-        return any(v.version == version for v in self.prompts.versions(prompt_id))
+    def rollback_options(self, incident_id: str) -> RollbackOptions:
+        """The versions a rollback of this incident may route to, in the picker's order
+        (default first, then earlier production versions, then never-deployed ones)."""
+        incident = self.get(incident_id)
+        if not incident.is_open:
+            raise ServiceError(f"{incident.id} is closed")
+        prompt_id = incident.prompt_id
+        versions = [] if is_unassigned(prompt_id) else self.prompts.versions(prompt_id)
+        moves = self.prompts.label_history(prompt_id) if versions else []
+        try:
+            live, candidates = rollback_choices(prompt_id, versions, moves, incident.prompt_version)
+        except ContainmentError as exc:
+            raise ServiceError(str(exc)) from None
+        has_history = any(m.label == "production" for m in moves)
+        return RollbackOptions(prompt_id, live, candidates, has_history)
 
     def contain(self, plan: ContainmentPlan) -> ContainmentResult:
         """Carry out a plan: run the hook (blocking: call it from a worker), then record the outcome."""
@@ -417,6 +513,9 @@ class IncidentService:
             self.repo.save_incident(incident)
         return ContainmentResult(plan, True, hook_result, text)
 
+    def _version_exists(self, prompt_id: str, version: int) -> bool:
+        return version in self.prompts.registry().get(prompt_id, set())
+
     def _move_production(self, prompt_id: str, version: int | None, why: str, incident_id: str, at: datetime) -> None:
         if version is None or not self._version_exists(prompt_id, version):
             return
@@ -452,16 +551,17 @@ class IncidentService:
                 incident.root_cause_at = now
                 line = words.root_cause_confirmed(cause)
             elif which == "staging":
+                version = self._remediation_version(incident, version, "deployed to staging")
                 incident.staging_at = now
                 incident.staging_version = version
                 line = words.remediation_staging(incident.prompt_id, version)
-                if version is not None and self._version_exists(incident.prompt_id, version):
-                    self.prompts.move_label(
-                        incident.prompt_id, "staging", version, self.author, f"remediation of {incident.id}",
-                        incident_id=incident.id, at=now,
-                    )
+                self.prompts.move_label(
+                    incident.prompt_id, "staging", version, self.author, f"remediation of {incident.id}",
+                    incident_id=incident.id, at=now,
+                )
             else:  # promoted
                 version = version if version is not None else incident.staging_version
+                version = self._remediation_version(incident, version, "promoted")
                 incident.promoted_at = now
                 incident.promoted_version = version
                 line = words.remediation_promoted(incident.prompt_id, version)
@@ -469,6 +569,13 @@ class IncidentService:
             self._event(incident, EventKind.MILESTONE, line, at=now, milestone=which, version=version)
             self.repo.save_incident(incident)
         return incident
+
+    def _remediation_version(self, incident: Incident, version: int | None, what: str) -> int:
+        numbers = set() if is_unassigned(incident.prompt_id) else self.prompts.registry().get(incident.prompt_id, set())
+        try:
+            return check_remediation_version(incident.prompt_id, version, numbers, what)
+        except ContainmentError as exc:
+            raise ServiceError(str(exc)) from None
 
     # --- people and edits ----------------------------------------------------------------
 
@@ -500,10 +607,23 @@ class IncidentService:
             self.repo.save_incident(incident)
         return incident
 
-    def edit(self, incident_id: str, *, title: str | None = None, severity: Severity | str | None = None) -> Incident:
+    def edit(
+        self,
+        incident_id: str,
+        *,
+        title: str | None = None,
+        severity: Severity | str | None = None,
+        prompt_id: str | None = None,
+        version: int | None = None,
+        new_prompt: bool = False,
+    ) -> Incident:
+        """Change the title, severity or prompt (checked as in ``declare``); each change is stamped."""
         with transaction(self.db):
             incident = self.get(incident_id)
             now = self.clock()
+            if prompt_id is not None or version is not None:
+                chosen = prompt_id if prompt_id is not None and prompt_id.strip() else incident.prompt_id
+                self._assign_prompt(incident, chosen, version, new_prompt, now)
             if title is not None:
                 title = clean(title, multiline=False)
                 if not title:
@@ -545,3 +665,7 @@ class IncidentService:
             self._event(incident, EventKind.ALERT, clean(text), at=self.clock())
             self.repo.save_incident(incident)
         return incident
+
+
+def _prompt_text(prompt_id: str, version: int | None) -> str:
+    return f"{prompt_id} v{version}" if version is not None else prompt_id

@@ -34,6 +34,7 @@ from incident_tui.services.incidents import IncidentService, ServiceError
 from incident_tui.store.storage import transaction
 
 TABLE = "postmortems"
+_FACTORS, _ACTIONS = FIELDS["contributing_factors"].label, FIELDS["action_items"].label
 ACTION_FIELDS = ("text", "owner", "due", "kind", "status", "link")
 
 
@@ -82,14 +83,28 @@ class PostmortemService:
 
     # --- writing -------------------------------------------------------------------------
 
-    def _change(self, incident_id: str, change: Callable[[Postmortem], bool]) -> Postmortem:
-        """Load, apply ``change`` and, when it reports a change, write: all in one commit."""
+    def _change(self, incident_id: str, change: Callable[[Postmortem], bool], *, what: str = "") -> Postmortem:
+        """Load, apply ``change`` and, when it reports a change, write: all in one commit.
+
+        ``what`` names a content edit ("Summary"). Editing a final document reopens it as a draft,
+        stamped on the timeline in the same commit: "final" never describes text nobody reviewed.
+        """
         with transaction(self.db):
             pm = self.load(incident_id)
             if change(pm):
-                pm.updated_at = self.clock().isoformat()
+                now = self.clock()
+                if what and pm.status is DocStatus.FINAL:
+                    pm.status = DocStatus.DRAFT
+                    self._stamp(pm.incident_id, now, f"Postmortem reopened as draft by {self.incidents.author}: "
+                                                     f"{what} edited after it was marked final")
+                pm.updated_at = now.isoformat()
                 self.table.upsert(pm.to_dict(), where("incident_id") == pm.incident_id)
         return pm
+
+    def _stamp(self, incident_id: str, at: datetime, text: str) -> None:
+        self.incidents.repo.add_event(
+            TimelineEvent(incident_id=incident_id, at=at, kind=EventKind.EDIT, text=text, author=self.incidents.author)
+        )
 
     def save_field(self, incident_id: str, field: str, value: str) -> Postmortem:
         """Autosave one text field. Setting a prefilled field to its computed value is not an edit."""
@@ -105,7 +120,7 @@ class PostmortemService:
             pm.edited.add(field)
             return True
 
-        return self._change(incident_id, change)
+        return self._change(incident_id, change, what=spec.label)
 
     def reset_field(self, incident_id: str, field: str) -> Postmortem:
         """Forget the user's value of a prefilled field: it follows the incident again."""
@@ -118,7 +133,7 @@ class PostmortemService:
             pm.edited.discard(field)
             return True
 
-        pm = self._change(incident_id, change)
+        pm = self._change(incident_id, change, what=f"{FIELDS[field].label} (back to the computed value)")
         return self.load(pm.incident_id)
 
     # contributing factors ---------------------------------------------------------------
@@ -126,7 +141,8 @@ class PostmortemService:
     def add_factor(self, incident_id: str, text: str, index: int | None = None) -> Postmortem:
         """Insert a factor at ``index`` (default: the end)."""
         text = _one_item(text)
-        return self._change(incident_id, lambda pm: _insert(pm.contributing_factors, text, index) or True)
+        return self._change(incident_id, lambda pm: _insert(pm.contributing_factors, text, index) or True,
+                            what=_FACTORS)
 
     def edit_factor(self, incident_id: str, index: int, text: str) -> Postmortem:
         text = _one_item(text)
@@ -138,10 +154,11 @@ class PostmortemService:
             pm.contributing_factors[index] = text
             return True
 
-        return self._change(incident_id, change)
+        return self._change(incident_id, change, what=_FACTORS)
 
     def move_factor(self, incident_id: str, index: int, to: int) -> Postmortem:
-        return self._change(incident_id, lambda pm: _move(pm.contributing_factors, index, to, "contributing factor"))
+        return self._change(incident_id, lambda pm: _move(pm.contributing_factors, index, to, "contributing factor"),
+                            what=_FACTORS)
 
     def delete_factor(self, incident_id: str, index: int) -> Postmortem:
         def change(pm: Postmortem) -> bool:
@@ -149,14 +166,14 @@ class PostmortemService:
             del pm.contributing_factors[index]
             return True
 
-        return self._change(incident_id, change)
+        return self._change(incident_id, change, what=_FACTORS)
 
     # action items -------------------------------------------------------------------------
 
     def add_action(self, incident_id: str, item: ActionItem | None = None, index: int | None = None) -> Postmortem:
         """Insert an action item at ``index`` (default: the end)."""
         item = _clean_action(item or ActionItem())
-        return self._change(incident_id, lambda pm: _insert(pm.action_items, item, index) or True)
+        return self._change(incident_id, lambda pm: _insert(pm.action_items, item, index) or True, what=_ACTIONS)
 
     def edit_action(self, incident_id: str, index: int, **changes: str) -> Postmortem:
         """Change some of text, owner, due, kind, status, link of the action at ``index``."""
@@ -175,14 +192,14 @@ class PostmortemService:
             pm.action_items[index] = new
             return True
 
-        return self._change(incident_id, change)
+        return self._change(incident_id, change, what=_ACTIONS)
 
     def replace_action(self, incident_id: str, index: int, item: ActionItem) -> Postmortem:
         """Write every field of the action at ``index`` (what the form's dialog saves)."""
         return self.edit_action(incident_id, index, **_action_strings(item))
 
     def move_action(self, incident_id: str, index: int, to: int) -> Postmortem:
-        return self._change(incident_id, lambda pm: _move(pm.action_items, index, to, "action item"))
+        return self._change(incident_id, lambda pm: _move(pm.action_items, index, to, "action item"), what=_ACTIONS)
 
     def delete_action(self, incident_id: str, index: int) -> Postmortem:
         def change(pm: Postmortem) -> bool:
@@ -190,7 +207,7 @@ class PostmortemService:
             del pm.action_items[index]
             return True
 
-        return self._change(incident_id, change)
+        return self._change(incident_id, change, what=_ACTIONS)
 
     def set_waiver(self, incident_id: str, kind: ActionKind | str, reason: str) -> Postmortem:
         """Waive a kind of action item with a reason; an empty reason lifts the waiver."""
@@ -206,7 +223,7 @@ class PostmortemService:
                 pm.waivers.pop(kind, None)
             return True
 
-        return self._change(incident_id, change)
+        return self._change(incident_id, change, what=_ACTIONS)
 
     # status -------------------------------------------------------------------------------
 
@@ -225,15 +242,7 @@ class PostmortemService:
                     raise PostmortemError(f"not final yet: {errors[0].message}{more}")
             old.append(pm.status)
             pm.status = status
-            self.incidents.repo.add_event(
-                TimelineEvent(
-                    incident_id=pm.incident_id,
-                    at=self.clock(),
-                    kind=EventKind.EDIT,
-                    text=f"Postmortem status: {old[0].label} → {status.label}",
-                    author=self.incidents.author,
-                )
-            )
+            self._stamp(pm.incident_id, self.clock(), f"Postmortem status: {old[0].label} → {status.label}")
             return True
 
         return self._change(incident_id, change)

@@ -20,6 +20,7 @@ from incident_tui.domain.diff import DiffResult, diff_texts, unified_diff
 from incident_tui.domain.prompts import (
     LAST_KNOWN_GOOD,
     PRODUCTION,
+    UNASSIGNED,
     LabelMove,
     PromptError,
     PromptSummary,
@@ -101,6 +102,13 @@ class PromptService:
     def versions(self, prompt_id: str) -> list[PromptVersion]:
         """Every version of `prompt_id`, oldest first ([] for an unknown prompt)."""
         return sorted((PromptVersion.from_doc(d) for d in self._version_docs(prompt_id)), key=lambda v: v.version)
+
+    def registry(self) -> dict[str, set[int]]:
+        """Every registered prompt id with its version numbers (texts are not read)."""
+        out: dict[str, set[int]] = {}
+        for doc in self._version_docs():
+            out.setdefault(doc["prompt_id"], set()).add(int(doc["version"]))
+        return out
 
     def list_prompts(self) -> list[PromptSummary]:
         """One summary per prompt id, sorted by id."""
@@ -184,6 +192,8 @@ class PromptService:
         prompt_id = prompt_id.strip()
         if not prompt_id:
             raise PromptError("a prompt id is required")
+        if prompt_id == UNASSIGNED:
+            raise PromptError(f"{UNASSIGNED} marks an incident without a prompt; it cannot be registered")
         added: list[PromptVersion] = []
         with _atomic(self.db):
             versions = self.versions(prompt_id)
@@ -245,6 +255,19 @@ class PromptService:
             [{"text": text, "created_at": _aware(now), "source": source, "author": author, "note": note}],
         )
         return added[0] if added else None
+
+    def add_texts(
+        self, prompt_id: str, texts: list[str], author: str | None = None, note: str | None = None
+    ) -> list[PromptVersion]:
+        """Register several texts as consecutive versions in one transaction (seeding, scripts).
+
+        A text equal to the one before it is skipped, as in an import.
+        """
+        now = _aware(self.clock())
+        return self._register(
+            prompt_id,
+            [{"text": t, "created_at": now, "source": "text", "author": author, "note": note} for t in texts],
+        )
 
     def import_dir(self, directory: str | os.PathLike[str], prompt_id: str, pattern: str | None = None) -> list[PromptVersion]:
         """Register the files of a directory as versions, in natural sort order.

@@ -6,10 +6,15 @@ A mixin of IncidentApp, which provides the data (``current``, ``incidents``, ``s
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from rich.text import Text
 from textual import work
 from textual.widgets import ContentSwitcher, Input
 
+from incident_tui.config import hook_program_problem
+from incident_tui.domain.containment import RollbackCandidate, is_unassigned
 from incident_tui.domain.lifecycle import next_stage
 from incident_tui.domain.models import (
     ContainmentAction,
@@ -21,8 +26,9 @@ from incident_tui.domain.models import (
 from incident_tui.domain.playbooks import playbook_for
 from incident_tui.domain.prompts import PromptError
 from incident_tui.domain.samples import common_phrases
+from incident_tui.domain.text import clean
 from incident_tui.domain.times import TimeParseError, parse_when
-from incident_tui.services.incidents import ContainmentPlan, ServiceError
+from incident_tui.services.incidents import ContainmentPlan, ServiceError, UnknownPromptError
 from incident_tui.tui.screens import dialogs
 from incident_tui.tui.widgets.incident_list import IncidentList
 from incident_tui.tui.widgets.timeline import NoteInput, TimelinePane
@@ -96,49 +102,141 @@ class ResponderActions:
             choices.append((category.value, label))
 
         def chosen(value: str | None) -> None:
-            if value is None:
-                return
-            category = TriageCategory(value)
-            book = playbook_for(category, self.config.playbooks)
-            intro = f"Responds: {book.responders}\n" + "\n".join(f" · {a}" for a in book.actions)
-            self.push_screen(
-                dialogs().FormScreen(f"Triage {incident.id}: {category.label}",
-                           [dialogs().Field("hypothesis", "Root cause hypothesis", value=incident.hypothesis,
-                                  placeholder="e.g. v7 dropped the refund policy paragraph")],
-                           submit="Triage complete", intro=intro),
-                lambda values: values is not None and self.write(
-                    self.service.triage, incident.id, category, values["hypothesis"]),
-            )
+            if value is not None:
+                self._triage_form(incident, TriageCategory(value), None)
 
         self.push_screen(dialogs().ChoiceScreen(f"Triage {incident.id}: what kind of failure is it?", choices), chosen)
+
+    def _triage_form(self, incident: Incident, category: TriageCategory, values: dict[str, str] | None) -> None:
+        """The hypothesis; for an incident without a prompt (an unlabelled alert), the prompt first."""
+        book = playbook_for(category, self.config.playbooks)
+        intro = f"Responds: {book.responders}\n" + "\n".join(f" · {a}" for a in book.actions)
+        values = values or {}
+        fields = []
+        ask_prompt = is_unassigned(incident.prompt_id)
+        if ask_prompt:
+            intro += "\n\nThe alert named no prompt: give it here (blank leaves it unassigned; containment needs it)."
+            fields += [
+                dialogs().Field("prompt", "Prompt id", value=values.get("prompt", ""),
+                                placeholder="tab completes a known prompt", suggestions=self._prompt_ids()),
+                dialogs().Field("version", "Version live now", value=values.get("version", ""),
+                                placeholder="blank = the prompt's production version"),
+            ]
+        fields.append(dialogs().Field("hypothesis", "Root cause hypothesis",
+                                      value=values.get("hypothesis", incident.hypothesis),
+                                      placeholder="e.g. v7 dropped the refund policy paragraph"))
+
+        def submitted(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            prompt = values.get("prompt", "").strip()
+
+            def go(prompt_id: str, new_prompt: bool) -> None:
+                self.write(self.service.triage, incident.id, category, values["hypothesis"],
+                           prompt_id=prompt_id or None, version=_version(values.get("version", "")),
+                           new_prompt=new_prompt)
+
+            if not prompt:
+                go("", False)
+                return
+            self._confirm_prompt(prompt, _version(values.get("version", "")), "use",
+                                 go=go, back=lambda fixed: self._triage_form(incident, category, {**values, **fixed}))
+
+        self.push_screen(
+            dialogs().FormScreen(f"Triage {incident.id}: {category.label}", fields, submit="Triage complete",
+                                 intro=intro, validate=self._prompt_validator(required=False) if ask_prompt else None),
+            submitted,
+        )
+
+    def _prompt_validator(self, *, required: bool):
+        """A form validator for a prompt field and its version: an unknown version of a known
+        prompt is refused in the form; an unknown prompt is asked about after (_confirm_prompt)."""
+
+        def validate(values: dict[str, str]) -> str | None:
+            prompt = values.get("prompt", "").strip()
+            raw = values.get("version", "").strip()
+            if required and not prompt:
+                return "a prompt id is required"
+            if raw and not raw.lower().lstrip("v").isdigit():
+                return "version: a number such as 7 (blank = the production version)"
+            if raw and not prompt:
+                return "a version needs its prompt id"
+            if not prompt:
+                return None
+            try:
+                self.read(self.service.check_prompt, prompt, _version(raw))
+            except UnknownPromptError:
+                return None  # asked after the form: declare it as new, or pick a known one
+            except ServiceError as exc:
+                return str(exc)
+            return None
+
+        return validate
+
+    def _confirm_prompt(self, prompt_id: str, version: int | None, verb: str, *,
+                        go: Callable[[str, bool], None], back: Callable[[dict[str, str]], None]) -> None:
+        """Go on with a registered prompt at once; for an unregistered one, ask first.
+
+        The choice opens on "back to the form", so a stray enter loses nothing and never
+        registers a typo; the closest known ids and "yes, it is new" are the other choices.
+        """
+        try:
+            self.read(self.service.check_prompt, prompt_id, version)
+        except UnknownPromptError as exc:
+            choices: list[tuple[str, str]] = [("back", "No — back to the form to fix it")]
+            shown = clean(prompt_id, multiline=False)
+            choices += [(f"use:{s}", f"Use {s} (registered)") for s in exc.suggestions]
+            choices.append(("new", f"Yes — {verb} {shown} as a new prompt"))
+            if exc.registry_empty:
+                intro = "No prompt is registered yet."
+            elif exc.suggestions:
+                intro = "Did you mean " + " or ".join(exc.suggestions) + "?"
+            else:
+                intro = "No registered prompt id is close to it."
+            intro += " Rollback and the kill switch act only on registered versions: " \
+                     "incident-tui prompts add|import-git|import-dir."
+
+            def answered(choice: str | None) -> None:
+                if choice == "new":
+                    go(prompt_id, True)
+                elif choice is not None and choice.startswith("use:"):
+                    known = choice[4:]
+                    self._confirm_prompt(known, version, verb, go=go,
+                                         back=lambda fixed: back({"prompt": known, **fixed}))
+                else:
+                    back({})
+
+            self.push_screen(dialogs().ChoiceScreen(f"prompt {shown} is not registered — {verb} it as new?",
+                                                    choices, intro=intro), answered)
+        except ServiceError as exc:
+            self.notify(str(exc), severity="error", markup=False, timeout=8)
+            back({})
+        else:
+            go(prompt_id, False)
 
     def action_rollback(self) -> None:
         incident = self._need_incident()
         if incident is None:
             return
-        versions = self._known_versions(incident.prompt_id)
-        if len(versions) > 1:
-            try:
-                default = self.read(self.service.plan_containment, incident.id, ContainmentAction.ROLLBACK)
-            except (ServiceError, LookupError) as exc:
-                default = None
-                self.notify(str(exc), severity="warning")
-            choices = []
-            if default is not None:
-                choices.append((str(default.to_version), f"v{default.to_version} — previous good version (default)"))
-            live = default.from_version if default else incident.prompt_version
-            for v in reversed(versions):
-                if (default is None or v.version != default.to_version) and v.version != live:
-                    note = f" — {v.note}" if getattr(v, "note", "") else ""
-                    choices.append((str(v.version), f"v{v.version}{note}"))
-            self.push_screen(
-                dialogs().ChoiceScreen(f"Roll {incident.prompt_id} back to which version?", choices,
-                             intro="enter picks · esc cancels"),
-                lambda value: value is not None and self._confirm_containment(
-                    incident, ContainmentAction.ROLLBACK, int(value)),
-            )
-        else:
-            self._confirm_containment(incident, ContainmentAction.ROLLBACK, None)
+        try:
+            options = self.read(self.service.rollback_options, incident.id)
+        except (ServiceError, LookupError) as exc:
+            # Nothing to route to (unassigned, unregistered, no other version): say so, run nothing.
+            self.notify(str(exc), severity="error", markup=False, timeout=12)
+            return
+        if len(options.candidates) == 1:
+            self._confirm_containment(incident, ContainmentAction.ROLLBACK, options.candidates[0].version)
+            return
+        now = self.clock()
+        choices = [(str(c.version), _candidate_label(c, options.has_history, now)) for c in options.candidates]
+        live = f"v{options.live}" if options.live is not None else "(live version unknown)"
+        self.push_screen(
+            dialogs().ChoiceScreen(f"Roll {incident.prompt_id} {live} back to which version?", choices,
+                                   intro="earlier production versions first, newest first · "
+                                         "enter picks · esc cancels"),
+            lambda value: value is not None and self._confirm_containment(
+                incident, ContainmentAction.ROLLBACK, int(value)),
+        )
 
     def action_kill_switch(self) -> None:
         incident = self._need_incident()
@@ -152,11 +250,13 @@ class ResponderActions:
         try:
             plan = self.read(self.service.plan_containment, incident.id, action, to_version)
         except (ServiceError, LookupError, ValueError) as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(str(exc), severity="error", markup=False, timeout=12)
             return
         title = "Roll back" if action is ContainmentAction.ROLLBACK else "Kill switch"
         body = Text(plan.description + "?", style="bold")
         body.append("\n\nA failing or hanging hook is shown and does not mark the incident contained.", style="dim")
+        if plan.hook and (problem := hook_program_problem(plan.hook)):
+            body.append(f"\n\nThe hook cannot start here: {problem}.", style="bold red")
         self.push_screen(dialogs().ConfirmScreen(f"{title} · {incident.id}", body, yes=title),
                          lambda ok: ok and self._run_containment(plan))
 
@@ -225,15 +325,20 @@ class ResponderActions:
             )
 
     def action_declare(self) -> None:
+        self._declare_form(None)
+
+    def _declare_form(self, values: dict[str, str] | None) -> None:
+        """The declare form, prefilled with ``values`` when it comes back from the prompt question."""
         prompts = self._prompt_ids()
+        values = values or {}
+        check_prompt = self._prompt_validator(required=True)
 
         def validate(values: dict[str, str]) -> str | None:
             if not values["title"].strip():
                 return "a title is required"
-            if not values["prompt"].strip():
-                return "a prompt id is required"
-            if values["version"].strip() and not values["version"].strip().lstrip("v").isdigit():
-                return "version: a number such as 7 (blank = the production version)"
+            error = check_prompt(values)
+            if error:
+                return error
             if values["started"].strip():
                 try:
                     parse_when(values["started"], self.clock())
@@ -245,27 +350,37 @@ class ResponderActions:
             if values is None:
                 return
             started = parse_when(values["started"], self.clock()) if values["started"].strip() else None
-            version = int(values["version"].strip().lstrip("v")) if values["version"].strip() else None
-            self.write(
-                self.service.declare, title=values["title"], prompt_id=values["prompt"].strip(), version=version,
-                severity=values["severity"], detected_by=values["detected"], started_at=started,
-                done=self._declared, busy="declaring",
-            )
+            version = _version(values["version"])
+
+            def go(prompt_id: str, new_prompt: bool) -> None:
+                self.write(
+                    self.service.declare, title=values["title"], prompt_id=prompt_id, version=version,
+                    severity=values["severity"], detected_by=values["detected"], started_at=started,
+                    new_prompt=new_prompt, done=lambda incident: self._declared(incident, new_prompt),
+                    busy="declaring",
+                )
+
+            self._confirm_prompt(values["prompt"].strip(), version, "declare", go=go,
+                                 back=lambda fixed: self._declare_form({**values, **fixed}))
 
         self.push_screen(
             dialogs().FormScreen(
                 "Declare an incident",
                 [
-                    dialogs().Field("title", "Title", placeholder="what users see going wrong"),
-                    dialogs().Field("prompt", "Prompt id", placeholder="tab completes a known prompt", suggestions=prompts),
-                    dialogs().Field("version", "Version live now", placeholder="blank = the prompt's production version"),
-                    dialogs().Field("severity", "Severity", kind="select",
-                          options=[("P1 — major user impact", "P1"), ("P2 — degraded", "P2"), ("P3 — minor", "P3")],
-                          value="P2"),
-                    dialogs().Field("detected", "Detected by", kind="select",
+                    dialogs().Field("title", "Title", value=values.get("title", ""),
+                                    placeholder="what users see going wrong"),
+                    dialogs().Field("prompt", "Prompt id", value=values.get("prompt", ""),
+                                    placeholder="tab completes a known prompt", suggestions=prompts),
+                    dialogs().Field("version", "Version live now", value=values.get("version", ""),
+                                    placeholder="blank = the prompt's production version"),
+                    dialogs().Field("severity", "Severity", kind="select", value=values.get("severity", "P2"),
+                                    options=[("P1 — major user impact", "P1"), ("P2 — degraded", "P2"),
+                                             ("P3 — minor", "P3")]),
+                    dialogs().Field("detected", "Detected by", kind="select", value=values.get("detected", ""),
                           options=[("alert", "alert"), ("user report", "user-report"),
                                    ("downstream system", "downstream"), ("manual discovery", "manual")]),
-                    dialogs().Field("started", "Impact started (optional)", placeholder="-15m, 14:32 or ISO 8601"),
+                    dialogs().Field("started", "Impact started (optional)", value=values.get("started", ""),
+                                    placeholder="-15m, 14:32 or ISO 8601"),
                 ],
                 submit="Declare",
                 validate=validate,
@@ -273,14 +388,19 @@ class ResponderActions:
             declared,
         )
 
-    def _declared(self, incident: Incident) -> None:
+    def _declared(self, incident: Incident, new_prompt: bool = False) -> None:
         self.query_one(IncidentList).select_id(incident.id)
         self.show_current()
-        self.notify(f"Declared {incident.id}. n writes a note, t triages.", timeout=3)
+        if new_prompt:
+            self.notify(f"Declared {incident.id} for a new prompt, {incident.prompt_id}: register its versions "
+                        "(incident-tui prompts add|import-git|import-dir) before a rollback.",
+                        markup=False, timeout=8)
+        else:
+            self.notify(f"Declared {incident.id}. n writes a note, t triages.", markup=False, timeout=3)
 
     def _prompt_ids(self) -> list[str]:
         ids = {p.prompt_id for p in self.read(self.service.prompts.list_prompts)}
-        ids |= {i.prompt_id for i in self.incidents}
+        ids |= {i.prompt_id for i in self.incidents if not is_unassigned(i.prompt_id)}
         return sorted(ids)
 
     def action_people(self) -> None:
@@ -337,3 +457,28 @@ class ResponderActions:
             except PromptError:  # prompt text unknown: phrases are still compared across samples
                 prompt_text = ""
         self.push_screen(dialogs().SamplesScreen(incident.id, samples, common_phrases(samples, prompt_text)))
+
+
+def _version(raw: str) -> int | None:
+    """A version field: "7", "v7", or blank (None). Validated before this is called."""
+    raw = raw.strip().lower().lstrip("v")
+    return int(raw) if raw.isdigit() else None
+
+
+def _candidate_label(candidate: RollbackCandidate, has_history: bool, now: datetime) -> Text:
+    """One line of the rollback picker: the version, why it is first, when it was last live."""
+    label = Text(f"v{candidate.version}", style="bold")
+    facts = []
+    if candidate.default:
+        facts.append("last known good (default)" if candidate.last_known_good else "previous good version (default)")
+    elif candidate.last_known_good:
+        facts.append("last known good")
+    if candidate.live_until is not None:
+        until = candidate.live_until.astimezone(now.tzinfo)
+        facts.append(f"was live until {until:%Y-%m-%d %H:%M}")
+    else:
+        facts.append("never deployed" if has_history else "no deploy history")
+    if candidate.note:
+        facts.append(clean(candidate.note, multiline=False))
+    label.append(" — " + " · ".join(facts), style="dim" if not candidate.default else "")
+    return label

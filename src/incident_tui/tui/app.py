@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
+from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import ContentSwitcher
+from textual.widgets import ContentSwitcher, Input, TextArea
 from textual.worker import NoActiveWorker, get_current_worker
 
 from incident_tui.config import Config
@@ -142,6 +143,8 @@ class IncidentApp(ResponderActions, App):
                             severity="warning")
         if self.keymap_overrides:
             self.set_keymap(self.keymap_overrides)
+        for warning in self.config.warnings:  # e.g. a hook program missing on this machine
+            self.notify(warning, severity="warning", timeout=15, markup=False)
         self.query_one(IncidentList).focus()
         if self.service is None:
             # Paint first, then open: the terminal answers at once even on a large database.
@@ -342,8 +345,14 @@ class IncidentApp(ResponderActions, App):
 
     def tick(self) -> None:
         """Once a second: the elapsed clocks move."""
+        if not self.is_running or self._exit:
+            return  # the timer can outlive the screen by one beat while the app shuts down
         now = self.clock()
-        self.query_one(IncidentList).show(self.incidents, now, compact=self.narrow)
+        try:
+            incident_list = self.query_one(IncidentList)
+        except NoMatches:  # shutting down: the dashboard's widgets are already gone
+            return
+        incident_list.show(self.incidents, now, compact=self.narrow)
         self.query_one(StatusHeader).show(self.incidents, now, busy=self.busy, compact_details=self._summary())
         if not self.narrow:
             self._show_details(now)
@@ -392,6 +401,23 @@ class IncidentApp(ResponderActions, App):
         elif name == "metrics" and pane is not None:
             with self.db_lock:
                 pane.refresh_metrics()
+
+    @on(events.DescendantFocus)
+    @on(events.DescendantBlur)
+    def _mark_focused_pane(self, _event: events.DescendantFocus | events.DescendantBlur) -> None:
+        # A class instead of `.pane:focus-within`: with that rule Textual restyles every widget
+        # of a pane on every focus move inside it (~0.5 s per Tab in the postmortem form).
+        if isinstance(self.screen, ModalScreen):
+            return
+        focused = self.screen.focused
+        pane = next((n for n in focused.ancestors_with_self if n.has_class("pane")), None) if focused else None
+        old = getattr(self, "_focused_pane", None)
+        if pane is not old:
+            if old is not None:
+                old.remove_class("-focus-within")
+            if pane is not None:
+                pane.add_class("-focus-within")
+            self._focused_pane = pane
 
     @on(IncidentList.Selected)
     def incident_selected(self, _event: IncidentList.Selected) -> None:
@@ -521,6 +547,14 @@ class IncidentApp(ResponderActions, App):
             pane = self.panes[name]
             target = getattr(pane, "focus_target", None)
             (target() if callable(target) else pane).focus()
+
+    @property
+    def escape_to_minimize(self) -> bool:
+        # In a zoomed pane escape first leaves the field being typed in (the pane's own escape);
+        # pressed again, out of the field, it restores the layout.
+        if isinstance(self.focused, (Input, TextArea)):
+            return False
+        return super().escape_to_minimize
 
     def action_zoom(self) -> None:
         screen = self.screen

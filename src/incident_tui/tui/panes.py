@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from textual.binding import Binding
-
 if TYPE_CHECKING:
     from incident_tui.tui.app import IncidentApp
 
@@ -45,8 +43,7 @@ def dashboard_postmortem_class():
     class DashboardPostmortem(PostmortemPane):
         """Focusable as a whole, so 1–5 and the outage keys still work until enter starts editing."""
 
-        can_focus = True
-        BINDINGS = [Binding("enter", "edit", "edit fields", id="postmortem.edit", priority=True)]
+        can_focus = True  # enter (the pane's "edit" binding) then goes into the fields
 
         def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
             if action == "edit":  # only while the pane itself, not one of its fields, has focus

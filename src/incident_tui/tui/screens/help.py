@@ -12,14 +12,37 @@ from textual.widgets import Static
 
 from incident_tui.tui.bindings import KEYS, key_label
 
-PANE_KEYS = {
-    "Incident list (1)": [("↑ ↓ / j k", "move"), ("enter", "open its timeline"), ("c", "show closed incidents")],
-    "Timeline (2)": [("↑ ↓", "move"), ("*", "star for the postmortem"), ("f", "filter all / starred / manual"),
-                     ("n", "note; esc leaves the note line")],
-    "Diff (3)": [("n / N", "next / previous change"), ("i", "note (n is taken here)"),
-                 ("see footer", "fold, wrap, whitespace, pick versions, copy")],
-    "Postmortem (4)": [("see footer", "sections, lists, copy, export")],
+# Keys of Textual's own widgets (no binding of ours): how to move around the panes.
+MOVES = {
+    "incidents": [("↑ ↓ / j k", "Move"), ("enter", "Open its timeline")],
+    "timeline": [("↑ ↓", "Move")],
+    "postmortem": [("enter", "On an auto field: override it (edited ✎); ctrl+r: back to auto"),
+                   ("esc", "Leave the field (it is saved as you type)")],
 }
+PANE_TITLES = {"incidents": "Incident list", "timeline": "Timeline", "diff": "Diff", "postmortem": "Postmortem"}
+
+
+def pane_sections(keymap: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
+    """Pane title → (key, what) for every key of every pane, as remapped: read from the bindings."""
+    from incident_tui.tui.bindings import KEYS, pane_keys
+
+    def key_of(ident: str | None, default: str) -> str:
+        return key_label(keymap.get(ident, default) if ident else default)
+
+    pane_number = {k.action.split("'")[1]: key_of(k.id, k.key) for k in KEYS if k.action.startswith("pane(")}
+    sections: dict[str, list[tuple[str, str]]] = {}
+    for name, title in PANE_TITLES.items():
+        sections[f"{title} ({pane_number.get(name, '')})"] = list(MOVES.get(name, []))
+    for k in pane_keys():
+        title = f"{k.pane.title} ({pane_number.get(k.pane.name, '')})"
+        sections.setdefault(title, []).append((key_of(k.id, k.key), k.help))
+    # The note works from every pane, on the note keys the pane does not take for itself (i in the diff).
+    note = [key_of(k.id, k.key) for k in KEYS if k.action == "note"]
+    for title in sections:
+        if title.startswith(("Timeline", "Diff")):
+            taken = {key for key, _ in sections[title]}
+            sections[title].append((" / ".join(key for key in note if key not in taken), "Write a note"))
+    return sections
 
 
 class HelpScreen(ModalScreen[None]):
@@ -28,6 +51,8 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, keymap: dict[str, str] | None = None) -> None:
         super().__init__(classes="form-screen")
         self.keymap = keymap or {}
+        if self.keymap.get("help"):  # the key that opened it closes it, remapped or not
+            self._bindings.bind(self.keymap["help"], "close", "close", show=False)
 
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 2))
@@ -40,7 +65,7 @@ class HelpScreen(ModalScreen[None]):
                 table.add_row(Text(""), Text(group, style="bold underline"))
             key = self.keymap.get(k.id, k.key)
             table.add_row(Text(", ".join(key_label(x) for x in key.split(","))), Text(k.help))
-        for pane, keys in PANE_KEYS.items():
+        for pane, keys in pane_sections(self.keymap).items():
             table.add_row(Text(""), Text(pane, style="bold underline"))
             for key, what in keys:
                 table.add_row(Text(key), Text(what))

@@ -283,7 +283,8 @@ class DiffPane(Vertical):
             return
         self.app.copy_to_clipboard(text)
         lines = text.count("\n")
-        self.notify(f"copied the unified diff v{self.old_version} → v{self.new_version} ({lines} lines)", timeout=3, markup=False)
+        self.notify(f"copied the unified diff v{self.old_version} → v{self.new_version} ({lines} lines) through the terminal "
+                    "(OSC 52); if nothing pastes, your terminal blocks OSC 52", timeout=5, markup=False)
 
     def action_last_good(self) -> None:
         """Back to the incident's failing version vs the last good one; without an

@@ -1,10 +1,11 @@
 """Pane 4: the guided postmortem form.
 
 Every template field in order, section by section, guidance beside each section, lint inline,
-progress on top. Typing changes a local copy at once (so lint and progress follow every key);
-the store gets each change when the field is left, or after a pause in typing, through one
-ordered writer off the UI loop. Copying, saving and the final checklist live in
-``postmortem/output.py``, list editing in ``postmortem/list_ops.py``.
+progress on top. Typing changes a local copy at once (so lint and progress follow every key)
+and is queued for the store at once, through one ordered writer off the UI loop that folds a
+burst of keys into one write. Fields computed from the incident ("auto") take no typing until
+enter opens one for an override ("edited ✎"); ctrl+r puts it back to auto. Copying, saving and
+the final checklist live in ``postmortem/output.py``, list editing in ``postmortem/list_ops.py``.
 
 Mount it with ``PostmortemPane(postmortem_service)`` and call ``show_incident(incident_id)``.
 """
@@ -20,7 +21,6 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Select, Static, TextArea
 
@@ -32,12 +32,13 @@ from incident_tui.domain.postmortem import (
     SECTION_KEYS,
     SECTIONS,
     TEXT_FIELDS,
+    DocStatus,
     Finding,
     Postmortem,
 )
 from incident_tui.services.postmortem import PostmortemService
 from incident_tui.tui.widgets.postmortem.display import NARROW, DisplayMixin
-from incident_tui.tui.widgets.postmortem.fields import FieldRow
+from incident_tui.tui.widgets.postmortem.fields import FieldRow, Refused
 from incident_tui.tui.widgets.postmortem.list_ops import ListOpsMixin
 from incident_tui.tui.widgets.postmortem.lists import (
     ActionList,
@@ -54,17 +55,24 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
     """The postmortem form of one incident."""
 
     BINDINGS = [
-        # Priority: the move happens as the key is read, so text typed straight after it lands
-        # in the next section's field rather than the one being left.
+        # Priority: a move happens as its key is read (the app hands each key to whatever has focus
+        # at that moment), so text typed straight after it lands in the field the move reaches,
+        # in order, as if typed slowly.
         Binding("ctrl+down", "section(1)", "next section", id="postmortem.next_section", priority=True),
         Binding("ctrl+up", "section(-1)", "prev section", id="postmortem.prev_section", priority=True),
+        Binding("tab", "next_field(1)", "next field", show=False, id="postmortem.next_field", priority=True),
+        Binding("shift+tab", "next_field(-1)", "previous field", show=False, id="postmortem.prev_field",
+                priority=True),
+        # Only on an auto field (check_action): it opens the field for typing, so keys after it type.
+        Binding("enter", "override", "override auto", id="postmortem.override", priority=True),
+        Binding("enter", "edit", "edit fields", id="postmortem.edit", priority=True),
+        Binding("ctrl+r", "reset_field", "back to auto", id="postmortem.reset_field", priority=True),
         Binding("f2", "copy(True)", "copy all", id="postmortem.copy_all"),
         Binding("f3", "copy(False)", "copy section", id="postmortem.copy_section"),
         Binding("f4", "cycle_format", "format", id="postmortem.format"),
         Binding("ctrl+o", "export", "copy/save…", id="postmortem.export"),
         Binding("ctrl+f", "final", "final checklist", id="postmortem.final"),
-        Binding("ctrl+r", "reset_field", "reset to auto", show=False, id="postmortem.reset_field"),
-        Binding("escape", "leave_field", "leave field", show=False, id="postmortem.leave_field"),
+        Binding("escape", "leave_field", "leave field", show=False, id="postmortem.leave_field", priority=True),
     ]
 
     DEFAULT_CSS = """
@@ -77,7 +85,7 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
     PostmortemPane #pm-empty { padding: 1 2; color: $text-muted; }
     PostmortemPane .pm-section { height: auto; margin-bottom: 1; }
     PostmortemPane .pm-section-title { text-style: bold; background: $panel; padding: 0 1; }
-    PostmortemPane .pm-section.-current .pm-section-title { background: $accent 40%; }
+    PostmortemPane .pm-section-title.-current { background: $accent 40%; }
     PostmortemPane .pm-section-body { height: auto; layout: horizontal; }
     PostmortemPane .pm-guidance { width: 30; height: auto; color: $text-muted; text-style: italic; padding: 0 1 0 0; }
     PostmortemPane .pm-fields { width: 1fr; height: auto; }
@@ -93,7 +101,6 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
         *,
         lock: threading.RLock | None = None,
         directory: Path | None = None,
-        debounce: float = 1.0,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -101,7 +108,6 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
         super().__init__(name=name, id=id, classes=classes)
         self.service = service
         self.directory = directory or Path.cwd()
-        self.debounce = debounce
         self.incident_id: str | None = None
         self.current_section = SECTION_KEYS[0]
         self.fmt = FORMATS[0]
@@ -110,11 +116,15 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
         self._given_lock = lock
         self._own_lock = threading.RLock()
         self.writer = OrderedWriter(self, self._store_lock, idle=self._store_idle)
-        self._dirty: set[str] = set()
-        self._save_timers: dict[str, Timer] = {}
+        self._dirty: set[str] = set()  # changed on screen, no save queued (a save failed)
+        self._in_flight: dict[str, int] = {}  # saves queued or running, per field
+        self._overriding: set[str] = set()  # auto fields opened for typing, nothing typed yet
+        self._refused_in: Widget | None = None  # the locked field we last explained
         self._save_state = ""
         self._closing = False  # unmounting: store work only, the widgets are going
         self._rows: dict[str, FieldRow] | None = None
+        self._sections: dict[str, Widget] = {}
+        self._marked: tuple[FieldRow | None, str] = (None, "")
 
     def _store_lock(self):
         # The dashboard serialises every store access through app.db_lock; share it when present.
@@ -153,6 +163,9 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
 
     def on_mount(self) -> None:
         self.query(".pm-section").set(display=False)
+        # Looked up once: focus moves and keys must not walk the whole form.
+        self._sections = {key: self.query_one(f"#pm-sec-{key}") for key in SECTION_KEYS}
+        self._rows = {row.key: row for row in self.query(FieldRow).results()}
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < NARROW, "-narrow")
@@ -173,6 +186,8 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
             self._flush_dirty()
             self.incident_id = incident_id
             self.pm = None
+            self._in_flight.clear()  # saves of the other incident still land, in order, but are not ours
+            self._overriding.clear()
             # The old incident's text must not be typed over while the new one loads.
             self.query(".pm-section").set(display=False)
             empty = self.query_one("#pm-empty", Static)
@@ -199,7 +214,8 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
             return
         first = self.pm is None
         if not first:
-            for key in self._dirty:  # typed but not yet queued: the screen's text wins
+            # Typed but not yet stored (the load may have run before the save): the screen's text wins.
+            for key in self._dirty | set(self._in_flight):
                 pm.fields[key] = self.pm.get(key)
                 pm.edited.add(key)
         self.pm = pm
@@ -210,7 +226,8 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
             for row in self.query(FieldRow).results():
                 if row.key == "status":
                     row.set_value(pm.status.value)
-                elif first or (focused is not row.editor and row.key not in self._dirty):
+                elif first or (focused is not row.editor and row.key not in self._dirty
+                               and row.key not in self._in_flight):
                     row.set_value(pm.get(row.key))
             self._show_lists()
             self._refresh()
@@ -242,55 +259,88 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
         value = event.control.text if isinstance(event.control, TextArea) else event.control.value
         if value == self.pm.get(key):
             return  # the form setting a loaded value, or typed back to what is stored
+        if key not in self.pm.edited:
+            self.call_after_refresh(self.refresh_bindings)  # "back to auto" applies now
         self.pm.fields[key] = value
         self.pm.edited.add(key)
+        self._overriding.discard(key)
         self._dirty.add(key)
-        timer = self._save_timers.pop(key, None)
-        if timer is not None:
-            timer.stop()
-        self._save_timers[key] = self.set_timer(self.debounce, partial(self._save, key))
+        # Saved at once, off the UI loop: a kill -9 loses at most the keys of the save under way.
+        # While one save runs, later keys in this field are folded into the one queued after it.
+        self._save(key)
         self._refresh(only=key)
 
     @on(events.DescendantBlur)
     def _left(self, event: events.DescendantBlur) -> None:
         key = self._key_of(event.widget)
         if key in self._dirty:
-            self._save(key)
+            self._save(key)  # a save that failed: leaving the field retries it
+        if key in self._overriding:  # opened for typing, nothing typed: it follows the incident again
+            self._overriding.discard(key)
+            self._refresh(only=key)
         self.call_after_refresh(self._mark_current)  # focus may have left the pane altogether
 
     def _save(self, key: str) -> None:
-        timer = self._save_timers.pop(key, None)
-        if timer is not None:
-            timer.stop()
         if key not in self._dirty or self.pm is None or self.incident_id is None:
             return
         self._dirty.discard(key)
         incident_id, value = self.incident_id, self.pm.get(key)
         self._set_save_state("saving…")
-        self.writer.submit(lambda: self.service.save_field(incident_id, key, value),
-                           done=partial(self._saved, incident_id, key), failed=partial(self._save_failed, key))
+        queued = self.writer.submit(lambda: self.service.save_field(incident_id, key, value),
+                                    done=partial(self._saved, incident_id, key),
+                                    failed=partial(self._save_failed, incident_id, key),
+                                    coalesce=("field", incident_id, key))
+        if queued:
+            self._in_flight[key] = self._in_flight.get(key, 0) + 1
 
     def _flush_dirty(self) -> None:
         for key in list(self._dirty):
             self._save(key)
 
+    def _landed(self, incident_id: str, key: str) -> None:
+        if incident_id == self.incident_id and key in self._in_flight:
+            self._in_flight[key] -= 1
+            if self._in_flight[key] <= 0:
+                del self._in_flight[key]
+
     def _saved(self, incident_id: str, key: str, pm: Postmortem) -> None:
+        self._landed(incident_id, key)
         if not self.is_attached or incident_id != self.incident_id or self.pm is None:
             return
-        if key not in self._dirty and key in PREFILLED:
+        idle = key not in self._dirty and key not in self._in_flight
+        changed = self._status_followed(pm)
+        if idle and key in PREFILLED:
             # Typing the computed value back is not an edit: the field follows the incident again.
-            self.pm.edited = (self.pm.edited - {key}) | (pm.edited & {key})
-        self._refresh()
+            edited = (self.pm.edited - {key}) | (pm.edited & {key})
+            changed = changed or edited != self.pm.edited
+            self.pm.edited = edited
+        if changed:  # (saved on every key: a full refresh here would cost a frame per key)
+            self._refresh()
+
+    def _status_followed(self, pm: Postmortem) -> bool:
+        """The store reopens a final document that is edited: say so, and show it. True if it did."""
+        if self.pm is None or pm.status is self.pm.status:
+            return False
+        reopened = self.pm.status is DocStatus.FINAL and pm.status is DocStatus.DRAFT
+        self.pm.status = pm.status
+        self.query_one("#pm-row-status", FieldRow).set_value(pm.status.value)
+        if reopened:
+            self.notify("Edited after it was marked final: the postmortem is a draft again (stamped on the "
+                        "timeline). ctrl+f marks it final once more.", severity="warning", timeout=8, markup=False)
+        return True
 
     def _store_idle(self) -> None:
         if self._save_state == "saving…" and self.is_attached:
             self._set_save_state("saved")
 
-    def _save_failed(self, key: str, error: Exception) -> None:
-        if self.is_attached:
+    def _save_failed(self, incident_id: str, key: str, error: Exception) -> None:
+        self._landed(incident_id, key)
+        if not self.is_attached:
+            return
+        if incident_id == self.incident_id:
             self._dirty.add(key)  # kept on screen; the next change or leaving the field retries
-            self._set_save_state("NOT SAVED")
-            self.notify(f"Not saved: {error}", severity="error", timeout=10, markup=False)
+        self._set_save_state("NOT SAVED")
+        self.notify(f"Not saved: {error}", severity="error", timeout=10, markup=False)
 
     def _store_failed(self, error: Exception) -> None:
         if self.is_attached:
@@ -309,7 +359,7 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
         event.select.value = self.pm.status.value  # shown once the store agrees
         self.request_status(str(event.value))
 
-    # --- sections -------------------------------------------------------------------------------
+    # --- sections and fields ------------------------------------------------------------------
 
     def _section_of(self, widget: Widget | None) -> str | None:
         node = widget
@@ -323,6 +373,8 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
     def _focused(self, event: events.DescendantFocus) -> None:
         # Each widget delivers its own focus event, so after a quick ctrl+↓ ↓ ↓ they can arrive
         # out of order: what counts is what has focus now, not what the event names.
+        if self.screen.focused is not self._refused_in:
+            self._refused_in = None
         key = self._section_of(self.screen.focused)
         if key and key != self.current_section:
             self.current_section = key
@@ -330,9 +382,15 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
             self._refresh_nav()
         self._mark_current()
 
+    def _row_of(self, widget: Widget | None) -> FieldRow | None:
+        key = self._key_of(widget)
+        return (self._rows or {}).get(key) if key else None
+
     def _first_editor(self, key: str) -> Widget | None:
-        found = self.query_one(f"#pm-sec-{key}").query("Input, TextArea, Select, EditableList")
-        return next(iter(found.results()), None)
+        """The first field of section ``key`` that takes typing (auto fields are skipped), else its first."""
+        found = list(self._sections[key].query("Input, TextArea, Select, EditableList").results())
+        row = self._row_of
+        return next((w for w in found if not (row(w) and row(w).locked)), found[0] if found else None)
 
     def action_section(self, delta: int) -> None:
         if self.pm is None:
@@ -343,11 +401,60 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
         target = self._first_editor(key)
         if target is not None:
             self.screen.set_focus(target, scroll_visible=False)
-        self.query_one("#pm-form", VerticalScroll).scroll_to_widget(
-            self.query_one(f"#pm-sec-{key}"), top=True, animate=False
-        )
+        self.query_one("#pm-form", VerticalScroll).scroll_to_widget(self._sections[key], top=True, animate=False)
         self._refresh_head()
         self._refresh_nav()
+
+    def _inside(self) -> bool:
+        focused = self.screen.focused
+        return focused is not None and (focused is self or self in focused.ancestors)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # False hides the key and lets it through: enter types a newline in an overridden field.
+        if action == "next_field":
+            return self._inside()
+        if action == "override":
+            row = self._row_of(self.screen.focused)
+            return row is not None and row.locked
+        if action == "reset_field":
+            key = self._key_of(self.screen.focused)
+            return self.pm is not None and key in PREFILLED and key in self.pm.edited
+        if action == "edit":
+            return self.can_focus and self.screen.focused is self
+        if action == "leave_field":
+            focused = self.screen.focused
+            # An open Select list closes with escape first; the pane itself has no field to leave.
+            return self._inside() and focused is not self and not isinstance(focused.parent, Select)
+        return True
+
+    def action_next_field(self, delta: int) -> None:
+        if delta > 0:
+            self.screen.focus_next()
+        else:
+            self.screen.focus_previous()
+
+    def action_edit(self) -> None:
+        self.screen.set_focus(PostmortemPane.focus_target(self))
+
+    def action_override(self) -> None:
+        """Open an auto field for typing; what is typed then replaces the computed value (edited ✎)."""
+        row = self._row_of(self.screen.focused)
+        if row is None or not row.locked:
+            return
+        self._overriding.add(row.key)
+        self._refresh(only=row.key)
+        self.refresh_bindings()
+
+    @on(Refused)
+    def _refused(self, event: Refused) -> None:
+        event.stop()
+        if self._refused_in is event.editor:
+            return  # said once per visit: a burst of keys is one mistake, not nine
+        self._refused_in = event.editor
+        row = self._row_of(event.editor)
+        label = row.spec.label if row else "This field"
+        self.notify(f"{label} follows the incident (auto): enter overrides it, then type", timeout=5,
+                    markup=False)
 
     def action_leave_field(self) -> None:
         """Escape: leave the field (it saves), so single-letter keys reach the dashboard again."""
@@ -372,8 +479,11 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
             return
         self.pm.fields[key] = pm.get(key)
         self.pm.edited.discard(key)
+        self._overriding.discard(key)
         self.query_one(f"#pm-row-{key}", FieldRow).set_value(pm.get(key))
+        self._status_followed(pm)
         self._refresh()
+        self.refresh_bindings()
 
     # --- lists ------------------------------------------------------------------------------------
 

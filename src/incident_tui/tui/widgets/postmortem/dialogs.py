@@ -1,7 +1,9 @@
 """The postmortem's small dialogs: a list item, an action item, a waiver, the final checklist, export.
 
 Conventions of the app's other forms: enter moves to the next field and submits on the last,
-ctrl+s submits from anywhere, escape cancels. Every text shown is a Text object.
+ctrl+s submits from anywhere, escape cancels. Every text shown is a Text object. Enter and tab
+move focus as the key is read, so text typed straight after them (a burst) lands in the next
+field, as if typed slowly.
 """
 
 from __future__ import annotations
@@ -26,12 +28,17 @@ from incident_tui.domain.postmortem import (
     CheckItem,
     parse_date,
 )
+from incident_tui.tui.widgets.postmortem.fields import OrderedInput
 
 
 class PostmortemDialog(ModalScreen):
     BINDINGS = [
         Binding("escape", "cancel", "cancel", id="postmortem.dialog.cancel"),
         Binding("ctrl+s", "submit", "submit", id="postmortem.dialog.submit"),
+        Binding("enter", "next_or_submit", "next field", show=False, id="postmortem.dialog.next", priority=True),
+        Binding("tab", "move(1)", "next field", show=False, id="postmortem.dialog.tab", priority=True),
+        Binding("shift+tab", "move(-1)", "previous field", show=False, id="postmortem.dialog.backtab",
+                priority=True),
     ]
     DEFAULT_CSS = """
     PostmortemDialog { align: center middle; }
@@ -102,14 +109,23 @@ class PostmortemDialog(ModalScreen):
     def _cancel(self) -> None:
         self.action_cancel()
 
-    @on(Input.Submitted)
-    def _next_or_submit(self, event: Input.Submitted) -> None:
-        event.stop()
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next_or_submit":  # on a button or an open Select list, enter is theirs
+            return isinstance(self.focused, Input)
+        return True
+
+    def action_next_or_submit(self) -> None:
         inputs = list(self.query(Input).results())
-        if event.input is inputs[-1]:
+        if self.focused is inputs[-1]:
             self.action_submit()
         else:
             self.focus_next()
+
+    def action_move(self, delta: int) -> None:
+        if delta > 0:
+            self.focus_next()
+        else:
+            self.focus_previous()
 
 
 class ItemDialog(PostmortemDialog):
@@ -122,7 +138,7 @@ class ItemDialog(PostmortemDialog):
         self.placeholder = placeholder
 
     def compose_fields(self) -> ComposeResult:
-        yield Input(self.value, placeholder=self.placeholder, id="pm-item", compact=True)
+        yield OrderedInput(self.value, placeholder=self.placeholder, id="pm-item", compact=True)
 
     def result(self) -> str | None:
         text = self.query_one("#pm-item", Input).value.strip()
@@ -149,16 +165,18 @@ class ActionDialog(PostmortemDialog):
 
     def compose_fields(self) -> ComposeResult:
         item = self.item
-        yield self.row("Action", Input(item.text, id="pm-a-text", compact=True,
-                                       placeholder="what will be done, e.g. add refund questions to the eval"))
-        yield self.row("Owner", Input(item.owner, id="pm-a-owner", placeholder="a person, not a team", compact=True))
-        yield self.row("Due date", Input(item.due, id="pm-a-due", placeholder="YYYY-MM-DD", compact=True))
+        yield self.row("Action", OrderedInput(item.text, id="pm-a-text", compact=True,
+                                              placeholder="what will be done, e.g. add refund questions to the eval"))
+        yield self.row("Owner", OrderedInput(item.owner, id="pm-a-owner", placeholder="a person, not a team",
+                                             compact=True))
+        yield self.row("Due date", OrderedInput(item.due, id="pm-a-due", placeholder="YYYY-MM-DD",
+                                                compact=True))
         yield self.row("Kind", Select(KIND_OPTIONS, value=item.kind.value, allow_blank=False, id="pm-a-kind",
                                       compact=True))
         yield self.row("Status", Select(ACTION_STATUS_OPTIONS, value=item.status.value, allow_blank=False,
                                         id="pm-a-status", compact=True))
-        yield self.row("Tracking", Input(item.link, id="pm-a-link", placeholder="optional link https://…",
-                                         compact=True))
+        yield self.row("Tracking", OrderedInput(item.link, id="pm-a-link", placeholder="optional link https://…",
+                                                compact=True))
         yield Static(Text("enter: next field · ctrl+s: save · esc: cancel", style="dim"), classes="pm-dialog-hint")
 
     def result(self) -> ActionItem | None:
@@ -192,8 +210,9 @@ class WaiverDialog(PostmortemDialog):
     def compose_fields(self) -> ComposeResult:
         yield ActionDialog.row(self, "Kind", Select(KIND_OPTIONS, value=self.kind.value, allow_blank=False,
                                                      id="pm-w-kind", compact=True))
-        yield ActionDialog.row(self, "Reason", Input(self.waivers.get(self.kind, ""), id="pm-w-reason", compact=True,
-                                                      placeholder="why no action of this kind (empty: no waiver)"))
+        reason = OrderedInput(self.waivers.get(self.kind, ""), id="pm-w-reason", compact=True,
+                              placeholder="why no action of this kind (empty: no waiver)")
+        yield ActionDialog.row(self, "Reason", reason)
 
     @on(Select.Changed, "#pm-w-kind")
     def _kind_changed(self, event: Select.Changed) -> None:
@@ -206,10 +225,10 @@ class WaiverDialog(PostmortemDialog):
 class ChecklistDialog(PostmortemDialog):
     """The checks a final postmortem passes; "Mark final" only when all do."""
 
-    def __init__(self, items: list[CheckItem], open_sections: list[str] | None = None) -> None:
+    def __init__(self, items: list[CheckItem], empty_fields: list[str] | None = None) -> None:
         super().__init__()
         self.items = items
-        self.open_sections = open_sections or []
+        self.empty_fields = empty_fields or []
         self.ready = all(i.ok for i in items)
         self.title_text = ("Ready to mark final · ctrl+s marks it final · esc goes back" if self.ready
                            else "Not final yet: fix these first · esc goes back")
@@ -222,10 +241,10 @@ class ChecklistDialog(PostmortemDialog):
                 text.append("\n    ")
                 text.append(problem, style="dim")
             yield Static(text, classes="pm-check")
-        if self.open_sections:
+        if self.empty_fields:
             # Not a blocker (the template's checks are), but a final document should not surprise.
             note = Text.assemble(("! ", "bold yellow"))
-            note.append(f"Still empty or unfinished: {', '.join(self.open_sections)}")
+            note.append(f"Still empty (not needed to mark it final): {', '.join(self.empty_fields)}")
             yield Static(note, classes="pm-check")
 
     def compose_buttons(self) -> ComposeResult:
@@ -274,7 +293,7 @@ class ExportDialog(PostmortemDialog):
                                    compact=True))
         yield row("What", Select([("the whole postmortem", "all"), (f"this section: {self.section_title}", "section")],
                                  value="all", allow_blank=False, id="pm-x-scope", compact=True))
-        yield row("File", Input(self._default_path(self.fmt), id="pm-x-path", compact=True))
+        yield row("File", OrderedInput(self._default_path(self.fmt), id="pm-x-path", compact=True))
         yield Static(Text("ctrl+y: copy · ctrl+s: save to the file · esc: cancel", style="dim"),
                      classes="pm-dialog-hint")
 

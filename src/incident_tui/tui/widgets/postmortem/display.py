@@ -14,6 +14,7 @@ from incident_tui.domain.postmortem import (
     SECTION_KEYS,
     SECTIONS,
     ActionKind,
+    filled,
     lint,
     progress,
     section,
@@ -26,15 +27,30 @@ NARROW = 100  # below: guidance above the fields instead of beside them, a short
 
 class DisplayMixin:
     def _mark_current(self) -> None:
-        """Highlight the row and section with focus (CSS :focus-within leaves siblings' labels stale)."""
+        """Highlight the row and section with focus (CSS :focus-within leaves siblings' labels stale).
+
+        Only the label and title that change are touched: a class change restyles the node and
+        its children, and a focus move must cost one frame, not a restyle of a whole section.
+        """
         focused = self.screen.focused if self.is_attached else None
         inside = focused is not None and self in focused.ancestors
         row = next((n for n in (focused.ancestors if inside else []) if isinstance(n, FieldRow)), None)
-        for candidate in (self._rows or {}).values():
-            candidate.set_class(candidate is row, "-current")
-        section_id = f"pm-sec-{self.current_section}" if inside else ""
-        for node in self.query(".pm-section").results():
-            node.set_class(node.id == section_id, "-current")
+        section_key = self.current_section if inside else ""
+        old_row, old_section = self._marked
+        if row is not old_row:
+            if old_row is not None:
+                old_row.mark_current(False)
+            if row is not None:
+                row.mark_current(True)
+        if section_key != old_section:
+            if old_section in self._sections:
+                self._section_title(old_section).set_class(False, "-current")
+            if section_key in self._sections:
+                self._section_title(section_key).set_class(True, "-current")
+        self._marked = (row, section_key)
+
+    def _section_title(self, key: str) -> Static:
+        return self._sections[key].query_one(".pm-section-title", Static)
 
     def _refresh(self, only: str | None = None) -> None:
         """Lint, origin labels, progress and the section list, from the local copy.
@@ -47,14 +63,11 @@ class DisplayMixin:
         by_field: dict[str, list[tuple[str, str]]] = {}
         for finding in self.findings:
             by_field.setdefault(finding.field.split(".", 1)[0], []).append((finding.level, finding.message))
-        if self._rows is None:
-            self._rows = {row.key: row for row in self.query(FieldRow).results()}
         rows = [self._rows[only]] if only in self._rows else self._rows.values()
         for row in rows:
             # Empty fields are what the guidance and the checklist are for; lint speaks once there is text.
-            row.show_lint(by_field.get(row.key, []) if self.pm.get(row.key).strip() else [])
-            prefilled = row.key in PREFILLED
-            row.show_origin(prefilled and row.key not in self.pm.edited, prefilled and row.key in self.pm.edited)
+            row.show_lint(by_field.get(row.key, []) if filled(self.pm, row.key) else [])
+            self._show_origin(row)
         actions = by_field.get("action_items", []) if self.pm.action_items else []
         lines = [("✗ " if level == "error" else "! ") + message for level, message in actions]
         update_if_changed(self.query_one("#pm-actions-lint", Static),
@@ -65,6 +78,21 @@ class DisplayMixin:
             update_if_changed(self.query_one(f"#pm-sec-{spec.key} .pm-section-title", Static), title)
         self._refresh_head()
         self._refresh_nav()
+
+    def _show_origin(self, row: FieldRow) -> None:
+        """auto (locked: it follows the incident), edited ✎, or open for typing; and lock accordingly.
+
+        An auto field with no value yet (an open incident has no end) takes typing at once: there
+        is nothing to override.
+        """
+        if row.key not in PREFILLED:
+            row.show_origin(False, False)
+            return
+        edited = row.key in self.pm.edited
+        opened = row.key in self._overriding
+        auto = not edited and not opened
+        row.set_locked(auto and filled(self.pm, row.key))
+        row.show_origin(auto, edited, opened and not edited)
 
     def _kinds_line(self) -> Text:
         covered = {item.kind for item in self.pm.action_items}

@@ -30,6 +30,7 @@ class ListOpsMixin:
         self.pm.contributing_factors = pm.contributing_factors
         self.pm.action_items = pm.action_items
         self.pm.waivers = pm.waivers
+        self._status_followed(pm)
         self._show_lists(keep_factor, keep_action)
         self._refresh()
         if message:

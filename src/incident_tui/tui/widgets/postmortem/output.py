@@ -17,7 +17,7 @@ from incident_tui.domain.postmortem import (
     DocStatus,
     checklist,
     section,
-    section_complete,
+    still_empty,
 )
 from incident_tui.services.clipboard import copy_text
 from incident_tui.tui.widgets.postmortem.dialogs import (
@@ -25,6 +25,10 @@ from incident_tui.tui.widgets.postmortem.dialogs import (
     ExportChoice,
     ExportDialog,
 )
+
+
+def section_of(title: str):
+    return next(s for s in SECTIONS if s.title == title)
 
 
 class OutputMixin:
@@ -116,8 +120,18 @@ class OutputMixin:
                 if ok:
                     self._store_status(value)
 
-            unfinished = [s.title for s in SECTIONS if not section_complete(self.pm, s.key, self.findings)]
-            self.app.push_screen(ChecklistDialog(checklist(self.pm, self.findings), unfinished), confirmed)
+            items = checklist(self.pm, self.findings)
+            claimed = {name for item in items for name in item.fields}
+            # Fields the checks speak for are on their own lines already (✗ when empty).
+            by_section: dict[str, list[str]] = {}
+            for title, spec in still_empty(self.pm):
+                if spec.key not in claimed:
+                    by_section.setdefault(title, []).append(spec.label)
+            # Named by field where a section has several ("DETECTION GAP (Why not sooner)"): beside
+            # "✓ Detection gap and method filled" it must not read as "the detection gap is empty".
+            empty = [title if len(section_of(title).fields) == 1 else f"{title} ({', '.join(labels)})"
+                     for title, labels in by_section.items()]
+            self.app.push_screen(ChecklistDialog(items, empty), confirmed)
         else:
             self._store_status(value)
 

@@ -1,8 +1,8 @@
 """An ordered queue of store calls, run off the UI loop.
 
-The form saves on every change; saves, loads and renders must reach the store in the order the
-user made them (a load overtaking a save would put stale text back in a field). One thread
-worker drains the queue; each call runs under ``run_lock`` together with its dequeue, so even a
+The form saves on every change (later keys in a field fold into its save still waiting in the
+queue); saves, loads and renders must reach the store in the order the user made them (a load
+overtaking a save would put stale text back in a field). One thread worker drains the queue; each call runs under ``run_lock`` together with its dequeue, so even a
 synchronous ``drain_now()`` from the UI thread (when the pane goes away) keeps the order.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ class _Job:
     call: Callable[[], Any]
     done: Callable[[Any], None] | None
     failed: Callable[[Exception], None] | None
+    coalesce: Hashable | None = None
 
 
 class OrderedWriter:
@@ -38,14 +39,25 @@ class OrderedWriter:
         self.pending = 0  # jobs queued or running, for the "saving…" indicator
 
     def submit(self, call: Callable[[], Any], done: Callable[[Any], None] | None = None,
-               failed: Callable[[Exception], None] | None = None) -> None:
+               failed: Callable[[Exception], None] | None = None, coalesce: Hashable | None = None) -> bool:
+        """Queue ``call``; False when it replaced the last queued job instead.
+
+        ``coalesce``: a job with the same key that is last in the queue (not started) is replaced,
+        so saving on every key costs one store write per write time, not one per key, and the
+        order of everything else is kept (only a tail job is ever replaced).
+        """
+        job = _Job(call, done, failed, coalesce)
         with self._queue_lock:
-            self._queue.append(_Job(call, done, failed))
+            if coalesce is not None and self._queue and self._queue[-1].coalesce == coalesce:
+                self._queue[-1] = job
+                return False
+            self._queue.append(job)
             self.pending += 1
             start = not self._draining
             self._draining = True
         if start:
             self.owner.run_worker(self._drain, thread=True, group="postmortem-store", exit_on_error=False)
+        return True
 
     def _next(self) -> _Job | None:
         with self._queue_lock:
