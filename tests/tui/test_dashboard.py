@@ -292,17 +292,18 @@ def test_user_text_renders_literally(title, note):
         Severity,
         TimelineEvent,
     )
-    from incident_tui.domain.text import clean
-    from incident_tui.tui.render import details, event_row, incident_row
+    from incident_tui.domain.text import clean, neutralise
+    from incident_tui.tui.render import details, event_row, incident_row, preview
 
     now = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
     incident = Incident(id="INC-20261125-001", title=clean(title, multiline=False) or "t", prompt_id="p",
                         prompt_version=1, severity=Severity.P1, detected_by=DetectionMethod.ALERT, detected_at=now,
                         hypothesis=clean(note))
     row = incident_row(incident, now, compact=True)
-    assert incident.title in row.plain
-    assert clean(note) in event_row(TimelineEvent(incident.id, now, EventKind.NOTE, clean(note)), now,
-                                    with_date=False).plain
+    assert neutralise(incident.title) in row.plain  # bidi and invisible characters shown, not applied
+    head, _cut = preview(clean(note))  # a note of many lines shows its first few
+    assert head in event_row(TimelineEvent(incident.id, now, EventKind.NOTE, clean(note)), now,
+                             with_date=False).plain
     details(incident, now, None)
 
 
@@ -360,7 +361,8 @@ def test_widgets_show_user_text_literally(title, note):
     from textual.app import App
 
     from incident_tui.domain.models import DetectionMethod, Incident, Severity, TimelineEvent
-    from incident_tui.domain.text import clean
+    from incident_tui.domain.text import clean, neutralise
+    from incident_tui.tui.render import preview
     from incident_tui.tui.widgets.details import DetailsPanel
 
     now = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
@@ -384,9 +386,21 @@ def test_widgets_show_user_text_literally(title, note):
             app.query_one(DetailsPanel).show(incident, now, None)
             await pilot.pause()
             row = app.query_one(IncidentList).get_option_at_index(0).prompt
-            assert shown_title[:20] in str(row)
+            assert neutralise(shown_title)[:20] in str(row)
             line = app.query_one("#timeline-events", OptionList).get_option_at_index(0).prompt
-            assert event.text in str(line)
+            assert preview(event.text)[0] in str(line)
             app.export_screenshot()  # renders every widget: must not raise
 
     asyncio.run(run())
+
+
+async def test_list_rows_are_recut_when_the_pane_changes_width(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        incidents = app.query_one(IncidentList)
+        before = max(len(line) for line in str(incidents.get_option_at_index(0).prompt).splitlines())
+        await pilot.press("1", "z")  # zoomed: the pane is the whole screen, not a column
+        await pilot.pause()
+        after = max(len(line) for line in str(incidents.get_option_at_index(0).prompt).splitlines())
+        assert after > before + 40
+        assert after <= incidents.scrollable_content_region.width

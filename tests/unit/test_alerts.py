@@ -185,7 +185,9 @@ def test_each_wrong_type_is_a_clear_alert_error(fields, message):
 def test_huge_text_is_truncated_not_refused():
     parsed = parse_alertmanager(one_alert(annotations={"summary": "S" * 10_000, "description": "D" * 50_000}))
     (alert,) = parsed.alerts
-    assert len(alert.annotations["description"]) == MAX_ANNOTATION and alert.annotations["description"].endswith("…")
+    description = alert.annotations["description"]
+    assert len(description) <= MAX_ANNOTATION and description.startswith("D" * 1000)
+    assert description.endswith(f"… [truncated {(50_000 - description.index('…')) / 1024:.1f} KiB]")
     assert len(alert.summary) == MAX_TITLE
 
 

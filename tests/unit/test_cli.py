@@ -202,7 +202,7 @@ def test_a_non_utf8_argument_is_replaced_and_said(db_path):
     # Python hands undecodable bytes over as lone surrogates: declare used to fail with "unexpected TypeError".
     proc = subprocess.run(
         [sys.executable, "-m", "incident_tui", "--db", str(db_path), "declare", "--title", b"caf\xe9 \xff down",
-         "--prompt", "p", "--severity", "P3", "--detected-by", "manual"],
+         "--prompt", "p", "--new-prompt", "--severity", "P3", "--detected-by", "manual"],
         capture_output=True, timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
@@ -221,7 +221,8 @@ def test_a_non_utf8_path_keeps_its_bytes(tmp_path):
     # A path names a file: replacing its bytes would open another one.
     db = os.path.join(os.fsencode(tmp_path), b"d\xe9.json")
     proc = subprocess.run([sys.executable, "-m", "incident_tui", "--db", db, "declare", "--title", "t", "--prompt",
-                           "p", "--severity", "P3", "--detected-by", "manual"], capture_output=True, timeout=60)
+                           "p", "--new-prompt", "--severity", "P3", "--detected-by", "manual"], capture_output=True,
+                          timeout=60)
     assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
     assert os.path.exists(db)
 

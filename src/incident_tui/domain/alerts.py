@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .prompts import UNASSIGNED
+from .limits import cap_chars
 from .text import clean
 
 ALERTMANAGER = "alertmanager"
@@ -243,7 +244,7 @@ def _string_map(value: Any, what: str, *, required: bool, max_items: int, max_va
                 raise _Refused(f"{what[:-1]} {name!r} is too long ({len(item)} characters; limit {MAX_LABEL_VALUE})")
             out[name] = clean(item, multiline=False)
         else:
-            out[name] = _truncate(clean(item), max_value)
+            out[name] = cap_chars(clean(item), max_value)  # kept, with "… [truncated N KiB]" where cut
     return out
 
 

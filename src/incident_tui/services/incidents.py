@@ -28,6 +28,7 @@ from incident_tui.domain.containment import (
 )
 from incident_tui.domain.ids import next_incident_id
 from incident_tui.domain.lifecycle import check_advance, next_stage
+from incident_tui.domain.limits import FieldTooLarge, cap_text, check_fields
 from incident_tui.domain.models import (
     ContainmentAction,
     DetectionMethod,
@@ -72,6 +73,14 @@ class RollbackOptions:
     live: int | None
     candidates: list[RollbackCandidate]
     has_history: bool  # the production label has moved at least once: "never deployed" means something
+
+
+def fits(lines: dict[str, str | None] | None = None, texts: dict[str, str | None] | None = None) -> None:
+    """Refuse a field over its size limit (domain.limits) before anything is written."""
+    try:
+        check_fields(lines, texts)
+    except FieldTooLarge as exc:
+        raise ServiceError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -214,6 +223,7 @@ class IncidentService:
         unless ``new_prompt`` says it is one the registry does not know yet; a version must be
         registered for a registered prompt. Without a version, the production label's is taken.
         """
+        fits(lines={"the title": title, "the prompt id": prompt_id, "the commander": commander})
         title = clean(title, multiline=False)
         prompt_id = clean(prompt_id, multiline=False)
         if not title:
@@ -242,7 +252,7 @@ class IncidentService:
                 detected_by=detected_by,
                 detected_at=now,
                 impact_started_at=started_at,
-                commander=commander if commander is not None else self.author,
+                commander=clean(commander, multiline=False) if commander is not None else self.author,
                 declared_by=self.author,
                 alert_keys=[alert_key] if alert_key else [],
             )
@@ -250,7 +260,7 @@ class IncidentService:
                 self._event(incident, EventKind.IMPACT_START, words.impact_start(), at=started_at, backdated=True)
             self._event(incident, EventKind.DETECTION, words.detection(incident), at=now)
             for kind, text in extra_events or ():
-                self._event(incident, kind, clean(text), at=now)
+                self._event(incident, kind, cap_text(clean(text)), at=now)
             self.repo.insert_incident(incident)
         return incident
 
@@ -302,6 +312,7 @@ class IncidentService:
         author: str | None = None,
     ) -> TimelineEvent:
         """Stamp a note. Without ``at``, a leading time ("14:32 …", "-5m …") backdates it."""
+        fits(texts={"the note": text})
         incident = self.get(incident_id)
         text = clean(text).strip()
         backdated = at is not None
@@ -329,6 +340,7 @@ class IncidentService:
 
     def advance(self, incident_id: str, stage: Stage | str | None = None, *, reason: str = "") -> Incident:
         """Move to ``stage`` (default: the next one) under the lifecycle rules."""
+        fits(texts={"the override reason": reason})
         with transaction(self.db):
             incident = self.get(incident_id)
             if stage is None:
@@ -371,6 +383,7 @@ class IncidentService:
         ``prompt_id`` (and ``version``) name the incident's prompt on the way, checked as in
         ``declare``: how an incident an alert opened without a prompt label gets one.
         """
+        fits(texts={"the hypothesis": hypothesis})
         try:
             category = TriageCategory(category)
         except ValueError:
@@ -531,6 +544,7 @@ class IncidentService:
 
     def milestone(self, incident_id: str, which: str, *, text: str = "", version: int | None = None) -> Incident:
         """Stamp one of MILESTONES, with the time the postmortem needs."""
+        fits(texts={"the root cause": text})
         if which not in MILESTONES:
             raise ServiceError(f"unknown milestone {which!r} (one of: {', '.join(MILESTONES)})")
         if which == "closed":
@@ -587,6 +601,7 @@ class IncidentService:
         scribe: str | None = None,
         responders: list[str] | None = None,
     ) -> Incident:
+        fits(lines={"the commander": commander, "the scribe": scribe, "a responder": max(responders or [""], key=len)})
         with transaction(self.db):
             incident = self.get(incident_id)
             now = self.clock()
@@ -618,6 +633,7 @@ class IncidentService:
         new_prompt: bool = False,
     ) -> Incident:
         """Change the title, severity or prompt (checked as in ``declare``); each change is stamped."""
+        fits(lines={"the title": title})
         with transaction(self.db):
             incident = self.get(incident_id)
             now = self.clock()
@@ -645,6 +661,7 @@ class IncidentService:
         return incident
 
     def add_sample(self, incident_id: str, *, input: str, output: str, note: str = "") -> FailureSample:
+        fits(texts={"the sample input": input, "the sample output": output, "the sample note": note})
         if not output.strip():
             raise ServiceError("a failure sample needs the bad output")
         with transaction(self.db):
@@ -662,7 +679,7 @@ class IncidentService:
             incident = self.get(incident_id)
             if key and key not in incident.alert_keys:
                 incident.alert_keys.append(key)
-            self._event(incident, EventKind.ALERT, clean(text), at=self.clock())
+            self._event(incident, EventKind.ALERT, cap_text(clean(text)), at=self.clock())  # an alert is never refused
             self.repo.save_incident(incident)
         return incident
 

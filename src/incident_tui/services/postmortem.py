@@ -30,7 +30,7 @@ from incident_tui.domain.postmortem import (
 )
 from incident_tui.domain.text import clean
 from incident_tui.services.files import write_output
-from incident_tui.services.incidents import IncidentService, ServiceError
+from incident_tui.services.incidents import IncidentService, ServiceError, fits
 from incident_tui.store.storage import transaction
 
 TABLE = "postmortems"
@@ -111,6 +111,7 @@ class PostmortemService:
         spec = FIELDS.get(field)
         if spec is None or field not in TEXT_FIELDS:
             raise PostmortemError(f"unknown postmortem field {field!r}")
+        fits(**{"lines" if spec.kind == LINE else "texts": {spec.label: value}})
         value = clean(value, multiline=False) if spec.kind == LINE else clean(value).rstrip()
 
         def change(pm: Postmortem) -> bool:
@@ -212,6 +213,7 @@ class PostmortemService:
     def set_waiver(self, incident_id: str, kind: ActionKind | str, reason: str) -> Postmortem:
         """Waive a kind of action item with a reason; an empty reason lifts the waiver."""
         kind = _enum(ActionKind, kind, "action item kind")
+        fits(texts={"the waiver reason": reason})
         reason = clean(reason, multiline=False)
 
         def change(pm: Postmortem) -> bool:
@@ -252,6 +254,7 @@ class PostmortemService:
 
 
 def _one_item(text: str) -> str:
+    fits(texts={"the contributing factor": text})
     text = clean(text).strip()
     if not text:
         raise PostmortemError("an empty item: type something, or delete it")
@@ -303,6 +306,8 @@ def _replace(old: ActionItem, changes: dict[str, str]) -> ActionItem:
 
 
 def _clean_action(item: ActionItem) -> ActionItem:
+    fits(lines={"the owner": item.owner, "the due date": item.due},
+         texts={"the action item": item.text, "the link": item.link})
     return ActionItem(
         text=clean(item.text).strip(),
         owner=clean(item.owner, multiline=False),

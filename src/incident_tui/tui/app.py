@@ -19,6 +19,8 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.css.query import NoMatches
+from textual.content import Content
+from textual.notifications import SeverityLevel
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
@@ -31,6 +33,7 @@ from incident_tui.domain.models import (
     Incident,
 )
 from incident_tui.domain.playbooks import playbook_for
+from incident_tui.domain.text import clean, neutralise
 from incident_tui.domain.times import TimeParseError, local_now
 from incident_tui.services.incidents import (
     IncidentService,
@@ -338,10 +341,10 @@ class IncidentApp(ResponderActions, App):
         playbook = playbook_for(incident.category, self.config.playbooks) if incident and incident.category else None
         self.query_one(DetailsPanel).show(incident, now, playbook)
 
-    def _timeline_title(self, incident: Incident | None) -> str:
+    def _timeline_title(self, incident: Incident | None) -> Text:
         if incident is None:
-            return "2 Timeline"
-        return f"2 Timeline · {incident.id} · {incident.severity.value} · {incident.stage.value}"
+            return Text("2 Timeline")
+        return Text(f"2 Timeline · {incident.id} · {incident.severity.value} · {incident.stage.value}")
 
     def tick(self) -> None:
         """Once a second: the elapsed clocks move."""
@@ -482,6 +485,23 @@ class IncidentApp(ResponderActions, App):
         self._refresh_side_pane()
         if done is not None:
             done(result)
+
+    def notify(self, message: str | Content | Text, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every notification is literal: messages carry prompt ids, titles and error texts from outside,
+        and ``[/]`` in one must show as typed, not crash the app. Styled messages pass a Text or Content;
+        a plain string is never parsed, whatever ``markup`` says. Escapes go; bidi overrides and other
+        invisible characters are shown, not applied. (Widget.notify comes here too.)"""
+        markup = False
+        if isinstance(message, (Text, Content)):
+            content = message if isinstance(message, Content) else Content.from_rich_text(message)
+            text = neutralise(clean(content.plain))
+            if text == content.plain:  # else the control characters go, and the styles with them
+                text, markup = content.markup, True
+        else:
+            text = neutralise(clean(str(message)))
+        super().notify(text, title=neutralise(clean(title, multiline=False)), severity=severity, timeout=timeout,
+                       markup=markup)
 
     def _failed(self, message: str) -> None:
         self._set_busy("")

@@ -12,6 +12,8 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import ModalScreen
+from textual.content import Content
+from textual.fuzzy import Matcher
 
 from incident_tui.tui.bindings import KEYS, PaneKey, key_label, pane_keys
 
@@ -81,11 +83,21 @@ class IncidentCommands(Provider):
 
     async def discover(self) -> Hits:
         for command in self._commands():
-            yield DiscoveryHit(command.name, command.run)
+            yield DiscoveryHit(Content(command.name), command.run, text=command.name, help=None)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for command in self._commands():
             score = matcher.match(command.name)
             if score > 0:
-                yield Hit(score, matcher.highlight(command.name), command.run)
+                yield Hit(score, highlight(matcher, command.name), command.run, text=command.name)
+
+
+def highlight(matcher: Matcher, candidate: str) -> Content:
+    """``matcher.highlight`` without parsing ``candidate`` as markup (a remapped key is config text)."""
+    content = Content(candidate)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, candidate)
+    for offset in offsets if score else ():
+        if not candidate[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content

@@ -16,7 +16,15 @@ from incident_tui.domain.models import (
     TimelineEvent,
 )
 from incident_tui.domain.playbooks import Playbook
+from incident_tui.domain.text import clean, neutralise
 from incident_tui.domain.times import format_duration
+
+# What one row or line shows of a long text; enter (or v) on a timeline event shows all of it. Cut at
+# render time, not only at write, so a database written before the size limits still paints at once.
+PREVIEW_LINES = 4
+PREVIEW_CHARS = 400
+LINE_CHARS = 300  # a title, a prompt id, a name: on a row that is cut to the width anyway
+VIEW_ALL = " … (enter to view all)"
 
 SEVERITY_STYLE = {Severity.P1: "bold white on red", Severity.P2: "bold black on dark_orange", Severity.P3: "bold black on yellow"}
 EVENT_MARK = {
@@ -28,6 +36,27 @@ EVENT_MARK = {
     EventKind.OVERRIDE: ("!", "bold yellow"),
     EventKind.ALERT: ("⚑", "red"),
 }
+
+
+def preview(text: str, *, lines: int = PREVIEW_LINES, chars: int = PREVIEW_CHARS) -> tuple[str, bool]:
+    """The head of ``text``: at most ``lines`` lines and ``chars`` characters; and whether it was cut.
+
+    Looks at no more than ``chars`` characters, however long the text. Escapes go here too (what the
+    services store is clean already, but a database may be older than that), and bidi overrides
+    and other invisible characters are shown, not applied.
+    """
+    head = neutralise(clean(text[:chars]))
+    parts = head.split("\n", lines)
+    if len(parts) > lines:
+        head = "\n".join(parts[:lines])
+    cut = len(text) > chars or len(parts) > lines
+    return (head.rstrip() if cut else head), cut
+
+
+def short(text: str, chars: int = LINE_CHARS) -> str:
+    """One line of at most ``chars`` characters (an ellipsis where cut), for names and titles."""
+    head = neutralise(clean(text[:chars], multiline=False))
+    return head if len(text) <= chars else head[: chars - 1] + "…"
 
 
 def severity_badge(severity: Severity) -> Text:
@@ -51,12 +80,12 @@ def incident_row(incident: Incident, now: datetime, *, compact: bool, width: int
     elapsed = format_duration(now - incident.started_at) if incident.is_open else "closed"
     row.append(f" {elapsed:>7}", style="bold" if incident.severity is Severity.P1 and incident.is_open else "")
     if compact:
-        row.append(f"  {incident.title}")
+        row.append(f"  {short(incident.title)}")
         return _cut(row, width)
     second = Text("    ")
-    second.append(f"{incident.prompt_id} {version_label(incident)}", style="cyan")
+    second.append(f"{short(incident.prompt_id)} {version_label(incident)}", style="cyan")
     second.append(" · ")
-    second.append(incident.title)
+    second.append(short(incident.title))
     return Text("\n").join([_cut(row, width), _cut(second, width)])
 
 
@@ -94,9 +123,9 @@ def details(incident: Incident, now: datetime, playbook: Playbook | None) -> Tex
     text = Text()
     text.append_text(stage_track(incident.stage))
     text.append("\n")
-    text.append(f"{incident.prompt_id} {version_label(incident)}", style="cyan")
+    text.append(f"{short(incident.prompt_id)} {version_label(incident)}", style="cyan")
     text.append(" · ")
-    text.append(incident.title)
+    text.append(short(incident.title))
     text.append("\n")
     text.append(f"impact {_clock(incident.impact_started_at, now)}")
     if incident.impact_started_at is not None and incident.is_open:
@@ -117,23 +146,23 @@ def details(incident: Incident, now: datetime, playbook: Playbook | None) -> Tex
     if incident.impact_resolved_at:
         text.append(f" · impact resolved {_clock(incident.impact_resolved_at, now)}", style="green")
     text.append("\n")
-    text.append(f"commander {incident.commander or '—'} · scribe {incident.scribe or '—'}")
+    text.append(f"commander {short(incident.commander) or '—'} · scribe {short(incident.scribe) or '—'}")
     if incident.responders:
-        text.append(f" · {', '.join(incident.responders)}")
+        text.append(f" · {short(', '.join(incident.responders[:20]))}")
     text.append("\n")
     if incident.category:
         text.append(f"triage: {incident.category.label}", style="bold")
         if incident.hypothesis:
-            text.append(f" — {incident.hypothesis}")
+            text.append(f" — {_head(incident.hypothesis)}")
         text.append("\n")
     else:
         text.append("not triaged yet (t)", style="yellow")
         text.append("\n")
     if incident.contain_override:
-        text.append(f"contain-first overridden: {incident.contain_override}\n", style="yellow")
+        text.append(f"contain-first overridden: {_head(incident.contain_override)}\n", style="yellow")
     if incident.root_cause:
         text.append("root cause: ", style="bold")
-        text.append(incident.root_cause)
+        text.append(_head(incident.root_cause))
         text.append("\n")
     if playbook and incident.is_open:
         text.append(f"responds: {playbook.responders}\n", style="dim")
@@ -141,6 +170,12 @@ def details(incident: Incident, now: datetime, playbook: Playbook | None) -> Tex
             text.append(f" · {step}\n", style="dim")
     text.rstrip()
     return text
+
+
+def _head(text: str) -> str:
+    """A long text in the details box: its head, with where the rest is (the timeline's line)."""
+    head, cut = preview(text)
+    return head + " … (the timeline has all of it)" if cut else head
 
 
 def event_row(event: TimelineEvent, now: datetime, *, with_date: bool, width: int = 0) -> Text:
@@ -159,12 +194,15 @@ def event_row(event: TimelineEvent, now: datetime, *, with_date: bool, width: in
         mark, style = EVENT_MARK.get(event.kind, ("●", ""))
         row.append(mark, style=style)
     row.append(" ")
+    words, cut = preview(event.text)
     if event.kind is EventKind.NOTE:
         if event.author:
-            row.append(f"{event.author}: ", style="bold cyan")
-        row.append(event.text)
+            row.append(f"{short(event.author)}: ", style="bold cyan")
+        row.append(words)
     else:
-        row.append(event.text, style="bold" if event.kind in (EventKind.CONTAINMENT, EventKind.MILESTONE) else "")
+        row.append(words, style="bold" if event.kind in (EventKind.CONTAINMENT, EventKind.MILESTONE) else "")
+    if cut:
+        row.append(VIEW_ALL, style="dim italic")
     if event.backdated:
         row.append(" (backdated)", style="dim italic")
     return _hang(row, width, indent=len(stamp) + 3)  # time, space, marker, space

@@ -19,7 +19,7 @@ def damaged(tmp_path):
         path = tmp_path / "db.json"
         db = open_db(path)
         service = IncidentService(db)
-        ids = [service.declare(title=f"incident {n}", prompt_id="faq-answer", severity="P2",
+        ids = [service.declare(title=f"incident {n}", prompt_id="faq-answer", severity="P2", new_prompt=True,
                                detected_by="manual").id for n in range(3)]
         db.storage.compact()  # everything in the snapshot, ready to hand-edit
         db.close()
@@ -82,7 +82,8 @@ def test_incident_without_an_id_is_named_by_its_document_id(damaged):
     [line] = service.repo.skipped
     assert line.startswith("incident document ") and line.endswith(f"in {path} lacks field 'id'")
     # a new incident still gets a fresh id
-    new = service.declare(title="after", prompt_id="faq-answer", severity="P3", detected_by="manual")
+    new = service.declare(title="after", prompt_id="faq-answer", severity="P3", detected_by="manual",
+                          new_prompt=True)
     assert new.id not in ids
     db.close()
 

@@ -207,7 +207,7 @@ def test_cli_lock_timeout_from_the_config_file_and_holder_name(tmp_path, holder,
     release(proc)
     # The CLI names itself in the lock file while it holds the lock.
     result = run_cli("--config", config, "--db", path, "declare", "--title", "t", "--prompt", "p",
-                     "--severity", "P2", "--detected-by", "manual")
+                     "--new-prompt", "--severity", "P2", "--detected-by", "manual")
     assert result.returncode == 0, result.stderr
     with open(f"{path}.lock", "rb") as fh:
         record = fh.read().decode()

@@ -66,7 +66,7 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
                     if f.kind == "select":
                         yield Select(f.options, value=f.value or f.options[0][1], allow_blank=False,
                                      id=f"f-{f.name}", compact=True)
-                    elif f.kind == "textarea":
+                    elif f.kind == "textarea" or "\n" in f.value:  # a one-line Input would print the newline raw
                         yield TextArea(f.value, id=f"f-{f.name}", classes="form-area", soft_wrap=True)
                     else:
                         suggester = SuggestFromList(f.suggestions, case_sensitive=False) if f.suggestions else None

@@ -15,7 +15,7 @@ from incident_tui.tui.bindings import KEYS, key_label
 # Keys of Textual's own widgets (no binding of ours): how to move around the panes.
 MOVES = {
     "incidents": [("↑ ↓ / j k", "Move"), ("enter", "Open its timeline")],
-    "timeline": [("↑ ↓", "Move")],
+    "timeline": [("↑ ↓", "Move"), ("enter / v", "The event's whole text")],
     "postmortem": [("enter", "On an auto field: override it (edited ✎); ctrl+r: back to auto"),
                    ("esc", "Leave the field (it is saved as you type)")],
 }

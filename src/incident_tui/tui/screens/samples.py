@@ -10,6 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from incident_tui.domain.limits import cap_text
 from incident_tui.domain.models import FailureSample
 from incident_tui.domain.samples import SharedPhrase
 
@@ -44,11 +45,12 @@ class SamplesScreen(ModalScreen[None]):
                 block = Text()
                 block.append(f"\n#{n}", style="bold")
                 if sample.note:
-                    block.append(f" — {sample.note}", style="italic")
+                    block.append(f" — {cap_text(sample.note)}", style="italic")
                 block.append("\n  in:  ", style="dim")
-                block.append(sample.input)
+                # Capped here too: a database written before the limits may hold more than they allow.
+                block.append(cap_text(sample.input))
                 block.append("\n  out: ", style="dim")
-                block.append(sample.output)
+                block.append(cap_text(sample.output))
                 yield Static(block)
 
     def action_close(self) -> None:

@@ -9,7 +9,7 @@ from textual.widgets import Static
 
 from incident_tui.domain.models import Incident
 from incident_tui.domain.times import format_duration
-from incident_tui.tui.render import severity_badge
+from incident_tui.tui.render import severity_badge, short
 
 
 class StatusHeader(Static):
@@ -52,7 +52,7 @@ class StatusHeader(Static):
 def summary_line(incident: Incident, now: datetime) -> Text:
     """The details box folded into one line for 80 columns."""
     line = Text(no_wrap=True, overflow="ellipsis")
-    line.append(f" {incident.prompt_id} v{incident.prompt_version if incident.prompt_version is not None else '?'}",
+    line.append(f" {short(incident.prompt_id)} v{incident.prompt_version if incident.prompt_version is not None else '?'}",
                 style="cyan")
     if incident.detection_gap is not None:
         line.append(f" · gap {format_duration(incident.detection_gap)}", style="yellow")
@@ -61,5 +61,5 @@ def summary_line(incident: Incident, now: datetime) -> Text:
     elif incident.is_open:
         line.append(" · NOT contained", style="bold red")
     line.append(f" · {incident.category.label if incident.category else 'not triaged (t)'}")
-    line.append(f" · cmdr {incident.commander or '—'}")
+    line.append(f" · cmdr {short(incident.commander) or '—'}")
     return line

@@ -32,6 +32,9 @@ class NoteInput(Input):
 class TimelinePane(Vertical):
     """The events list, a filter line and the note input."""
 
+    # Rows show the head of a long text; enter (or v) on an event shows all of it.
+    BINDINGS = [Binding("v", "view_event", "view all", show=False)]
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.events: list[TimelineEvent] = []
@@ -88,6 +91,22 @@ class TimelinePane(Vertical):
         label.append(f"filter: {self.filter}", style="bold")
         label.append(f" (f) · {len(shown)} of {len(events)} events · {starred} starred", style="dim")
         self.query_one("#timeline-filter", Static).update(label, layout=False)
+
+    def action_view_event(self) -> None:
+        event = self.selected_event
+        if event is None:
+            return
+        from incident_tui.tui.screens import dialogs
+
+        local = event.at.astimezone(self._now.tzinfo if self._now else None)
+        who = f" · {event.author}" if event.author else ""
+        title = f"{event.incident_id} · {local:%b %d %H:%M}{who} · {event.kind.value}"
+        self.app.push_screen(dialogs().TextViewScreen(title, event.text))
+
+    def on_option_list_option_selected(self, message: OptionList.OptionSelected) -> None:
+        if message.option_list.id == "timeline-events":
+            message.stop()
+            self.action_view_event()
 
     def on_resize(self) -> None:
         # Lines are wrapped to the width (continuations under the text): a new width re-wraps them.
