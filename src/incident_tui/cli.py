@@ -108,15 +108,25 @@ def declare(cli: CliContext, title, prompt_id, version, severity, detected_by, s
 @click.argument("text", nargs=-1, required=True)
 @click.option("--at", help="Backdate: ISO 8601, 14:32 or -5m.")
 @click.option("--star", is_flag=True, help="Star it for the postmortem.")
+@click.option("--before-impact", is_flag=True, help="Allow a backdated time before the impact start (a precursor).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 @handle_errors
-def note(cli: CliContext, incident_id, text, at, star, as_json) -> None:
+def note(cli: CliContext, incident_id, text, at, star, as_json, before_impact=False) -> None:
     """Add a note to the timeline.
 
     A leading 14:32 or -5m backdates it; put text that starts with another dash after --.
+    A backdated time before the incident began is refused unless --before-impact says it is meant.
     """
-    event = cli.incidents().note(incident_id, " ".join(text), at=parse_time_option(at), star=star)
+    from incident_tui.domain.times import BackdateError
+
+    try:
+        event = cli.incidents().note(incident_id, " ".join(text), at=parse_time_option(at), star=star,
+                                     before_impact=before_impact)
+    except BackdateError as exc:
+        if exc.confirmable:
+            raise BackdateError(f"{exc}: pass --before-impact to stamp it there anyway", confirmable=True) from None
+        raise
     if as_json:
         echo_json({**event.to_dict(), "id": event.doc_id})
     else:
@@ -285,12 +295,39 @@ def kill_switch(cli: CliContext, incident_id) -> None:
 @click.argument("which", type=click.Choice(["impact-resolved", "root-cause", "staging", "promoted", "closed"]))
 @click.option("--text", default="", help="The root cause, for root-cause.")
 @click.option("--version", type=int, help="Registered prompt version, for staging and promoted.")
+@click.option("--yes", is_flag=True, help="Promote even though the fix was not validated (or passed too few).")
 @click.pass_obj
 @handle_errors
-def milestone(cli: CliContext, incident_id, which, text, version) -> None:
+def milestone(cli: CliContext, incident_id, which, text, version, yes) -> None:
     """Stamp a milestone: impact-resolved, root-cause, staging, promoted, closed."""
-    incident = cli.incidents().milestone(incident_id, which, text=text, version=version)
+    service = cli.incidents()
+    if which == "promoted":
+        from incident_tui.services.validation import MANUAL, ValidationService
+
+        validation = ValidationService(service)
+        target = version if version is not None else service.get(incident_id).staging_version
+        warning = validation.promotion_warning(incident_id, target)
+        if warning and not yes:
+            fail(f"{warning}: run `incident-tui validate {incident_id} --version {target}` first, or add --yes")
+        if not validation.configured:
+            echo(f"note: {MANUAL}", err=True)
+    incident = service.milestone(incident_id, which, text=text, version=version)
     echo(f"{incident.id} {which}")
+
+
+@main.command()
+@click.argument("incident_id")
+@click.option("--version", type=int, required=True, help="The candidate prompt version (the fix).")
+@click.pass_obj
+@handle_errors
+def validate(cli: CliContext, incident_id, version) -> None:
+    """Run the [hooks] validate command on VERSION and the incident's failing samples; stamp its pass rate."""
+    from incident_tui.services.validation import ValidationService
+
+    result = ValidationService(cli.incidents()).validate(incident_id, version)
+    echo(result.message)
+    if result.rate is None:
+        sys.exit(1)
 
 
 @main.command()
@@ -336,6 +373,13 @@ main.add_command(metrics)
 from incident_tui.cli_serve import serve  # noqa: E402
 
 main.add_command(serve)
+from incident_tui.cli_samples import samples  # noqa: E402
+
+main.add_command(samples)
+from incident_tui.cli_changes import change, changes  # noqa: E402
+
+main.add_command(change)
+main.add_command(changes)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -35,6 +35,8 @@ class HookConfig:
     rollback: list[str] = field(default_factory=list)
     kill_switch: list[str] = field(default_factory=list)
     timeout: float = 60.0
+    validate: list[str] = field(default_factory=list)  # runs a fix on the failure samples
+    validate_min_pass: float = 0.9  # promotion asks first below this pass rate
 
 
 def _default_severity_map() -> dict[str, str]:
@@ -162,7 +164,7 @@ def _where(path: Path | None, lines: dict[str, int], key: str) -> str:
 
 
 TOP_LEVEL = ("user", "theme", "hooks", "playbooks", "keys", "alerts", "lock_timeout")
-HOOK_KEYS = ("rollback", "kill_switch", "timeout")
+HOOK_KEYS = ("rollback", "kill_switch", "validate", "timeout", "validate_min_pass")
 
 
 def load_config(path: Path | None = None, *, explicit: bool = False) -> Config:
@@ -201,15 +203,19 @@ def load_config(path: Path | None = None, *, explicit: bool = False) -> Config:
     if not isinstance(hooks, dict):
         raise fail("hooks", "must be a table: [hooks]")
     for key, value in hooks.items():
-        if key in ("rollback", "kill_switch"):
+        if key in ("rollback", "kill_switch", "validate"):
             setattr(config.hooks, key, _hook_command(key, value, fail))
+        elif key == "validate_min_pass":
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1:
+                raise fail("hooks.validate_min_pass", f"must be a pass rate from 0 to 1, e.g. 0.9 (got {value!r})")
+            config.hooks.validate_min_pass = float(value)
         elif key == "timeout":
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
                 raise fail("hooks.timeout", f"must be a positive number of seconds, e.g. timeout = 60 (got {value!r})")
             config.hooks.timeout = float(value)
         else:
             raise fail(f"hooks.{key}", f"unknown key; {did_you_mean(key, HOOK_KEYS)}known: {', '.join(HOOK_KEYS)}")
-    for key in ("rollback", "kill_switch"):
+    for key in ("rollback", "kill_switch", "validate"):
         argv = getattr(config.hooks, key)
         problem = hook_program_problem(argv) if argv else None
         if problem:

@@ -97,6 +97,8 @@ def seed_demo(db, *, incidents: int = 0, now: datetime | None = None, seed: int 
     service = IncidentService(db, config=Config(user="ana"), clock=clock, prompts=prompts)
 
     _seed_prompts(prompts, clock, now)
+    clock.now = now
+    _openhands_changes(service, now)
     _openhands_incident(service, clock, now)
     _support_incident(service, clock, now)
     _faq_incident(service, clock, now)
@@ -175,10 +177,63 @@ def _openhands_incident(service: IncidentService, clock: _Clock, now: datetime) 
     ):
         _at(clock, now, minutes=45)
         service.add_sample(inc.id, input=text, output=output, note="stops after viewing, never edits")
+    _at(clock, now, minutes=40)
+    _openhands_samples(service, inc.id, random.Random(5506))
     _at(clock, now, minutes=30)
     service.note(inc.id, "Diff v4 → v5: one added line, 'start exploring the file system with your view command'; "
                  "see pane 3",
                  author="cy")
+
+
+TASKS = ["Fix failing test in", "Add a --dry-run flag to", "Repair broken import in", "Handle empty input in",
+         "Add type hints to", "Fix off-by-one error in", "Rename deprecated argument in", "Add logging to"]
+FILES = ["utils/date.py", "cli/main.py", "models/__init__.py", "api/routes.py", "core/cache.py", "io/csv_reader.py",
+         "auth/tokens.py", "jobs/scheduler.py"]
+
+
+def _openhands_samples(service: IncidentService, incident_id: str, rng: random.Random) -> None:
+    """Eval transcripts around the regression: v5's failures keep viewing; v4's good runs open and edit."""
+    from incident_tui.domain.sample_files import SampleRecord
+    from incident_tui.services.samples import SampleService
+
+    def task() -> tuple[str, str]:
+        path = rng.choice(FILES)
+        return f"{rng.choice(TASKS)} {path}", path
+
+    failing, good = [], []
+    for _ in range(48):
+        text, path = task()
+        folder = path.rsplit("/", 1)[0]
+        loop = rng.choice(["Let me view the directory structure again.", "I will view the directory first.",
+                           "Let me view the directory structure again to be sure."])
+        failing.append(SampleRecord(
+            f"{text}. The repository is at /workspace.",
+            f"I'll start exploring the file system with the view command.\nview /workspace/{folder}\n{loop}\n"
+            f"view /workspace\n{loop} The task is not finished.",
+        ))
+    for _ in range(48):
+        text, path = task()
+        good.append(SampleRecord(
+            f"{text}. The repository is at /workspace.",
+            f"Let me open {path} and make the change.\nstr_replace_editor open /workspace/{path}\n"
+            f"I edited {path}; the tests pass now.",
+        ))
+    samples = SampleService(service)
+    samples.import_records(incident_id, good, good=True, source="eval-v4-passing.jsonl")
+    samples.import_records(incident_id, failing, good=False, source="eval-v5-failing.jsonl")
+
+
+def _openhands_changes(service: IncidentService, now: datetime) -> None:
+    """What else changed around the regression, so "what changed" has more than one answer to weigh."""
+    from incident_tui.services.changes import ChangeService
+
+    changes = ChangeService(service)
+    changes.add(kind="model", summary="Eval fleet moved to the new model snapshot (same alias)",
+                at=now - timedelta(hours=30), link="https://example.com/changes/model-snapshot")
+    changes.add(kind="deploy", summary="openhands agent release 0.16.0 to the eval fleet", prompt_id=OPENHANDS,
+                at=now - timedelta(hours=2, minutes=25))
+    changes.add(kind="config", summary="max_iterations 100 → 120 while investigating", prompt_id=OPENHANDS,
+                at=now - timedelta(hours=1, minutes=10))
 
 
 def _support_incident(service: IncidentService, clock: _Clock, now: datetime) -> None:

@@ -90,7 +90,10 @@ async def test_contain_first_guard_offers_override(make_app):
         assert app.service.get(incident.id).stage is Stage.CONTAIN
         await pilot.press("a")
         await settle(pilot)
-        assert isinstance(app.screen, FormScreen) and app.screen.form_title == "Contain first"
+        assert isinstance(app.screen, ChoiceScreen) and app.screen.choice_title == "Contain first"
+        await pilot.press("o")  # override: a reason, on the timeline
+        await settle(pilot)
+        assert isinstance(app.screen, FormScreen) and app.screen.form_title == "Contain first: override"
         await pilot.press(*"eval shows both versions broken", "enter")
         await settle(pilot)
         got = app.service.get(incident.id)

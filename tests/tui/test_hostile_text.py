@@ -14,7 +14,7 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from helpers import Clock
+from helpers import Clock, settle
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from textual import events
@@ -60,12 +60,6 @@ def new_app(db) -> IncidentApp:
     return IncidentApp(db=db, config=Config(user="ana"), clock=Clock(NOW), poll_interval=0, selection_delay=0)
 
 
-async def settle(app, pilot) -> None:
-    for _ in range(2):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-
-
 async def until(pilot, condition) -> bool:
     """Let the app run until ``condition()`` holds (scrolls and screen changes land a frame or two later)."""
     for _ in range(50):
@@ -95,6 +89,13 @@ def toasts(app) -> list[str]:
 
 
 def ingest(db, prompt_id: str, *, version: bool = True):
+    if version:  # containment acts only on registered versions: v1–v7, v7 live
+        from incident_tui.services.prompts import PromptService
+
+        prompts = PromptService(db, clock=Clock(NOW))
+        for n in range(1, 8):
+            prompts.add(prompt_id, f"You summarise tickets. Revision {n}.\n")
+        prompts.move_label(prompt_id, "production", 7, "ana", "release")
     payload = json.loads((PAYLOADS / "alertmanager_firing.json").read_text())
     for alert in payload["alerts"]:
         alert["labels"]["prompt_id"] = prompt_id
@@ -117,7 +118,7 @@ async def test_kill_switch_on_a_prompt_named_with_markup_is_recorded_and_the_app
         assert isinstance(app.screen, ConfirmScreen)
         assert "summarizer[/]" in app.screen.query_one("#confirm-body", Static).render().plain
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.service.get(incident_id).is_contained
         assert any("summarizer[/] v6" in t for t in toasts(app))
         assert_safe_screen(app)
@@ -129,8 +130,8 @@ async def test_rollback_refused_for_a_prompt_named_with_markup_says_so_literally
     app = new_app(db)
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         await pilot.press("r")
-        await settle(app, pilot)
-        assert any("no earlier version of summarizer[/] is known" in t for t in toasts(app))
+        await settle(pilot)
+        assert any("nothing to roll back to" in t and "summarizer[/]" in t for t in toasts(app))
         assert_safe_screen(app)
     assert app.return_code is None
 
@@ -177,7 +178,7 @@ async def drive_every_dialog(app, pilot, incident_id: str, shown: dict[str, str]
 
     async def step(*keys: str, screen: type | None = None) -> None:
         await pilot.press(*keys)
-        await settle(app, pilot)
+        await settle(pilot)
         if screen is not None:
             assert isinstance(app.screen, screen), (keys, app.screen)
         assert_safe_screen(app)
@@ -186,8 +187,11 @@ async def drive_every_dialog(app, pilot, incident_id: str, shown: dict[str, str]
         await step("escape")
         assert not app.screen.is_modal
 
-    for key in ("r", "K"):  # both name the prompt in the question
-        await step(key, screen=ConfirmScreen)
+    # r first picks the version (the picker names the prompt), then both name it in the question.
+    await step("r", screen=ChoiceScreen)
+    assert prompt in app.screen.query_one("#form-title", Static).render().plain
+    for keys in (("enter",), ("K",)):
+        await step(*keys, screen=ConfirmScreen)
         assert prompt in app.screen.query_one("#confirm-body", Static).render().plain
         await close()
     await step("m", screen=ChoiceScreen)
@@ -243,7 +247,10 @@ def test_every_dialog_shows_hostile_text_literally(title, prompt, note, hypothes
         db = open_db(Path(tmp) / "incidents.json")
         try:
             service = IncidentService(db, config=Config(user="ana"), clock=Clock(NOW))
-            incident = service.declare(new_prompt=True, title=title, prompt_id=prompt, version=7, severity="P1", detected_by="alert",
+            for n in range(1, 8):  # containment acts only on registered versions: v1–v7, v7 live
+                registered = service.prompts.add(prompt, f"You summarise tickets. Revision {n}.\n").prompt_id
+            service.prompts.move_label(registered, "production", 7, "ana", "release")
+            incident = service.declare(title=title, prompt_id=prompt, version=7, severity="P1", detected_by="alert",
                                        commander=person)
             service.triage(incident.id, "prompt-quality", hypothesis)
             service.advance(incident.id, "contain")
@@ -326,7 +333,7 @@ async def test_a_note_over_the_limit_is_refused_on_screen_and_stays_in_the_line(
         big = "z" * (MAX_TEXT_BYTES + 10)
         await paste(pilot, app, big)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert any("the note is too long: 64.0 KiB (the limit is 64 KiB)" in t for t in toasts(app))
         assert app.query_one("#note", Input).value == big  # nothing typed is lost
         assert [e.kind for e in service.timeline(incident.id)] == [EventKind.DETECTION]
@@ -373,15 +380,19 @@ def test_hostile_alert_payloads_reach_the_dashboard_safely(payload):
                     await pilot.pause()
                     assert sorted(i.id for i in app.query_one(IncidentList).incidents) == sorted(ids)
                     assert_safe_screen(app)
-                    for keys, screen in ((("2", "up", "up", "enter"), TextViewScreen), (("r",), ConfirmScreen),
-                                         (("K",), ConfirmScreen)):
+                    # r and K on an alert's unregistered prompt refuse with a toast (nothing to route to):
+                    # that toast carries the label too, and must be as safe as a dialog.
+                    for keys, screens in ((("2", "up", "up", "enter"), (TextViewScreen,)),
+                                          (("r",), (ConfirmScreen, ChoiceScreen, type(app.screen))),
+                                          (("K",), (ConfirmScreen, type(app.screen)))):
                         await pilot.press(*keys)
-                        await settle(app, pilot)
-                        assert isinstance(app.screen, screen)
+                        await settle(pilot)
+                        assert isinstance(app.screen, screens)
                         assert_safe_screen(app)
-                        await pilot.press("escape")
+                        if app.screen.is_modal:
+                            await pilot.press("escape")
                     await pilot.press("1", "down")
-                    await settle(app, pilot)
+                    await settle(pilot)
                     assert_safe_screen(app)
                 assert app.return_code is None
 

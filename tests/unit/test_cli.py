@@ -156,7 +156,8 @@ def test_note_text_that_starts_with_a_dash(run):
     # The README's example: a leading -5m backdates, in one token, with an option after it.
     assert run("note", incident_id, "-5m CS escalations spiking in EU", "--star").exit_code == 0
     # "-2h" used to be read as -2 -h: the help text, exit 0, nothing saved.
-    assert run("note", incident_id, "-2h", "first", "bad", "summary").exit_code == 0
+    # (two hours before an incident declared now is before it began: said to be meant)
+    assert run("note", incident_id, "-2h", "first", "bad", "summary", "--before-impact").exit_code == 0
     assert run("note", incident_id, "--", "--dry-run", "was", "on").exit_code == 0
     assert run("note", incident_id, "--at", "-3m", "--", "-v", "flag", "missing").exit_code == 0
     events = [e for e in json.loads(run("timeline", incident_id, "--json").output) if e["kind"] == "note"]

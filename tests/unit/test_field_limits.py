@@ -182,7 +182,7 @@ def test_an_alert_line_over_the_limit_is_cut_not_dropped(svc, incident):
 
 
 def test_cli_refuses_a_huge_note_with_the_limit_and_the_size(run):
-    run("declare", "--title", "t", "--prompt", "p", "--severity", "P2", "--detected-by", "manual")
+    run("declare", "--title", "t", "--prompt", "p", "--new-prompt", "--severity", "P2", "--detected-by", "manual")
     listing = json.loads(run("list", "--json").output)
     incident_id = listing[0]["id"]
     result = run("note", incident_id, "n" * 100_000)

@@ -144,7 +144,7 @@ def test_text_typed_300ms_before_sigkill_is_stored(db_path, length):
     incidents = IncidentService(
         db, config=Config(user="ana"), clock=lambda: datetime(2026, 11, 25, 14, 2, tzinfo=timezone(timedelta(hours=1)))
     )
-    incident_id = incidents.declare(title="t", prompt_id="p", severity="P2", detected_by="alert").id
+    incident_id = incidents.declare(title="t", prompt_id="p", severity="P2", detected_by="alert", new_prompt=True).id
     db.close()
     text = ("Typed just before the kill " * 8)[:length].strip() or "x"
 

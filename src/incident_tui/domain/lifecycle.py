@@ -58,3 +58,33 @@ def check_advance(incident: Incident, target: Stage, override_reason: str = "") 
             needs_override=True,
         )
     return False
+
+
+# Why leaving contain without a prompt rollback or kill switch is the expected path for the other
+# categories: their containment happens outside this prompt (and outside this app).
+_CONTAINED_ELSEWHERE = {
+    TriageCategory.API: "an API incident is contained at the provider (fail over, retries, rate limits), "
+                        "not by rolling back the prompt",
+    TriageCategory.UPSTREAM_DATA: "an upstream-data incident is contained in the pipeline (pause the job, "
+                                  "pin the last good snapshot), not by rolling back the prompt",
+    TriageCategory.MODEL_BEHAVIOUR: "a model-behaviour incident is contained by pinning or rolling back the "
+                                    "model, not the prompt",
+}
+
+
+def leaves_uncontained(incident: Incident, target: Stage) -> str | None:
+    """The reason to state when ``incident`` moves past contain with nothing contained, else None.
+
+    Prompt quality is not here: it needs containment or an override (``check_advance``). For the
+    other categories the move is allowed, but never silent: the app asks before it (TUI) and the
+    timeline says why the prompt was not contained.
+    """
+    if (
+        target is Stage.CLOSED
+        or target.index <= Stage.CONTAIN.index
+        or incident.stage.index > Stage.CONTAIN.index
+        or incident.is_contained
+        or incident.category not in _CONTAINED_ELSEWHERE
+    ):
+        return None
+    return _CONTAINED_ELSEWHERE[incident.category]

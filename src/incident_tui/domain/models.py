@@ -86,6 +86,7 @@ class EventKind(str, Enum):
     EDIT = "edit"
     SAMPLE = "sample"
     ALERT = "alert"
+    CHANGE = "change"  # a recorded change linked as a suspect
     NOTE = "note"
 
     @property
@@ -289,9 +290,10 @@ class FailureSample:
     at: datetime | None = None
     author: str = ""
     doc_id: int | None = None
+    good: bool = False  # a baseline output (e.g. from before the incident), not a failure
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "incident_id": self.incident_id,
             "input": self.input,
             "output": self.output,
@@ -299,6 +301,9 @@ class FailureSample:
             "at": to_iso(self.at),
             "author": self.author,
         }
+        if self.good:
+            data["good"] = True
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], doc_id: int | None = None) -> FailureSample:
@@ -310,4 +315,5 @@ class FailureSample:
             at=from_iso(data.get("at")),
             author=data.get("author", ""),
             doc_id=doc_id,
+            good=bool(data.get("good", False)),
         )

@@ -309,6 +309,7 @@ _TIMELINE_KINDS = frozenset(
         EventKind.OVERRIDE,
         EventKind.CONTAINMENT,
         EventKind.MILESTONE,
+        EventKind.CHANGE,
     }
 )
 

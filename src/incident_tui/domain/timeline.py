@@ -84,6 +84,10 @@ def remediation_promoted(prompt_id: str, version: int | None) -> str:
     return f"Remediation validated and promoted to production ({prompt_id} {_v(version)})"
 
 
+def left_uncontained(why: str) -> str:
+    return f"Moved on with the prompt not contained: {why}"
+
+
 def incident_closed() -> str:
     return "Incident closed"
 
@@ -94,3 +98,20 @@ def edited(field: str, old: str, new: str) -> str:
 
 def sample_added(note: str) -> str:
     return f"Failure sample added{': ' + note.strip() if note.strip() else ''}"
+
+
+def samples_imported(count: int, good: bool, source: str) -> str:
+    kind = "good (baseline) samples" if good else "failure samples"
+    return f"Imported {count} {kind} from {source}"
+
+
+def change_suspected(change_id: str, kind: str, summary: str) -> str:
+    return f"Change linked as suspect: {change_id} ({kind}) {summary}"
+
+
+def remediation_validated(prompt_id: str, version: int, count: int, rate: str) -> str:
+    return f"Remediation validated on {count} failure samples: {rate} pass ({prompt_id} v{version})"
+
+
+def validation_failed(prompt_id: str, version: int, detail: str) -> str:
+    return f"Validation of {prompt_id} v{version} on the failure samples failed: {detail}"

@@ -14,6 +14,61 @@ class TimeParseError(ValueError):
     """A time the user typed that we could not read; the message says what is accepted."""
 
 
+class BackdateError(TimeParseError):
+    """A backdated time the timeline will not take as it is.
+
+    ``confirmable`` is True when a yes from the user lifts it (before impact start: a precursor such
+    as the deploy that caused it is worth stamping); a time in the future is never confirmable.
+    """
+
+    def __init__(self, message: str, *, confirmable: bool) -> None:
+        super().__init__(message)
+        self.confirmable = confirmable
+
+
+# A clock a few seconds apart from another terminal's is not "the future".
+FUTURE_TOLERANCE = timedelta(minutes=1)
+# Without a known impact start, impact began "no later than detection": the hour before is open.
+UNKNOWN_START_WINDOW = timedelta(hours=1)
+
+
+def check_backdate(
+    at: datetime, *, now: datetime, impact_start: datetime | None, detected_at: datetime, typed: str = ""
+) -> None:
+    """Refuse a backdated event time in the future; ask about one before the incident began.
+
+    The rule: an incident's events happen between its start and now. The start is the impact
+    start when one is known; when it is not, the hour before detection still counts, since impact
+    began then at the latest. Earlier than that needs a yes (``BackdateError.confirmable``): a
+    precursor, such as the deploy that caused it, is worth stamping, but never by accident —
+    "14:32" typed at 09:31 reads as yesterday 14:32 (see ``parse_when``), right just after
+    midnight, wrong in the morning of a new incident. ``typed`` names the user's own words.
+    """
+    words = f"{typed!r} is " if typed else ""
+    if at > now + FUTURE_TOLERANCE:
+        raise BackdateError(
+            f"{words}{_stamp(at, now)}, in the future (now {_stamp(now, now)}): give a time before now",
+            confirmable=False,
+        )
+    if impact_start is not None and at < impact_start:
+        raise BackdateError(
+            f"{words}{_stamp(at, now)}, {format_duration(impact_start - at)} before impact started "
+            f"({_stamp(impact_start, now)})",
+            confirmable=True,
+        )
+    if impact_start is None and at < detected_at - UNKNOWN_START_WINDOW:
+        raise BackdateError(
+            f"{words}{_stamp(at, now)}, {format_duration(detected_at - at)} before detection "
+            f"({_stamp(detected_at, now)}) and no impact start is set",
+            confirmable=True,
+        )
+
+
+def _stamp(when: datetime, now: datetime) -> str:
+    local = when.astimezone(now.tzinfo)
+    return f"{local:%H:%M}" if local.date() == now.date() else f"{local:%b %d %H:%M}"
+
+
 def local_now() -> datetime:
     return datetime.now().astimezone()
 

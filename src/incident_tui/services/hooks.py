@@ -35,6 +35,7 @@ class HookResult:
     seconds: float
     tail: str
     output_bytes: int = 0  # how much it printed in all (only the tail is kept)
+    last_line: str = ""  # the last non-empty line it printed (a validate hook's pass rate), cleaned
 
 
 def hook_name(argv: list[str]) -> str:
@@ -93,7 +94,13 @@ def run_hook(argv: list[str], env: dict[str, str], timeout: float, *, grace: flo
         if proc.returncode is None:  # an exception on the way: leave nothing running
             _kill_group(proc, 0)
     code = proc.returncode
-    return HookResult(name, code == 0, code, time.monotonic() - started, _tail(bytes(output.kept)), output.total)
+    return HookResult(name, code == 0, code, time.monotonic() - started, _tail(bytes(output.kept)), output.total,
+                      _last_line(bytes(output.kept)))
+
+
+def _last_line(output: bytes) -> str:
+    lines = [line.strip() for line in clean(output.decode("utf-8", "replace")).splitlines() if line.strip()]
+    return lines[-1][-200:] if lines else ""
 
 
 def _pidfd(pid: int) -> int | None:

@@ -27,7 +27,7 @@ from incident_tui.domain.containment import (
     rollback_choices,
 )
 from incident_tui.domain.ids import next_incident_id
-from incident_tui.domain.lifecycle import check_advance, next_stage
+from incident_tui.domain.lifecycle import check_advance, leaves_uncontained, next_stage
 from incident_tui.domain.limits import FieldTooLarge, cap_text, check_fields
 from incident_tui.domain.models import (
     ContainmentAction,
@@ -41,7 +41,7 @@ from incident_tui.domain.models import (
     TriageCategory,
 )
 from incident_tui.domain.text import clean
-from incident_tui.domain.times import local_now, split_time_prefix
+from incident_tui.domain.times import BackdateError, check_backdate, local_now, split_time_prefix
 from incident_tui.services.hooks import HookResult, hook_name, run_hook
 from incident_tui.store.repository import NotFoundError, Repository
 from incident_tui.store.storage import transaction
@@ -310,17 +310,32 @@ class IncidentService:
         at: datetime | None = None,
         star: bool = False,
         author: str | None = None,
+        before_impact: bool = False,
     ) -> TimelineEvent:
-        """Stamp a note. Without ``at``, a leading time ("14:32 …", "-5m …") backdates it."""
+        """Stamp a note. Without ``at``, a leading time ("14:32 …", "-5m …") backdates it.
+
+        A backdated time in the future is refused; one before the incident began (domain
+        ``check_backdate``) is refused too unless ``before_impact`` says the user confirmed it.
+        """
         fits(texts={"the note": text})
         incident = self.get(incident_id)
         text = clean(text).strip()
+        now = self.clock()
         backdated = at is not None
+        typed = ""
         if at is None:
-            at, text = split_time_prefix(text, self.clock())
+            typed = text.partition(" ")[0]
+            at, text = split_time_prefix(text, now)
             backdated = at is not None
         if not text:
             raise ServiceError("the note is empty")
+        if backdated:
+            try:
+                check_backdate(at, now=now, impact_start=incident.impact_started_at,
+                               detected_at=incident.detected_at, typed=typed)
+            except BackdateError as exc:
+                if not (exc.confirmable and before_impact):
+                    raise
         with transaction(self.db):
             return self._event(
                 incident, EventKind.NOTE, text, at=at, backdated=backdated, starred=star, author=author
@@ -355,7 +370,10 @@ class IncidentService:
                         f"unknown stage {stage!r} (one of: {', '.join(s.value for s in Stage)})"
                     ) from None
             overridden = check_advance(incident, target, reason)  # LifecycleError reaches the caller
+            uncontained = leaves_uncontained(incident, target)
             now = self.clock()
+            if uncontained:
+                self._event(incident, EventKind.STAGE, words.left_uncontained(uncontained), at=now)
             if overridden:
                 incident.contain_override = clean(reason, multiline=False)
                 self._event(

@@ -241,6 +241,12 @@ class Repository:
         sample.doc_id = self.samples.insert(sample.to_dict())
         return sample
 
+    def add_samples(self, samples: list[FailureSample]) -> None:
+        """Many samples at once (call inside a transaction: one commit for the whole file)."""
+        ids = self.samples.insert_multiple(s.to_dict() for s in samples)
+        for sample, doc_id in zip(samples, ids):
+            sample.doc_id = doc_id
+
     def samples_for(self, incident_id: str) -> list[FailureSample]:
         self.skipped = []
         docs = self.samples.search(where("incident_id") == incident_id)

@@ -15,7 +15,7 @@ from textual.widgets import ContentSwitcher, Input
 
 from incident_tui.config import hook_program_problem
 from incident_tui.domain.containment import RollbackCandidate, is_unassigned
-from incident_tui.domain.lifecycle import next_stage
+from incident_tui.domain.lifecycle import leaves_uncontained, next_stage
 from incident_tui.domain.models import (
     ContainmentAction,
     Incident,
@@ -25,9 +25,8 @@ from incident_tui.domain.models import (
 )
 from incident_tui.domain.playbooks import playbook_for
 from incident_tui.domain.prompts import PromptError
-from incident_tui.domain.samples import common_phrases
 from incident_tui.domain.text import clean
-from incident_tui.domain.times import TimeParseError, parse_when
+from incident_tui.domain.times import BackdateError, TimeParseError, parse_when
 from incident_tui.services.incidents import ContainmentPlan, ServiceError, UnknownPromptError
 from incident_tui.tui.screens import dialogs
 from incident_tui.tui.widgets.incident_list import IncidentList
@@ -48,18 +47,29 @@ class ResponderActions:
         if event.input.id != "note":
             return
         event.stop()
-        text = event.value.strip()
+        note_input = self.query_one(NoteInput)  # already empty: the next note may be typed at once
         incident = self._need_incident()
-        if not text or incident is None:
+        if incident is None:
+            note_input.give_back(event.value)
             return
+        self._stamp_note(incident.id, event.value)
+
+    def _stamp_note(self, incident_id: str, text: str, before_impact: bool = False) -> None:
         note_input = self.query_one(NoteInput)
 
-        def stamped(_event) -> None:
-            # Cleared only once stored: a failed write leaves the words in the line.
-            if note_input.value == event.value:
-                note_input.value = ""
+        def refused(exc: Exception) -> bool:
+            if isinstance(exc, BackdateError) and exc.confirmable:
+                asked = self.open_dialog(
+                    dialogs().ConfirmScreen("Before the incident began", Text(f"{exc}.\n\nStamp the note there anyway?"),
+                                            yes="Stamp it there"),
+                    lambda ok: self._stamp_note(incident_id, text, True) if ok else note_input.give_back(text),
+                )
+                if asked:
+                    return True
+            note_input.give_back(text)  # nothing typed is lost: the words wait in the note line
+            return False
 
-        self.write(self.service.note, incident.id, text, done=stamped)
+        self.write(self.service.note, incident_id, text.strip(), before_impact=before_impact, failed=refused)
 
     def action_star(self) -> None:
         event = self.query_one(TimelinePane).selected_event
@@ -82,9 +92,15 @@ class ResponderActions:
             if confirmed:  # the header and the timeline show the new stage: no toast
                 self.write(self.service.advance, incident.id, target)
 
+        uncontained = leaves_uncontained(incident, target)
         if target is Stage.CLOSED:
             self.push_screen(dialogs().ConfirmScreen("Close incident", f"Close {incident.id}? It leaves the active list.",
                                            yes="Close"), go)
+        elif uncontained:  # never silent: the same one question as for a close
+            self.push_screen(dialogs().ConfirmScreen(
+                f"Move {incident.id} to {target.value}", Text(f"{incident.id} is NOT contained: {uncontained}.\n\n"
+                                                             f"Move it to {target.value} anyway? The timeline says why."),
+                yes=f"Move to {target.value}"), go)
         else:
             go()
 
@@ -292,6 +308,7 @@ class ResponderActions:
             ("impact-resolved", "User impact resolved"),
             ("root-cause", "Root cause confirmed…"),
             ("staging", "Remediation deployed to staging…"),
+            ("validate", "Validate a fix on the failure samples…"),
             ("promoted", "Remediation validated and promoted to production…"),
             ("closed", "Close the incident"),
         ]
@@ -316,13 +333,55 @@ class ResponderActions:
         else:
             latest = self._known_versions(incident.prompt_id)
             default = str(latest[-1].version) if latest else ""
+            title = "Validate which version" if which == "validate" else "Remediation version"
             self.push_screen(
-                dialogs().FormScreen("Remediation version",
+                dialogs().FormScreen(title,
                            [dialogs().Field("version", "Prompt version of the fix", value=default, placeholder="e.g. 8")],
                            validate=lambda v: None if v["version"].strip().isdigit() else "a version number"),
-                lambda v: v and self.write(self.service.milestone, incident.id, which,
-                                           version=int(v["version"]), done=done),
+                lambda v: v and self._remediation_version(incident, which, int(v["version"]), done),
             )
+
+    def _remediation_version(self, incident: Incident, which: str, version: int, done) -> None:
+        from incident_tui.services.validation import MANUAL, ValidationService
+
+        validation = ValidationService(self.service)
+        if which == "validate":
+            if not validation.configured:
+                self.notify(f"{MANUAL}: note the result with n", severity="warning", timeout=8)
+                return
+            self._set_busy("validating…")
+            self._validation_worker(validation, incident.id, version)
+            return
+        if which == "promoted":
+            warning = self.read(validation.promotion_warning, incident.id, version)
+            promote = lambda: self.write(self.service.milestone, incident.id, which, version=version,  # noqa: E731
+                                         done=done if validation.configured
+                                         else lambda inc: self.notify(f"Stamped: promoted ({MANUAL})", timeout=5))
+            if warning:
+                body = Text(f"{warning}.", style="bold")
+                body.append("\n\nm → Validate runs the fix on the failure samples first.", style="dim")
+                self.push_screen(dialogs().ConfirmScreen(f"Promote v{version} · {incident.id}", body,
+                                                         yes="Promote anyway"), lambda ok: ok and promote())
+                return
+            promote()
+            return
+        self.write(self.service.milestone, incident.id, which, version=version, done=done)
+
+    @work(thread=True, group="hooks", exit_on_error=False)
+    def _validation_worker(self, validation, incident_id: str, version: int) -> None:
+        from incident_tui.store.storage import StoreError
+
+        try:
+            with self.db_lock:
+                prompt_id, text, version, rows = validation.prepare(incident_id, version)
+            hook = validation.run(incident_id, prompt_id, text, version, rows)  # outside the lock
+            with self.store_lock(), self.db_lock:
+                result = validation.record(incident_id, prompt_id, version, len(rows), hook)
+        except (ServiceError, LookupError, ValueError, OSError, StoreError) as exc:
+            self.call_from_thread(self._failed, str(exc))
+            return
+        self.call_from_thread(self._written, result, lambda r: self.notify(
+            r.message, severity="information" if r.rate is not None else "error", timeout=8))
 
     def action_declare(self) -> None:
         self._declare_form(None)
@@ -449,14 +508,21 @@ class ResponderActions:
         incident = self._need_incident()
         if incident is None:
             return
-        samples = self.read(self.service.samples, incident.id)
-        prompt_text = ""
-        if incident.prompt_version is not None:
-            try:
-                prompt_text = self.read(self.service.prompts.get, incident.prompt_id, incident.prompt_version).text
-            except PromptError:  # prompt text unknown: phrases are still compared across samples
-                prompt_text = ""
-        self.push_screen(dialogs().SamplesScreen(incident.id, samples, common_phrases(samples, prompt_text)))
+        from incident_tui.services.samples import SampleService
+
+        def analyse():  # thousands of samples take a moment: off the UI thread, like every read of size
+            samples = self.service.samples(incident.id)
+            prompt_text = ""
+            if incident.prompt_version is not None:
+                try:
+                    prompt_text = self.service.prompts.get(incident.prompt_id, incident.prompt_version).text
+                except PromptError:  # prompt text unknown: the phrases stand on their own
+                    prompt_text = ""
+            return samples, SampleService(self.service).common(incident.id), prompt_text
+
+        self.write(analyse, busy="analysing samples",
+                   done=lambda r: self.push_screen(dialogs().SamplesScreen(incident.id, r[0], r[1], r[2])))
+
 
 
 def _version(raw: str) -> int | None:

@@ -6,9 +6,15 @@ worker's write; writes and hooks run in thread workers so the screen never waits
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
+import os
+import select
+import signal
+import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,11 +50,12 @@ from incident_tui.tui.bindings import KEYS, app_bindings
 from incident_tui.tui.commands import IncidentCommands
 from incident_tui.tui.panes import pane_factories
 from incident_tui.tui.screens import dialogs
+from incident_tui.tui.typeahead import TypeAhead
 from incident_tui.tui.widgets.details import DetailsPanel
 from incident_tui.tui.widgets.header import StatusHeader
 from incident_tui.tui.widgets.incident_list import IncidentList
 from incident_tui.tui.widgets.keybar import KeyBar
-from incident_tui.tui.widgets.timeline import TimelinePane
+from incident_tui.tui.widgets.timeline import NoteInput, TimelinePane
 
 NARROW_WIDTH = 100
 APP_ACTIONS = {k.action.split("(")[0] for k in KEYS} - {"help", "quit"}
@@ -98,6 +105,16 @@ class IncidentApp(ResponderActions, App):
         self.keymap_overrides = dict(self.config.keys)
         self.panes: dict[str, Any] = {}
         self._painted_width = 0
+        # Keys wait for the previous key's effects, and for the database to be open (typeahead.py).
+        self.typeahead = TypeAhead(self, ready=lambda: self.service is not None or bool(self.load_error),
+                                   urgent=self._quits_while_opening)
+        # Writes run in threads but are applied in the order they were asked for (five notes typed
+        # in a burst are stored in the order typed).
+        self._write_turn = threading.Condition()
+        self._write_tickets = 0
+        self._write_serving = 0
+        self._terminal_gone = False
+        self.dispatching = 0
         self._skipped_warned: set[str] = set()
         self._poll_error = ""
         # Heartbeats for team mode; on by default where the app opens the database itself.
@@ -149,6 +166,7 @@ class IncidentApp(ResponderActions, App):
         for warning in self.config.warnings:  # e.g. a hook program missing on this machine
             self.notify(warning, severity="warning", timeout=15, markup=False)
         self.query_one(IncidentList).focus()
+        self._watch_terminal()
         if self.service is None:
             # Paint first, then open: the terminal answers at once even on a large database.
             self.query_one(StatusHeader).update(Text(" incident-tui · opening the database…", style="bold"))
@@ -233,6 +251,15 @@ class IncidentApp(ResponderActions, App):
         elif self.busy:
             self._set_busy(line)
 
+    def _quits_while_opening(self, event: events.Event) -> bool:
+        # q and ctrl+c end a dashboard that waits for the database lock at once, queue or not.
+        if self.service is not None or not isinstance(event, events.Key):
+            return False
+        if event.key in ("ctrl+c", "ctrl+q"):
+            return True
+        active = self.active_bindings.get(event.key)
+        return active is not None and active.binding.action in ("quit", "app.quit")
+
     def action_help_quit(self) -> None:
         # ctrl+c quits at once while the database is still opening (there is nothing to lose).
         if self.service is None:
@@ -276,10 +303,114 @@ class IncidentApp(ResponderActions, App):
         header.show(self.incidents, self.clock(), busy=self.busy, compact_details=self._summary())
 
     def on_unmount(self) -> None:
+        self.typeahead.stop()
         if self.presence is not None:
             self.presence.stop()
         if self._owns_db and self.db is not None:
-            self.db.close()
+            with self.db_lock:  # a write half-way in a worker finishes before the file closes
+                self.db.close()
+
+    # --- the terminal goes away ------------------------------------------------------
+
+    def _watch_terminal(self) -> None:
+        """SSH drops, the tmux session is killed: the process must not outlive its terminal.
+
+        SIGHUP is the usual word for it; a hung-up or closed terminal (POLLHUP on stdin) is
+        watched too, because the input thread would otherwise spin on end-of-file forever.
+        """
+        if self.is_headless:
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            loop.add_signal_handler(signal.SIGHUP, self.terminal_lost, "hangup")
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no SIGHUP
+            pass
+        try:
+            fd = sys.__stdin__.fileno()
+        except (AttributeError, ValueError, OSError):
+            return
+        threading.Thread(target=self._poll_terminal, args=(fd,), name="terminal-watch", daemon=True).start()
+
+    def _poll_terminal(self, fd: int) -> None:
+        poller = select.poll()
+        poller.register(fd, select.POLLHUP | select.POLLERR | select.POLLNVAL)
+        while not self._terminal_gone:
+            try:
+                events_ = poller.poll(500)
+            except (OSError, ValueError):
+                events_ = [(fd, select.POLLNVAL)]
+            if any(mask & (select.POLLHUP | select.POLLERR | select.POLLNVAL) for _, mask in events_):
+                try:
+                    self.call_from_thread(self.terminal_lost, "terminal closed")
+                except RuntimeError:  # the app is already gone
+                    pass
+                return
+
+    def terminal_lost(self, why: str = "hangup") -> None:
+        """Keep what was typed, end the app; if ending hangs on the dead terminal, end the process."""
+        if self._terminal_gone:
+            return
+        self._terminal_gone = True
+        threading.Thread(target=self._exit_deadline, name="exit-deadline", daemon=True).start()
+        self._save_note_line(why)
+        self.exit(return_code=129)
+
+    def _save_note_line(self, why: str) -> None:
+        # The words typed on the note line but not stamped become a note, saying so.
+        try:
+            text = self.query_one(NoteInput).value.strip()
+        except Exception:
+            return
+        if not text or self.current is None or self.service is None:
+            return
+        try:
+            with self.db_lock:
+                self.service.note(self.current.id, f"{text} (typed, not sent: {why})", before_impact=True)
+        except (ServiceError, TimeParseError, ValueError, LookupError, OSError):
+            pass  # nowhere left to say it; the store's journal keeps what was written before
+
+    @staticmethod
+    def _exit_deadline(limit: float = 5.0) -> None:
+        time.sleep(limit)
+        os._exit(129)  # every write is already journaled and synced; nothing half-written remains
+
+    # --- keys in -------------------------------------------------------------------
+
+    async def _dispatch_message(self, message) -> None:
+        # Counted so the type-ahead queue knows when the app is half-way through a message.
+        self.dispatching += 1
+        try:
+            await super()._dispatch_message(message)
+        finally:
+            self.dispatching -= 1
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            if self.typeahead.hold(event):
+                return  # handed back by the type-ahead queue once the previous key has landed
+            if isinstance(event, events.Paste) and self._route_paste(event):
+                return
+        await super().on_event(event)
+
+    def _route_paste(self, event: events.Paste) -> bool:
+        """A paste never loses lines: the note line takes them one note per line; another one-line
+        field joins them with spaces; on the dashboard with nothing to type into, it becomes a note."""
+        focused = self.focused
+        if isinstance(focused, (NoteInput, TextArea)):
+            return False
+        if isinstance(focused, Input):
+            joined = " ".join(line.strip() for line in event.text.splitlines() if line.strip())
+            if joined != event.text:
+                focused._forward_event(events.Paste(joined))
+                return True
+            return False
+        if isinstance(self.screen, ModalScreen) or self.current is None or not event.text.strip():
+            return False
+        self.action_note()
+        note = self.query_one(NoteInput)
+        self.screen.set_focus(note)
+        note._forward_event(event)
+        return True
 
     def on_resize(self) -> None:
         if self.size.width != self._painted_width:
@@ -449,7 +580,7 @@ class IncidentApp(ResponderActions, App):
         if pane is None or incident is None:
             return
         if name == "diff" and incident.prompt_version is not None:
-            pane.show_incident(incident.prompt_id, incident.prompt_version)
+            pane.show_incident(incident.prompt_id, incident.prompt_version, incident_id=incident.id)
         elif name == "postmortem":
             pane.show_incident(incident.id)
         elif name == "metrics":
@@ -459,25 +590,38 @@ class IncidentApp(ResponderActions, App):
     # --- writes --------------------------------------------------------------------
 
     def write(self, fn: Callable[..., Any], *args, done: Callable[[Any], None] | None = None,
-              busy: str = "saving", **kwargs) -> None:
-        """Run a service call in a thread worker; errors become one-line notifications."""
+              busy: str = "saving", failed: Callable[[Exception], None] | None = None, **kwargs) -> None:
+        """Run a service call in a thread worker; errors become one-line notifications.
+
+        Calls are applied in the order they were made. ``failed`` (if given) gets the error after
+        the notification, e.g. to give typed text back.
+        """
         self._set_busy(busy)
-        self._write_worker(fn, args, kwargs, done)
+        ticket = self._write_tickets
+        self._write_tickets += 1
+        self._write_worker(fn, args, kwargs, done, ticket, failed)
 
     @work(thread=True, group="writes", exit_on_error=False)
-    def _write_worker(self, fn, args, kwargs, done) -> None:
+    def _write_worker(self, fn, args, kwargs, done, ticket: int = 0, failed=None) -> None:
         from incident_tui.store.storage import StoreError
 
+        with self._write_turn:
+            self._write_turn.wait_for(lambda: self._write_serving == ticket)
         try:
-            with self.store_lock(), self.db_lock:
-                result = fn(*args, **kwargs)
-        except LifecycleError as exc:
-            self.call_from_thread(self._lifecycle_refused, exc, args)
-            return
-        except (ServiceError, TimeParseError, ValueError, LookupError, OSError, StoreError) as exc:
-            self.call_from_thread(self._failed, str(exc))
-            return
-        self.call_from_thread(self._written, result, done)
+            try:
+                with self.store_lock(), self.db_lock:
+                    result = fn(*args, **kwargs)
+            except LifecycleError as exc:
+                self.call_from_thread(self._lifecycle_refused, exc, args)
+                return
+            except (ServiceError, TimeParseError, ValueError, LookupError, OSError, StoreError) as exc:
+                self.call_from_thread(self._failed, str(exc), failed, exc)
+                return
+            self.call_from_thread(self._written, result, done)
+        finally:
+            with self._write_turn:
+                self._write_serving += 1
+                self._write_turn.notify_all()
 
     def _written(self, result: Any, done: Callable[[Any], None] | None) -> None:
         self._set_busy("")
@@ -503,9 +647,12 @@ class IncidentApp(ResponderActions, App):
         super().notify(text, title=neutralise(clean(title, multiline=False)), severity=severity, timeout=timeout,
                        markup=markup)
 
-    def _failed(self, message: str) -> None:
+    def _failed(self, message: str, then: Callable[[Exception], None] | None = None,
+                error: Exception | None = None) -> None:
         self._set_busy("")
-        self.notify(message.splitlines()[0] if message else "failed", severity="error", timeout=8)
+        if then is not None and error is not None and then(error):
+            return  # handled: the caller asks the user instead
+        self.notify(message.splitlines()[0] if message else "failed", severity="error", timeout=8, markup=False)
 
     def _set_busy(self, text: str) -> None:
         self.busy = text
@@ -523,17 +670,50 @@ class IncidentApp(ResponderActions, App):
                 self.write(self.service.advance, incident_id, target, reason=values["reason"],
                            done=lambda inc: self.notify(f"{inc.id} moved to {inc.stage.value}; override stamped"))
 
-        self.push_screen(
-            dialogs().FormScreen(
-                "Contain first",
-                [dialogs().Field("reason", "Override reason (goes on the timeline)",
-                                 placeholder="why diagnose before containing?")],
-                submit="Override and advance",
-                intro=f"{exc}.\n\nPress r to roll back or K for the kill switch instead — or override:",
-                validate=lambda v: None if v["reason"].strip() else "a reason is required to override",
+        def chosen(choice: str | None) -> None:
+            # The incident to contain is the one refused, even if the list moved meanwhile.
+            if choice in ("rollback", "kill") and (self.current is None or self.current.id != incident_id):
+                self.query_one(IncidentList).select_id(incident_id)
+                self.show_current()
+            if choice == "rollback":
+                self.action_rollback()
+            elif choice == "kill":
+                self.action_kill_switch()
+            elif choice == "override":
+                self.push_screen(
+                    dialogs().FormScreen(
+                        "Contain first: override",
+                        [dialogs().Field("reason", "Override reason (goes on the timeline)",
+                                         placeholder="why diagnose before containing?")],
+                        submit="Override and advance",
+                        validate=lambda v: None if v["reason"].strip() else "a reason is required to override",
+                    ),
+                    overridden,
+                )
+
+        # Focus is on the choices, not in a text box: r and K do what they say.
+        self.open_dialog(
+            dialogs().ChoiceScreen(
+                "Contain first", [
+                    ("rollback", Text("r  Roll back to the previous good version (confirms first)")),
+                    ("kill", Text("K  Use the kill switch (confirms first)")),
+                    ("override", Text("o  Override: diagnose before containing, with a reason")),
+                ],
+                intro=f"{exc}.", keys={"r": "rollback", "K": "kill", "o": "override"},
             ),
-            overridden,
+            chosen,
         )
+
+    def open_dialog(self, dialog, callback=None) -> bool:
+        """Open a dialog that a finished worker asks for; if another dialog is open, say so instead
+        of stacking a second one under the user's keys."""
+        if isinstance(self.screen, ModalScreen):
+            title = getattr(dialog, "choice_title", "") or getattr(dialog, "form_title", "") or "a question"
+            self.notify(f"{title}: close the open dialog first, then try again.", severity="warning",
+                        timeout=8, markup=False)
+            return False
+        self.push_screen(dialog, callback)
+        return True
 
     def _need_incident(self) -> Incident | None:
         if self.current is None:

@@ -69,8 +69,9 @@ class Pane:
 
 
 PANES: tuple[Pane, ...] = (
-    Pane("timeline", "Timeline", ("incident_tui.tui.widgets.timeline:NoteInput",)),
-    Pane("diff", "Diff", ("incident_tui.tui.widgets.diff_pane:DiffPane",)),
+    Pane("timeline", "Timeline", ("incident_tui.tui.widgets.timeline:NoteInput",
+                                  "incident_tui.tui.widgets.timeline:TimelinePane")),
+    Pane("diff", "Diff", ("incident_tui.tui.widgets.diff_pane:DiffPane", "incident_tui.tui.widgets.suspects:SuspectList")),
     Pane(
         "postmortem",
         "Postmortem",
@@ -200,6 +201,11 @@ def _key_name_problem(key: str) -> str | None:
     return None
 
 
+# Default keys two actions share by design: check_action lets only one of them run at a time
+# (enter edits the pane's fields from the pane itself, and overrides an auto field from inside).
+EXCLUSIVE = {frozenset(("postmortem.edit", "postmortem.override"))}
+
+
 def check_keymap(config) -> None:
     """Refuse a [keys] table that names an unknown id or gives one key two actions (ConfigError).
 
@@ -265,6 +271,8 @@ def check_keymap(config) -> None:
     for scope in scopes.values():
         for one, ids in scope.items():
             for other in ids[1:]:
+                if frozenset((ids[0], other)) in EXCLUSIVE and ids[0] not in overrides and other not in overrides:
+                    continue
                 if action(other) != action(ids[0]):  # note and note.alt may share a key
                     fail(ids[0], other, one)
     # Scopes active together: the app's and any pane's, and a pane's own widgets with each other.

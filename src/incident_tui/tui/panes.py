@@ -13,9 +13,10 @@ def pane_factories(app: IncidentApp) -> dict[str, tuple[str, Callable[[], Any]]]
     """Pane name → (border title, builder)."""
 
     def diff():
+        from incident_tui.services.changes import ChangeService
         from incident_tui.tui.widgets.diff_pane import DiffPane
 
-        return DiffPane(app.service.prompts)
+        return DiffPane(app.service.prompts, changes=ChangeService(app.service))
 
     def metrics():
         from incident_tui.tui.widgets.metrics_pane import MetricsPane
@@ -30,7 +31,7 @@ def pane_factories(app: IncidentApp) -> dict[str, tuple[str, Callable[[], Any]]]
         )
 
     return {
-        "diff": ("3 Diff · failing vs last good", diff),
+        "diff": ("3 Diagnose · what changed, failing vs last good", diff),
         "postmortem": ("4 Postmortem", postmortem),
         "metrics": ("5 Metrics · across incidents", metrics),
     }

@@ -15,9 +15,10 @@ from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
+
+from incident_tui.tui.screens.dialog import Dialog
 
 
 @dataclass
@@ -35,7 +36,7 @@ class Field:
 Validator = Callable[[dict[str, str]], str | None]
 
 
-class FormScreen(ModalScreen[dict[str, str] | None]):
+class FormScreen(Dialog[dict[str, str] | None]):
     BINDINGS = [
         Binding("escape", "cancel", "cancel"),
         Binding("ctrl+s", "submit", "submit"),
@@ -81,7 +82,7 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
 
     def on_mount(self) -> None:
         # The scrolling box would take focus first; the first field is where typing belongs.
-        self.query_one(f"#f-{self.fields[0].name}").focus()
+        self.set_focus(self.query_one(f"#f-{self.fields[0].name}"))
 
     def values(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -133,7 +134,7 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
         self.dismiss(None)
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(Dialog[bool]):
     """Names exactly what will happen; y or enter confirms, n or escape does nothing."""
 
     BINDINGS = [
@@ -157,7 +158,7 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button("Cancel (n)", id="confirm-no")
 
     def on_mount(self) -> None:
-        self.query_one("#confirm-yes", Button).focus()
+        self.set_focus(self.query_one("#confirm-yes", Button))
 
     @on(Button.Pressed, "#confirm-yes")
     def yes_pressed(self) -> None:

@@ -7,10 +7,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from incident_tui.tui.bindings import KEYS, key_label
+from incident_tui.tui.screens.dialog import Dialog
 
 # Keys of Textual's own widgets (no binding of ours): how to move around the panes.
 MOVES = {
@@ -45,7 +45,7 @@ def pane_sections(keymap: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
     return sections
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     BINDINGS = [Binding("escape,question_mark,q", "close", "close")]
 
     def __init__(self, keymap: dict[str, str] | None = None) -> None:

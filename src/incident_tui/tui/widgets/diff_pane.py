@@ -17,14 +17,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker
 
 from incident_tui.domain.diff import DiffResult, diff_texts, unified_diff, visible
 from incident_tui.domain.prompts import PromptVersion
+from incident_tui.tui.screens.dialog import Dialog
 from incident_tui.tui.widgets.diff_view import DiffView, measure_rows
+from incident_tui.tui.widgets.suspects import SuspectList
 
 
 @dataclass
@@ -54,12 +55,14 @@ class DiffPane(Vertical):
         Binding("y", "copy", "copy diff", id="diff.copy"),
         Binding("v", "pick_versions", "versions", id="diff.pick"),
         Binding("g", "last_good", "vs last good", id="diff.last_good"),
+        Binding("C", "record_change", "record change", id="diff.record_change", show=False),
     ]
 
     DEFAULT_CSS = """
     DiffPane { height: 1fr; }
     DiffPane > #diff-header { height: auto; max-height: 4; padding: 0 1; background: $boost; }
     DiffPane > DiffView { height: 1fr; }
+    DiffPane > #suspects-title { height: 1; padding: 0 1; }
     """
 
     @dataclass
@@ -71,9 +74,13 @@ class DiffPane(Vertical):
         old_version: int
         new_version: int
 
-    def __init__(self, prompt_service: Any, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(self, prompt_service: Any, *, changes: Any | None = None, name: str | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.prompt_service = prompt_service
+        # A ChangeService: with it, "what changed" (the incident's suspects) sits above the diff.
+        self.changes = changes
+        self.incident_id: str | None = None
         self.prompt_id: str | None = None
         self.old_version: int | None = None
         self.new_version: int | None = None
@@ -88,6 +95,11 @@ class DiffPane(Vertical):
         self.wrap_chosen = False
 
     def compose(self) -> ComposeResult:
+        if self.changes is not None:
+            title = Text("What changed before impact", style="bold", no_wrap=True, overflow="ellipsis")
+            title.append("  tab: here · enter: diff/link · l: link suspect · C: record", style="dim")
+            yield Static(title, id="suspects-title")
+            yield SuspectList(id="suspects")
         yield Static(id="diff-header")
         yield DiffView(id="diff-view")
 
@@ -108,10 +120,81 @@ class DiffPane(Vertical):
         """Diff two versions of a prompt (runs in a worker; returns it)."""
         return self._request(prompt_id, old_version, new_version, None)
 
-    def show_incident(self, prompt_id: str, failing_version: int) -> Worker:
-        """Diff the failing version against the last good one before it."""
+    def show_incident(self, prompt_id: str, failing_version: int, incident_id: str | None = None) -> Worker:
+        """Diff the failing version against the last good one before it (and list what changed)."""
         self.incident_target = (prompt_id, failing_version)
+        if incident_id is not None:
+            self.incident_id = incident_id
+            self.load_suspects()
         return self._request(prompt_id, None, failing_version, ("last good", "failing"))
+
+    # --- what changed ------------------------------------------------------------------
+
+    def load_suspects(self) -> None:
+        if self.changes is not None and self.incident_id is not None:
+            self._load_suspects(self.incident_id)
+
+    @work(thread=True, group="diff-suspects", exclusive=True, exit_on_error=False)
+    def _load_suspects(self, incident_id: str) -> None:
+        try:
+            with self._db_lock():
+                found = self.changes.suspects(incident_id)
+        except Exception as exc:  # shown as one line, never a traceback
+            self.app.call_from_thread(self.notify, f"what changed: {visible(str(exc))}", severity="error",
+                                      markup=False)
+            return
+        self.app.call_from_thread(self._suspects_loaded, incident_id, found)
+
+    def _suspects_loaded(self, incident_id: str, found: list) -> None:
+        if incident_id == self.incident_id:
+            self.query_one(SuspectList).show(found)
+
+    @on(SuspectList.OpenPrompt)
+    def _open_prompt_change(self, event: SuspectList.OpenPrompt) -> None:
+        self.show_versions(event.prompt_id, event.old_version, event.new_version)
+        self.view.focus()
+
+    @on(SuspectList.Link)
+    def _link_change(self, event: SuspectList.Link) -> None:
+        write = getattr(self.app, "write", None)
+        if write is None or self.incident_id is None:
+            return
+        write(self.changes.link, self.incident_id, event.change_id,
+              done=lambda s: self.notify(f"{s.change.id} linked as a suspect on the timeline", timeout=3,
+                                         markup=False))
+
+    def action_record_change(self) -> None:
+        """Record a change by hand (what a deploy pipeline would send with `change add`)."""
+        if self.changes is None:
+            return
+        from incident_tui.domain.changes import ChangeKind
+        from incident_tui.tui.screens.form import Field, FormScreen
+
+        prompt_id = self.prompt_id or (self.incident_target[0] if self.incident_target else "")
+
+        def recorded(values: dict[str, str] | None) -> None:
+            write = getattr(self.app, "write", None)
+            if not values or write is None:
+                return
+            from incident_tui.domain.times import local_now, parse_when
+
+            clock = getattr(self.app, "clock", local_now)
+            try:
+                at = parse_when(values["at"], clock()) if values["at"].strip() else None
+            except ValueError as exc:
+                self.notify(visible(str(exc)), severity="error", markup=False)
+                return
+            write(self.changes.add, kind=values["kind"], summary=values["summary"],
+                  prompt_id=values["prompt"].strip() or None, at=at, link=values["link"].strip(),
+                  done=lambda c: (self.notify(f"recorded {c.id}", timeout=3, markup=False), self.load_suspects()))
+
+        self.app.push_screen(FormScreen("Record a change", [
+            Field("kind", "Kind", kind="select", value="deploy", options=[(k.value, k.value) for k in ChangeKind]),
+            Field("summary", "What changed", placeholder="e.g. model snapshot moved, temperature 0.2 → 0.7"),
+            Field("prompt", "Prompt", value=prompt_id, hint="blank: it applies to every prompt"),
+            Field("at", "When", placeholder="-2h, 14:32 or ISO 8601 (blank: now)"),
+            Field("link", "Link", placeholder="optional https://…"),
+        ], submit="Record", validate=lambda v: None if v["summary"].strip() else "say what changed"), recorded)
 
     # --- loading -----------------------------------------------------------------------
 
@@ -330,7 +413,7 @@ def _option(version: PromptVersion, labels: dict[str, int]) -> Option:
     return Option(label, id=str(version.version))
 
 
-class VersionPicker(ModalScreen[tuple[int, int] | None]):
+class VersionPicker(Dialog[tuple[int, int] | None]):
     """Pick the old (left) and the new (right) version: enter on the left moves right,
     enter on the right diffs, escape cancels."""
 

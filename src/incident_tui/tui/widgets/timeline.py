@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -18,22 +19,76 @@ FILTERS = ("all", "starred", "manual")
 
 
 class NoteInput(Input):
-    """One line; enter stamps it, escape leaves it (what was typed stays for next time)."""
+    """One line; enter stamps it, escape leaves it (what was typed stays for next time).
+
+    Enter empties the line at once, so what is typed next (even in the same burst of keys) is
+    the next note; a note the store refuses comes back with ``give_back``. A pasted line break
+    stamps the line before it, as a typed enter would: a paste of three lines is three notes, and
+    a last line without a line break stays in the line to finish. Lines, not one note, because
+    the note line shows one line: what it stamps is what was on screen, and each line keeps its
+    own leading time ("14:32 …") just as if typed.
+    """
 
     BINDINGS = [
         Binding("enter", "submit", "stamp note"),
         Binding("escape", "leave", "back to timeline"),
     ]
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.held: list[str] = []  # refused notes waiting for the line to be free
+
     def action_leave(self) -> None:
         self.screen.set_focus(self.screen.query_one("#timeline-events"))
+
+    async def action_submit(self) -> None:
+        self._stamp(self.value)
+
+    def _stamp(self, text: str) -> None:
+        if not text.strip():
+            return
+        self.value = self.held.pop(0) if self.held else ""
+        self.post_message(self.Submitted(self, text))
+
+    def _on_paste(self, event: events.Paste) -> None:
+        event.prevent_default()  # Input's own handler keeps only the first line
+        event.stop()
+        lines = event.text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        if len(lines) == 1:
+            self.insert_text_at_cursor(lines[0])
+            return
+        head, tail = self.value[: self.cursor_position], self.value[self.cursor_position:]
+        lines[0] = head + lines[0]
+        self.value = ""
+        for line in lines[:-1]:
+            self._stamp(line)
+        if not self.value:
+            self.value = lines[-1] + tail
+            self.cursor_position = len(lines[-1])
+
+    def give_back(self, text: str) -> None:
+        """A note that was not stored returns to the line, or waits until the line is empty."""
+        if not self.value.strip():
+            self.value = text
+            self.cursor_position = len(text)
+        else:
+            self.held.append(text)
+
+
+class EventList(OptionList):
+    """The events; a new width (zoom, terminal resize) re-wraps them once the layout has settled."""
+
+    def on_resize(self) -> None:
+        pane = self.parent
+        if isinstance(pane, TimelinePane):
+            self.call_after_refresh(pane.rewrap)
 
 
 class TimelinePane(Vertical):
     """The events list, a filter line and the note input."""
 
     # Rows show the head of a long text; enter (or v) on an event shows all of it.
-    BINDINGS = [Binding("v", "view_event", "view all", show=False)]
+    BINDINGS = [Binding("v", "view_event", "whole text of the event", show=False, id="timeline.view")]
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -45,7 +100,7 @@ class TimelinePane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="timeline-filter")
-        yield OptionList(id="timeline-events")
+        yield EventList(id="timeline-events")
         yield NoteInput(placeholder="note ▸ n to write · 14:32 or -5m first backdates · enter stamps", id="note")
 
     @property
@@ -109,6 +164,9 @@ class TimelinePane(Vertical):
             self.action_view_event()
 
     def on_resize(self) -> None:
+        self.call_after_refresh(self.rewrap)
+
+    def rewrap(self) -> None:
         # Lines are wrapped to the width (continuations under the text): a new width re-wraps them.
         width = max(self.option_list.scrollable_content_region.width - 1, 0)
         if self._now is not None and width != self._wrapped_at:

@@ -17,7 +17,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static
 
 from incident_tui.domain.export import EXTENSIONS, FORMATS
@@ -28,10 +27,11 @@ from incident_tui.domain.postmortem import (
     CheckItem,
     parse_date,
 )
+from incident_tui.tui.screens.dialog import Dialog
 from incident_tui.tui.widgets.postmortem.fields import OrderedInput
 
 
-class PostmortemDialog(ModalScreen):
+class PostmortemDialog(Dialog):
     BINDINGS = [
         Binding("escape", "cancel", "cancel", id="postmortem.dialog.cancel"),
         Binding("ctrl+s", "submit", "submit", id="postmortem.dialog.submit"),
