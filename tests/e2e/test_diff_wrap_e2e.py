@@ -22,8 +22,8 @@ pytestmark = pytest.mark.e2e
 def diff_area(screen: str) -> tuple[list[str], list[str]]:
     """The diff pane's header lines and its text area (border and scrollbar cut off)."""
     lines = screen.splitlines()
-    top = next(i for i, line in enumerate(lines) if "─ 3 Diff" in line)
-    left = lines[top].rindex("╭", 0, lines[top].index("─ 3 Diff"))
+    top = next(i for i, line in enumerate(lines) if "─ 3 Diagnose" in line)
+    left = lines[top].rindex("╭", 0, lines[top].index("─ 3 Diagnose"))
     right = lines[top].index("╮", left)
     interior = []
     for line in lines[top + 1 :]:
