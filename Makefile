@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test screenshots bench clean
+.PHONY: demo check test screenshots bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,14 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
 demo: $(VENV)/.installed
 	$(BIN)/incident-tui demo
 
-test: $(VENV)/.installed-test
+# Lint (ruff), types (mypy: strict on domain/ and store/) and the layer contracts (import-linter).
+# Configuration for all three lives in pyproject.toml.
+check: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: check
 	$(BIN)/python -m pytest -q
 
 screenshots: $(VENV)/.installed-test

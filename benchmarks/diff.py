@@ -6,7 +6,7 @@ with 20% of lines changed (edited, inserted or deleted):
 * the full diff (lines, then word highlights) of a 100 KB and a 1 MB prompt;
 * diff-match-patch's default character mode on the same 100 KB (its baseline), and
   the line-level alternatives the issue names (difflib autojunk off, dmp line mode);
-* the real OpenHands v04 → v05 regression pair from ../shared/data, and whether the
+* the real OpenHands v04 → v05 regression pair from tests/data/openhands-codeact, and whether the
   result is the coarse "all deleted, all inserted" one;
 * the pane: the time to render one screen of a 1 MB side-by-side diff, unfolded, at
   200 scroll positions a page apart (every frame cold: nothing cached from the last)
@@ -31,7 +31,7 @@ from diff_match_patch import diff_match_patch
 
 from incident_tui.domain.diff import EQUAL, REPLACE, _line_opcodes, diff_texts, split_eol, split_lines
 
-HISTORY = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "prompt-history" / "openhands-codeact-system-prompt"
+HISTORY = Path(__file__).resolve().parents[1] / "tests" / "data" / "openhands-codeact"
 
 WORDS = (
     "the assistant must never include comments in code unless necessary to describe behaviour user "

@@ -20,3 +20,12 @@ class Clock:
 
     def at(self, when: datetime) -> None:
         self.now = when
+
+
+async def settle(pilot) -> None:
+    """Let the app go quiet: pressed keys handled, thread workers (writes, hooks, clipboard) finished,
+    their callbacks run (a callback may start the next worker) and the frames after them painted."""
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()

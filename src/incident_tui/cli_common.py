@@ -76,13 +76,6 @@ def echo(text: Any = "", *, err: bool = False, nl: bool = True) -> None:
     click.echo(neutralise(str(text)), err=err, nl=nl)
 
 
-def warn(message: str) -> None:
-    """One line on stderr; outside text in it is shown visibly."""
-    from incident_tui.domain.text import visible
-
-    click.echo(f"incident-tui: warning: {visible(message)}", err=True)
-
-
 def fail(message: str, code: int = 1) -> None:
     # Error messages quote paths, ids and payload fields: one visible line, whatever they hold.
     from incident_tui.domain.text import visible

@@ -130,6 +130,7 @@ def _seed_prompts(prompts: PromptService, clock: _Clock, now: datetime) -> None:
         for offset, text in enumerate(texts):
             clock.now = now - timedelta(days=3 - offset, hours=1)
             added = prompts.add(prompt_id, text, author="bo", note=f"revision {first + offset}")
+            assert added is not None  # each demo text differs from the one before it
             prompts.move_label(prompt_id, "production", added.version, "bo", f"release {added.version}",
                                at=clock.now + timedelta(minutes=5))
     prompts.move_label("support-summary", "production", 7, "bo", "friendlier tone", at=now - timedelta(hours=5))

@@ -16,16 +16,14 @@ from diff_screen import NEW, OLD, Reassembler, expected_lines, number_width, sep
 
 from incident_tui.domain.diff import visible
 
-HISTORY = Path(__file__).resolve().parents[1] / "data" / "openhands-codeact"
-
 pytestmark = pytest.mark.e2e
 
 
 def diff_area(screen: str) -> tuple[list[str], list[str]]:
     """The diff pane's header lines and its text area (border and scrollbar cut off)."""
     lines = screen.splitlines()
-    top = next(i for i, line in enumerate(lines) if "─ 3 Diff" in line)
-    left = lines[top].rindex("╭", 0, lines[top].index("─ 3 Diff"))
+    top = next(i for i, line in enumerate(lines) if "─ 3 Diagnose" in line)
+    left = lines[top].rindex("╭", 0, lines[top].index("─ 3 Diagnose"))
     right = lines[top].index("╮", left)
     interior = []
     for line in lines[top + 1 :]:
@@ -74,15 +72,15 @@ def check(screen: str, *, split: bool, old: str, new: str) -> None:
         assert any("↪" in line for line in body)
 
 
-def test_wrapped_diff_reads_back_whole_from_tmux(terminal, run_cli):
+def test_wrapped_diff_reads_back_whole_from_tmux(terminal, run_cli, openhands_history):
     env = terminal.env
-    assert run_cli(env, "prompts", "import-dir", str(HISTORY), "--prompt", "codeact").returncode == 0
+    assert run_cli(env, "prompts", "import-dir", str(openhands_history), "--prompt", "codeact").returncode == 0
     declared = run_cli(
         env, "declare", "--title", "agent leaks tokens", "--prompt", "codeact", "--version", "21",
         "--severity", "p2", "--detected-by", "manual",
     )
     assert declared.returncode == 0, declared.stderr
-    old, new = (HISTORY / "v20.j2").read_text(), (HISTORY / "v21.j2").read_text()
+    old, new = (openhands_history / "v20.j2").read_text(), (openhands_history / "v21.j2").read_text()
 
     terminal.start("main", [str(Path(sys.executable).parent / "incident-tui")], size=(120, 70))
     terminal.wait_for("1 active")

@@ -8,14 +8,10 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[1] / "data" / "openhands-codeact"
-
 pytestmark = pytest.mark.e2e
 
 
-def test_whole_incident_in_tmux(terminal, run_cli, tmp_path):
-    if not SHARED.is_dir():
-        pytest.skip("../shared/data is not beside this checkout")
+def test_whole_incident_in_tmux(terminal, run_cli, tmp_path, openhands_history):
     env = terminal.env
     hook_out = tmp_path / "hook-env.json"
     hook = tmp_path / "rollback_hook.py"
@@ -28,7 +24,7 @@ def test_whole_incident_in_tmux(terminal, run_cli, tmp_path):
     Path(env["INCIDENT_TUI_CONFIG"]).write_text(
         f'user = "e2e"\n[hooks]\nrollback = [{json.dumps(sys.executable)}, {json.dumps(str(hook))}]\ntimeout = 30\n'
     )
-    assert run_cli(env, "prompts", "import-dir", str(SHARED), "--prompt", "codeact").returncode == 0
+    assert run_cli(env, "prompts", "import-dir", str(openhands_history), "--prompt", "codeact").returncode == 0
     assert run_cli(env, "prompts", "label", "codeact", "4", "production").returncode == 0
     assert run_cli(env, "prompts", "label", "codeact", "5", "production", "--why", "#5506").returncode == 0
 

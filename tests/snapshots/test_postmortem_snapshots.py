@@ -9,9 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from helpers import Clock
+from helpers import Clock, settle
 from textual.app import App, ComposeResult
-from textual.widgets import Input, TextArea
 
 from incident_tui.config import Config
 from incident_tui.domain.postmortem import ActionItem, ActionKind
@@ -71,17 +70,10 @@ def snap_host(tmp_path):
 
 
 async def ready(pilot, *keys: str) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    await settle(pilot)
     for key in keys:
         await pilot.press(key)
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-    # A blinking cursor would make every run a different picture.
-    for widget in pilot.app.query("Input, TextArea").results():
-        if isinstance(widget, (Input, TextArea)):
-            widget.cursor_blink = False
-    await pilot.pause()
+        await settle(pilot)
 
 
 def test_postmortem_80x24_summary_with_lint(snap_compare, snap_host):

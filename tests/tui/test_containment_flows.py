@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from helpers import settle
 from textual.widgets import OptionList
 
 from incident_tui.config import Config, HookConfig
@@ -15,12 +16,6 @@ from incident_tui.tui.widgets.incident_list import IncidentList
 
 FIXED_NOW = datetime(2026, 11, 25, 14, 30, tzinfo=timezone(timedelta(hours=1)))  # as the demo fixture seeds it
 P2 = "INC-20261125-002"  # support-summary v7 (v6 was live before it; v1–v5 never in production)
-
-
-async def settle(app, pilot) -> None:
-    for _ in range(2):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 async def select(pilot, app, incident_id):
@@ -60,7 +55,7 @@ async def test_a_typo_asks_first_and_a_stray_enter_goes_back_to_the_form(make_ap
     async with app.run_test(size=(120, 36)) as pilot:
         # A second enter in the same burst lands on "back", never on "new".
         await fill_declare(pilot, "Answers in the wrong language", "faq-answr", "", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, FormScreen)
         values = app.screen.values()
         assert (values["title"], values["prompt"]) == ("Answers in the wrong language", "faq-answr")
@@ -73,7 +68,7 @@ async def test_a_typo_asks_first_and_a_stray_enter_goes_back_to_the_form(make_ap
         assert options(app) == ["back", "use:faq-answer", "new"]
         assert "Did you mean faq-answer?" in app.screen.intro
         await pilot.press("down", "enter")  # use faq-answer
-        await settle(app, pilot)
+        await settle(pilot)
         created = [i for i in app.service.list() if i.title == "Answers in the wrong language"]
         assert [(i.prompt_id, i.prompt_version) for i in created] == [("faq-answer", 12)]
 
@@ -85,7 +80,7 @@ async def test_a_new_prompt_is_declared_only_by_saying_so(make_app):
         await pilot.pause()
         assert isinstance(app.screen, ChoiceScreen) and options(app)[-1] == "new"
         await pilot.press("end", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         (created,) = [i for i in app.service.list() if i.title == "Router picks the wrong tool"]
         assert (created.prompt_id, created.prompt_version) == ("tool-router", 3)
         assert app.current.id == created.id
@@ -141,7 +136,7 @@ async def test_rollback_picker_order_and_direction(make_app, demo_db, tmp_path):
         # line) brings back 6 lines and drops 3 of v7's.
         assert str(app.screen.body).startswith("Route support-summary v7 → v5 (+6 −3 lines) and run rollback.sh?")
         await pilot.press("y")
-        await settle(app, pilot)
+        await settle(pilot)
         await until(pilot, lambda: not app.busy)
         assert record.read_text() == "7 5\n", [e.text for e in app.service.timeline(P2)][-3:]
         assert prompts.production_version("support-summary") == 5
@@ -166,7 +161,7 @@ async def test_unassigned_incident_gets_its_prompt_in_the_triage_form(make_app):
         assert isinstance(app.screen, FormScreen)
         assert [f.name for f in app.screen.fields] == ["prompt", "version", "hypothesis"]
         await pilot.press(*"support-summary", "enter", *"7", "enter", *"v7 dropped the refund rule", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         got = app.service.get(incident.id)
         assert (got.prompt_id, got.prompt_version, got.category.value) == ("support-summary", 7, "prompt-quality")
         assert f"Prompt changed: {UNASSIGNED} → support-summary v7" in [e.text for e in app.service.timeline(got.id)]

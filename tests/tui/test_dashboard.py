@@ -1,6 +1,7 @@
 import subprocess
 import sys
 
+from helpers import settle
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from textual.widgets import Input, OptionList
@@ -15,12 +16,6 @@ from incident_tui.tui.screens.samples import SamplesScreen
 from incident_tui.tui.widgets.incident_list import IncidentList
 from incident_tui.tui.widgets.timeline import TimelinePane
 
-
-async def settle(app, pilot) -> None:
-    """Wait for the thread workers (writes, hooks) and the frames after them."""
-    for _ in range(2):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
 
 P1 = "INC-20261125-001"  # the OpenHands regression, diagnose
 P2 = "INC-20261125-002"  # support-summary, contained by kill switch
@@ -57,7 +52,7 @@ async def test_note_from_anywhere_with_backdate(make_app):
         await pilot.press("n")
         assert isinstance(app.focused, Input) and app.focused.id == "note"
         await pilot.press(*"-5m canary recovered on EU traffic", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         note = app.service.timeline(P1)[-2:]
         texts = [e.text for e in note]
         assert "canary recovered on EU traffic" in [e.text for e in app.service.timeline(P1)]
@@ -76,7 +71,7 @@ async def test_star_the_selected_event(make_app):
         event = app.query_one(TimelinePane).selected_event
         assert event is not None and not event.starred
         await pilot.press("asterisk")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.service.repo.get_event(event.doc_id).starred
         await pilot.press("f")  # filter: starred
         pane = app.query_one(TimelinePane)
@@ -91,16 +86,16 @@ async def test_contain_first_guard_offers_override(make_app):
         app.reload()
         await select(pilot, app, incident.id)
         await pilot.press("a")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.service.get(incident.id).stage is Stage.CONTAIN
         await pilot.press("a")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, ChoiceScreen) and app.screen.choice_title == "Contain first"
         await pilot.press("o")  # override: a reason, on the timeline
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, FormScreen) and app.screen.form_title == "Contain first: override"
         await pilot.press(*"eval shows both versions broken", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         got = app.service.get(incident.id)
         assert got.stage is Stage.DIAGNOSE and got.contain_override == "eval shows both versions broken"
         assert any(e.kind is EventKind.OVERRIDE for e in app.service.timeline(incident.id))
@@ -116,7 +111,7 @@ async def test_triage_by_keys(make_app):
         assert isinstance(app.screen, FormScreen)
         assert "Responds: ML engineer" in app.screen.intro
         await pilot.press(*"new model snapshot is verbose", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         got = app.service.get(P3)
         assert got.category.value == "model-behaviour" and got.hypothesis == "new model snapshot is verbose"
         assert "Triage complete (model behaviour). Root cause hypothesis: new model snapshot is verbose" in \
@@ -142,7 +137,7 @@ async def test_rollback_confirms_runs_hook_and_moves_production(make_app, tmp_pa
         assert "Route support-summary v7 → v6" in str(app.screen.body)
         assert "run python" in str(app.screen.body)
         await pilot.press("y")
-        await settle(app, pilot)
+        await settle(pilot)
         assert record.read_text() == f"{P2} support-summary 7 6"
         assert PromptService(demo_db).production_version("support-summary") == 6
         texts = timeline_texts(app, P2)
@@ -161,10 +156,10 @@ async def test_failing_hook_is_shown_and_not_contained(make_app, tmp_path):
         await pilot.press("K")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")  # cancel does nothing
-        await settle(app, pilot)
+        await settle(pilot)
         assert not any("Hook" in t for t in timeline_texts(app, incident.id))
         await pilot.press("K", "y")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.service.get(incident.id).contained_at is None
         texts = timeline_texts(app, incident.id)
         assert any("Hook failed" in t and "exit 4" in t and "gateway said no" in t for t in texts)
@@ -182,7 +177,7 @@ async def test_declare_modal(make_app):
         await pilot.press("enter")  # version blank: production
         await pilot.press("tab", "tab")  # past both selects (defaults P2, alert)
         await pilot.press(*"-20m", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         created = [i for i in app.service.list() if i.title == "Answers in the wrong language"]
         assert len(created) == 1
         incident = created[0]
@@ -207,21 +202,21 @@ async def test_milestones_people_edit_samples(make_app):
         await pilot.press("m", "down", "enter")  # root cause
         await pilot.press("end", "ctrl+u")  # the form starts from the hypothesis: clear it
         await pilot.press(*"v5 added 'start exploring with view'", "ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.service.get(P1).root_cause == "v5 added 'start exploring with view'"
         await pilot.press("p")
         await pilot.press("enter", "enter", "end", *", eve", "ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.service.get(P1).responders == ["cy", "dee", "eve"]
         await pilot.press("e", "end", *" (P1)", "ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.service.get(P1).title.endswith("(P1)")
         await pilot.press("S")
         assert isinstance(app.screen, SamplesScreen)
         assert app.screen.phrases and app.screen.phrases[0].samples == 3
         await pilot.press("escape")
         await pilot.press("s", *"Rename a module", "tab", *"view /workspace again", "tab", *"loops", "ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert len(app.service.samples(P1)) == 4
 
 
@@ -231,7 +226,7 @@ async def test_close_confirms(make_app):
         await pilot.press("m", "end", "enter")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.service.get(P1).stage is Stage.CLOSED
         assert P1 not in [i.id for i in app.query_one(IncidentList).incidents]
 
@@ -342,7 +337,7 @@ async def test_app_opens_its_database_after_the_first_frame(tmp_path):
         await pilot.pause()
         assert [i.id[:4] for i in app.query_one(IncidentList).incidents] == ["INC-"] * 3
         await pilot.press("n", *"opened lazily", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert "opened lazily" in [e.text for e in app.service.timeline(app.current.id)]
 
 
@@ -406,9 +401,13 @@ async def test_list_rows_are_recut_when_the_pane_changes_width(make_app):
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         incidents = app.query_one(IncidentList)
-        before = max(len(line) for line in str(incidents.get_option_at_index(0).prompt).splitlines())
+
+        def first_row() -> int:  # what is painted: rows are cut to the list's width when drawn
+            return max(len(incidents.render_line(y).text.rstrip()) for y in range(2))
+
+        before = first_row()
         await pilot.press("1", "z")  # zoomed: the pane is the whole screen, not a column
         await pilot.pause()
-        after = max(len(line) for line in str(incidents.get_option_at_index(0).prompt).splitlines())
+        after = first_row()
         assert after > before + 40
         assert after <= incidents.scrollable_content_region.width

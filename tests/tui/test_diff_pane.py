@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from helpers import settle
 from textual.app import App, ComposeResult
 
 from diff_screen import NEW, OLD, Reassembler, expected_lines, number_width, separator_column
@@ -13,8 +12,6 @@ from incident_tui.services.prompts import PromptService
 from incident_tui.store.storage import open_db
 from incident_tui.tui.widgets.diff_pane import DiffPane, VersionPicker
 from incident_tui.tui.widgets.diff_view import FOLD, DiffView
-
-HISTORY = Path(__file__).resolve().parents[1] / "data" / "openhands-codeact"
 
 
 class Host(App):
@@ -37,8 +34,8 @@ def service(tmp_path):
 
 
 @pytest.fixture
-def openhands(service) -> PromptService:
-    service.import_dir(HISTORY, "openhands")
+def openhands(service, openhands_history) -> PromptService:
+    service.import_dir(openhands_history, "openhands")
     return service
 
 
@@ -48,11 +45,6 @@ def numbered(n: int, changes: dict[int, str] | None = None) -> str:
 
 
 THREE_CHANGES = (numbered(80), numbered(80, {10: "rule 10: answer briefly", 40: "rule 40: cite sources", 70: "rule 70: be kind"}))
-
-
-async def settle(app: App, pilot) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def screen_lines(app: App) -> list[str]:
@@ -69,7 +61,7 @@ async def test_side_by_side_real_regression(openhands):
     async with app.run_test(size=(120, 36)) as pilot:
         pane = app.query_one(DiffPane)
         pane.show_versions("openhands", 4, 5)
-        await settle(app, pilot)
+        await settle(pilot)
         assert "openhands v4 → v5" in header(app)
         assert "+2 −1 lines" in header(app)
         assert "change 1 of 2" in header(app)
@@ -94,7 +86,7 @@ async def test_n_and_shift_n_jump_between_changes(service):
     async with app.run_test(size=(120, 36)) as pilot:
         pane = app.query_one(DiffPane)
         pane.show_versions("p", 1, 2)
-        await settle(app, pilot)
+        await settle(pilot)
         view = app.query_one(DiffView)
         assert "change 1 of 3" in header(app)
         await pilot.press("n")
@@ -116,7 +108,7 @@ async def test_fold_toggle_shows_everything(service):
     app = Host(service)
     async with app.run_test(size=(120, 36)) as pilot:
         app.query_one(DiffPane).show_versions("p", 1, 2)
-        await settle(app, pilot)
+        await settle(pilot)
         view = app.query_one(DiffView)
         folded_lines = view.line_count
         assert any(kind == FOLD for kind, *_ in view._lines)
@@ -133,7 +125,7 @@ async def test_copy_puts_the_unified_diff_on_the_clipboard(openhands):
     app = Host(openhands)
     async with app.run_test(size=(120, 36)) as pilot:
         app.query_one(DiffPane).show_versions("openhands", 4, 5)
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("y")
         expected = unified_diff(
             openhands.get("openhands", 4).text, openhands.get("openhands", 5).text, "openhands@v4", "openhands@v5"
@@ -146,7 +138,7 @@ async def test_narrow_terminal_gets_the_unified_layout(openhands):
     app = Host(openhands)
     async with app.run_test(size=(80, 24)) as pilot:
         app.query_one(DiffPane).show_versions("openhands", 4, 5)
-        await settle(app, pilot)
+        await settle(pilot)
         assert "unified" in header(app)
         lines = [line.rstrip() for line in screen_lines(app)]
         removed = next(i for i, line in enumerate(lines) if "- * The assistant MUST" in line)
@@ -166,7 +158,7 @@ async def test_u_switches_layout_on_the_first_press_on_a_wide_terminal(openhands
     app = Host(openhands)
     async with app.run_test(size=(width, 30)) as pilot:
         app.query_one(DiffPane).show_versions("openhands", 4, 5)
-        await settle(app, pilot)
+        await settle(pilot)
         view = app.query_one(DiffView)
         assert "side by side" in header(app) and not view.unified
         await pilot.press("u")
@@ -180,13 +172,13 @@ async def test_failing_vs_last_good(openhands):
     async with app.run_test(size=(120, 36)) as pilot:
         pane = app.query_one(DiffPane)
         pane.show_incident("openhands", 5)
-        await settle(app, pilot)
+        await settle(pilot)
         assert "v4 (last good) → v5 (failing)" in header(app)
         pane.show_versions("openhands", 20, 21)
-        await settle(app, pilot)
+        await settle(pilot)
         assert "v20 → v21" in header(app)
         await pilot.press("g")
-        await settle(app, pilot)
+        await settle(pilot)
         assert "v4 (last good) → v5 (failing)" in header(app)
         assert (pane.old_version, pane.new_version) == (4, 5)
 
@@ -196,15 +188,15 @@ async def test_g_after_picking_versions_goes_back_to_the_incident(openhands):
     async with app.run_test(size=(120, 36)) as pilot:
         pane = app.query_one(DiffPane)
         pane.show_incident("openhands", 21)
-        await settle(app, pilot)
+        await settle(pilot)
         assert "v20 (last good) → v21 (failing)" in header(app)
         # v, in one burst: old two up from v20 (v18), new one up from v21 (v20).
         await pilot.press("v", "up", "up", "enter", "up", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert (pane.old_version, pane.new_version) == (18, 20)
         assert "v18 → v20" in header(app)
         await pilot.press("g")
-        await settle(app, pilot)
+        await settle(pilot)
         assert (pane.old_version, pane.new_version) == (20, 21)
         assert "v20 (last good) → v21 (failing)" in header(app)
 
@@ -214,9 +206,9 @@ async def test_g_without_an_incident_diffs_the_shown_version_against_its_last_go
     async with app.run_test(size=(120, 36)) as pilot:
         pane = app.query_one(DiffPane)
         pane.show_versions("openhands", 2, 21)
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("g")
-        await settle(app, pilot)
+        await settle(pilot)
         assert (pane.old_version, pane.new_version) == (20, 21)
         assert "v20 (last good) → v21" in header(app)
 
@@ -227,7 +219,7 @@ async def test_whitespace_markers_and_ignore_toggle(service):
     app = Host(service)
     async with app.run_test(size=(120, 36)) as pilot:
         app.query_one(DiffPane).show_versions("p", 1, 2)
-        await settle(app, pilot)
+        await settle(pilot)
         lines = screen_lines(app)
         # A whitespace change shows the row's whitespace on both sides.
         assert "alpha·beta" in lines[0] and "alpha··beta" in lines[0]
@@ -238,11 +230,11 @@ async def test_whitespace_markers_and_ignore_toggle(service):
         assert "→   gamma↵" in lines[1]
         assert "end↵" in lines[2]
         await pilot.press("W")
-        await settle(app, pilot)
+        await settle(pilot)
         assert "ignoring whitespace" in header(app)
         assert "identical apart from whitespace" in "\n".join(screen_lines(app))
         await pilot.press("W")
-        await settle(app, pilot)
+        await settle(pilot)
         assert "change 1 of 1" in header(app)
 
 
@@ -252,7 +244,7 @@ async def test_user_text_is_shown_literally_never_as_markup_or_escapes(service):
     app = Host(service)
     async with app.run_test(size=(120, 36)) as pilot:
         app.query_one(DiffPane).show_versions("p", 1, 2)
-        await settle(app, pilot)
+        await settle(pilot)
         shown = "\n".join(screen_lines(app))
         assert "[bold]x[/] keep" in shown
         assert "[bold]y[/] ␛[31mred␛[0m" in shown
@@ -266,7 +258,7 @@ async def test_soft_wrap(service):
     app = Host(service)
     async with app.run_test(size=(120, 36)) as pilot:
         app.query_one(DiffPane).show_versions("p", 1, 2)
-        await settle(app, pilot)
+        await settle(pilot)
         view = app.query_one(DiffView)
         # One line of two is wider than the column: prose, so it starts wrapped.
         assert view.line_count > 2
@@ -277,7 +269,7 @@ async def test_soft_wrap(service):
         assert "wrap" not in header(app)
         # The user's choice sticks for the next diff.
         app.query_one(DiffPane).show_versions("p", 2, 1)
-        await settle(app, pilot)
+        await settle(pilot)
         assert not view.wrap and view.line_count == 2
 
 
@@ -286,13 +278,13 @@ async def test_pick_two_versions(openhands):
     async with app.run_test(size=(120, 36)) as pilot:
         pane = app.query_one(DiffPane)
         pane.show_versions("openhands", 4, 5)
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("v")
         await pilot.pause()
         assert isinstance(app.screen, VersionPicker)
         await pilot.press("up", "enter")  # old: v3
         await pilot.press("down", "enter")  # new: v6
-        await settle(app, pilot)
+        await settle(pilot)
         assert not isinstance(app.screen, VersionPicker)
         assert (pane.old_version, pane.new_version) == (3, 6)
         await pilot.press("v")
@@ -309,7 +301,7 @@ async def test_keys_can_be_remapped_by_binding_id(service):
     async with app.run_test(size=(120, 36)) as pilot:
         app.set_keymap({"diff.next": "x"})
         app.query_one(DiffPane).show_versions("p", 1, 2)
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("x")
         assert "change 2 of 3" in header(app)
     assert all(binding.id for binding in DiffPane.BINDINGS)
@@ -319,7 +311,7 @@ async def test_unknown_version_is_one_line_not_a_crash(openhands):
     app = Host(openhands)
     async with app.run_test(size=(120, 36)) as pilot:
         app.query_one(DiffPane).show_versions("openhands", 4, 99)
-        await settle(app, pilot)
+        await settle(pilot)
         assert "openhands has no version 99" in screen_lines(app)[0]
 
 
@@ -331,7 +323,7 @@ async def test_a_large_diff_renders_only_what_is_visible(service):
     app = Host(service)
     async with app.run_test(size=(120, 36)) as pilot:
         app.query_one(DiffPane).show_versions("p", 1, 2)
-        await settle(app, pilot)
+        await settle(pilot)
         view = app.query_one(DiffView)
         await pilot.press("o")  # everything unfolded: 20 000 rows
         assert view.line_count == 20_000
@@ -421,7 +413,7 @@ async def test_a_long_real_prompt_reads_back_whole_from_the_screen(openhands, wi
     app = Host(openhands)
     async with app.run_test(size=(width, 40)) as pilot:
         app.query_one(DiffPane).show_versions("openhands", 20, 21)
-        await settle(app, pilot)
+        await settle(pilot)
         view = app.query_one(DiffView)
         assert view.wrap  # prose starts wrapped
         keys = ["o"]  # unfolded: every line of both files is on some screen
@@ -479,7 +471,7 @@ async def test_wide_characters_and_tabs_wrap_whole(service, width, unified):
     app = Host(service)
     async with app.run_test(size=(width, 40)) as pilot:
         app.query_one(DiffPane).show_versions("p", 1, 2)
-        await settle(app, pilot)
+        await settle(pilot)
         view = app.query_one(DiffView)
         assert view.wrap  # long lines: prose
         if view.unified != unified:
@@ -525,7 +517,7 @@ async def test_a_changed_word_across_the_wrap_point_is_highlighted_on_both_parts
     app = Host(service)
     async with app.run_test(size=(100, 20)) as pilot:
         app.query_one(DiffPane).show_versions("p", 1, 2)
-        await settle(app, pilot)
+        await settle(pilot)
         view = app.query_one(DiffView)
         assert view.wrap and not view.unified
         await pilot.press("u")  # unified: the new line's parts under each other
@@ -552,7 +544,7 @@ async def test_header_is_never_cut_at_80_columns(openhands):
     async with app.run_test(size=(80, 24)) as pilot:
         pane = app.query_one(DiffPane)
         pane.show_incident("a-rather-long-prompt-identifier-for-the-checkout-agent", 2)
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("o", "full_stop", "w")  # every flag on: the longest header
         lines = header_on_screen(app)
         assert len(lines) >= 2
@@ -581,7 +573,7 @@ async def test_lines_with_whitespace_shown_read_back_whole(openhands, unified, w
     app = Host(openhands)
     async with app.run_test(size=(100, 40)) as pilot:
         app.query_one(DiffPane).show_versions("openhands", 20, 21)
-        await settle(app, pilot)
+        await settle(pilot)
         view = app.query_one(DiffView)
         keys = ["o", "full_stop"]  # unfolded, every space and line end marked
         if view.unified != unified:

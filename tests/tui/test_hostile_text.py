@@ -14,7 +14,7 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from helpers import Clock
+from helpers import Clock, settle
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from textual import events
@@ -58,12 +58,6 @@ HOSTILE = [
 
 def new_app(db) -> IncidentApp:
     return IncidentApp(db=db, config=Config(user="ana"), clock=Clock(NOW), poll_interval=0, selection_delay=0)
-
-
-async def settle(app, pilot) -> None:
-    for _ in range(2):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 async def until(pilot, condition) -> bool:
@@ -124,7 +118,7 @@ async def test_kill_switch_on_a_prompt_named_with_markup_is_recorded_and_the_app
         assert isinstance(app.screen, ConfirmScreen)
         assert "summarizer[/]" in app.screen.query_one("#confirm-body", Static).render().plain
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.service.get(incident_id).is_contained
         assert any("summarizer[/] v6" in t for t in toasts(app))
         assert_safe_screen(app)
@@ -136,7 +130,7 @@ async def test_rollback_refused_for_a_prompt_named_with_markup_says_so_literally
     app = new_app(db)
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         await pilot.press("r")
-        await settle(app, pilot)
+        await settle(pilot)
         assert any("nothing to roll back to" in t and "summarizer[/]" in t for t in toasts(app))
         assert_safe_screen(app)
     assert app.return_code is None
@@ -184,7 +178,7 @@ async def drive_every_dialog(app, pilot, incident_id: str, shown: dict[str, str]
 
     async def step(*keys: str, screen: type | None = None) -> None:
         await pilot.press(*keys)
-        await settle(app, pilot)
+        await settle(pilot)
         if screen is not None:
             assert isinstance(app.screen, screen), (keys, app.screen)
         assert_safe_screen(app)
@@ -339,7 +333,7 @@ async def test_a_note_over_the_limit_is_refused_on_screen_and_stays_in_the_line(
         big = "z" * (MAX_TEXT_BYTES + 10)
         await paste(pilot, app, big)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert any("the note is too long: 64.0 KiB (the limit is 64 KiB)" in t for t in toasts(app))
         assert app.query_one("#note", Input).value == big  # nothing typed is lost
         assert [e.kind for e in service.timeline(incident.id)] == [EventKind.DETECTION]
@@ -392,13 +386,13 @@ def test_hostile_alert_payloads_reach_the_dashboard_safely(payload):
                                           (("r",), (ConfirmScreen, ChoiceScreen, type(app.screen))),
                                           (("K",), (ConfirmScreen, type(app.screen)))):
                         await pilot.press(*keys)
-                        await settle(app, pilot)
+                        await settle(pilot)
                         assert isinstance(app.screen, screens)
                         assert_safe_screen(app)
                         if app.screen.is_modal:
                             await pilot.press("escape")
                     await pilot.press("1", "down")
-                    await settle(app, pilot)
+                    await settle(pilot)
                     assert_safe_screen(app)
                 assert app.return_code is None
 

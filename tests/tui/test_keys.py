@@ -9,9 +9,10 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from helpers import settle
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_dashboard import P1, P2, select, settle
+from test_dashboard import P1, P2, select
 from textual import events
 from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 from textual.widgets import Input
@@ -56,7 +57,7 @@ async def land(app, pilot) -> None:
     for _ in range(3):
         await pilot.pause()
         await app.typeahead.drain()
-        await settle(app, pilot)
+        await settle(pilot)
 
 
 def state(app) -> dict:

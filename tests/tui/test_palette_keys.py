@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from helpers import settle
 
 from incident_tui.config import Config
 from incident_tui.tui.bindings import KEYS, pane_keys
@@ -19,12 +20,6 @@ def our_bindings(widget):
             yield from vars(klass).get("BINDINGS", ())
 
 
-async def settle(app, pilot) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
-
-
 def footer(app) -> str:
     return app.query_one(KeyBar).render().plain
 
@@ -35,20 +30,20 @@ async def palette_pick(app, pilot, query: str) -> str:
     await pilot.pause(0.3)
     first = app.screen.query_one("CommandList").get_option_at_index(0).prompt.plain
     await pilot.press("enter")
-    await settle(app, pilot)
+    await settle(pilot)
     return first
 
 
 async def test_every_binding_of_every_pane_is_in_the_palette(make_app):
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         in_palette = {c.binding_id: c.name for c in palette_commands(app)}
         seen: set[str] = set()
         # Walk what is really mounted, pane by pane, with an incident selected (its lists, its fields).
         for pane_key in ("1", "2", "3", "4", "5"):
             await pilot.press(pane_key)
-            await settle(app, pilot)
+            await settle(pilot)
             for widget in app.screen.walk_children():
                 for binding in our_bindings(widget):
                     if binding.id is None:
@@ -71,7 +66,7 @@ async def test_every_binding_of_every_pane_is_in_the_palette(make_app):
 async def test_palette_runs_a_diff_action_from_anywhere(make_app):
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         said = await palette_pick(app, pilot, "fold unchanged")  # from the incident list: diff not open yet
         assert said.startswith("Diff: Fold") and "(o)" in said
         view = app.query_one(DiffView)  # the command opened the diff pane
@@ -97,15 +92,15 @@ async def test_palette_runs_postmortem_actions(make_app, monkeypatch):
     monkeypatch.setattr("incident_tui.services.clipboard._installed", lambda: ["xclip"])
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("4")
-        await settle(app, pilot)
+        await settle(pilot)
         pane = app.panes["postmortem"]
         fmt = pane.fmt
         said = await palette_pick(app, pilot, "format markdown")
         assert said.startswith("Postmortem: Format") and pane.fmt != fmt
         await palette_pick(app, pilot, "copy the whole document")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.clipboard.strip(), "copy all from the palette copied nothing"
         said = [str(n.message) for n in app._notifications]
         assert any("OSC 52" in m and "no display is reachable" in m and "xclip" in m for m in said), said
@@ -113,15 +108,15 @@ async def test_palette_runs_postmortem_actions(make_app, monkeypatch):
         said = await palette_pick(app, pilot, "export copy or save")
         assert "(ctrl+o)" in said and type(app.screen).__name__ == "ExportDialog"
         await pilot.press("escape")
-        await settle(app, pilot)
+        await settle(pilot)
 
 
 async def test_the_palette_offers_no_dashboard_action_over_a_dialog(make_app):
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("d")  # the declare form
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("ctrl+p", *"rollback")
         await pilot.pause(0.3)
         options = app.screen.query_one("CommandList")
@@ -134,20 +129,20 @@ async def test_footer_and_help_follow_a_remapped_note_key(make_app, size):
     # The footer said "i note" after note was remapped to ctrl+n.
     app = make_app(Config(user="ana", keys={"note": "ctrl+n", "rollback": "R", "diff.wrap": "x"}))
     async with app.run_test(size=size) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         bar = footer(app)
         assert " ctrl+n  note " in bar and " i  note " not in bar
         if size[0] >= 120:
             assert " R  rollback " in bar and " r  rollback " not in bar
         await pilot.press("3")
-        await settle(app, pilot)
+        await settle(pilot)
         bar = footer(app)
         assert " x  wrap " in bar and " w  wrap " not in bar
         await pilot.press("ctrl+n", *"remapped", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert any(e.text == "remapped" for e in app.query_one("TimelinePane").events)
         await pilot.press("escape", "question_mark")  # leave the note line, then help
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
         shown = _help_rows(app.screen)
         assert ("ctrl+n", "Write a note (a leading 14:32 or -5m backdates it)") in shown
@@ -171,10 +166,10 @@ def _help_rows(screen) -> list[tuple[str, str]]:
 async def test_default_footer_unchanged_and_the_diff_footer_says_i_for_note(make_app):
     app = make_app()
     async with app.run_test(size=(160, 36)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         assert footer(app).startswith(" n  note ")
         await pilot.press("3")
-        await settle(app, pilot)
+        await settle(pilot)
         bar = footer(app)
         assert " n  next change " in bar and " i  note " in bar
 
@@ -187,7 +182,7 @@ def test_only_the_note_line_has_keys_without_an_id():
 async def test_a_remapped_help_key_opens_closes_and_is_in_the_footer(make_app):
     app = make_app(Config(user="ana", keys={"help": "h"}))
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         assert footer(app).rstrip().endswith(" h  help") and " ?  help" not in footer(app)
         await pilot.press("h")
         assert isinstance(app.screen, HelpScreen)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from helpers import settle
 from textual import events
 from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 from textual.widgets import Input, Select, TextArea
@@ -23,16 +24,10 @@ from incident_tui.tui.widgets.postmortem.fields import EDITED_MARK, FieldRow
 P1 = "INC-20261125-001"  # the demo's OpenHands regression: contained, impact resolved
 
 
-async def settle(app, pilot) -> None:
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-
-
 async def open_form(app, pilot):
     """4, then enter: the form of the selected incident, focus in its first field that takes typing."""
     await pilot.press("4")
-    await settle(app, pilot)
+    await settle(pilot)
     pane = app.panes["postmortem"]
     assert app.focused is pane and pane.pm is not None and pane.pm.incident_id == P1
     await pilot.press("enter")
@@ -94,12 +89,12 @@ async def test_eight_tabs_then_text_in_one_burst_land_whole_where_a_slow_typist_
         assert app.focused.id == "pm-review_date"
         assert value(app, "review_date") == "next week"
         assert {k: value(app, k) for k in before} == before
-        await settle(app, pilot)
+        await settle(pilot)
         assert stored(app).get("review_date") == "next week"
         # And back again: shift+tab is as prompt.
         await burst(app, pilot, "shift+tab", "shift+tab", "enter", "ctrl+u", *keys("bo and ana"))
         assert app.focused.id == "pm-severity" and value(app, "severity") == "bo and ana"
-        await settle(app, pilot)  # (saves land before the app goes)
+        await settle(pilot)  # (saves land before the app goes)
 
 
 async def test_ctrl_down_lands_on_the_first_field_that_takes_typing(make_app):
@@ -119,13 +114,13 @@ async def test_ctrl_down_lands_on_the_first_field_that_takes_typing(make_app):
         await burst(app, pilot, "ctrl+up", "ctrl+up", *keys("xyz"))
         assert pane.current_section == "timeline" and app.focused.id == "pm-timeline"
         assert "xyz" not in value(app, "timeline")
-        await settle(app, pilot)
+        await settle(pilot)
 
 
 async def test_auto_fields_refuse_typing_until_overridden_and_go_back_to_auto(make_app):
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
-        pane = await open_form(app, pilot)
+        await open_form(app, pilot)
         severity = value(app, "severity")
         await pilot.press("shift+tab", "shift+tab")
         assert app.focused.id == "pm-severity"
@@ -141,11 +136,11 @@ async def test_auto_fields_refuse_typing_until_overridden_and_go_back_to_auto(ma
         assert value(app, "severity") == "P1 (paged twice)"
         assert label(app, "severity").endswith(EDITED_MARK)
         assert "back to auto" in str(app.query_one("#keybar").render())
-        await settle(app, pilot)
+        await settle(pilot)
         assert stored(app).get("severity") == "P1 (paged twice)" and "severity" in stored(app).edited
         # ctrl+r: back to the computed value, locked again.
         await pilot.press("ctrl+r")
-        await settle(app, pilot)
+        await settle(pilot)
         assert value(app, "severity") == severity and label(app, "severity").endswith("· auto")
         assert "severity" not in stored(app).edited
         await pilot.press("x")
@@ -170,7 +165,7 @@ async def test_auto_prose_fields_refuse_typing_and_pastes_too(make_app):
         await burst(app, pilot, "enter", *keys("Edited: "))
         assert value(app, "timeline") == "Edited: " + timeline
         assert label(app, "timeline").endswith(EDITED_MARK)
-        await settle(app, pilot)
+        await settle(pilot)
 
 
 async def test_escape_leaves_every_kind_of_field_and_saves(make_app):
@@ -185,7 +180,7 @@ async def test_escape_leaves_every_kind_of_field_and_saves(make_app):
         await pilot.press("4", "enter")  # (a burst across a pane switch is the app's type-ahead, not the form's)
         await burst(app, pilot, "ctrl+down", *keys("Left with escape."), "escape")
         assert app.focused is pane
-        await settle(app, pilot)
+        await settle(pilot)
         assert stored(app).get("summary") == "Left with escape."
         assert stored(app).get("review_date") == "2026-12-02"
         app.query_one("#pm-status", Select).focus()
@@ -209,10 +204,10 @@ async def test_typing_into_a_final_postmortem_reopens_it_as_a_draft(make_app):
             # Marked final (as after the checklist), whatever lint says of the demo's text.
             service.table.update({"status": DocStatus.FINAL.value}, where("incident_id") == P1)
         pane.reload()
-        await settle(app, pilot)
+        await settle(pilot)
         assert pane.pm.status is DocStatus.FINAL
         await burst(app, pilot, "ctrl+down", *keys(" Typed after the review."))
-        await settle(app, pilot)
+        await settle(pilot)
         assert pane.pm.status is DocStatus.DRAFT
         assert app.query_one("#pm-status", Select).value == DocStatus.DRAFT.value
         assert stored(app).status is DocStatus.DRAFT
@@ -226,7 +221,7 @@ async def test_typing_into_a_field_is_stored_without_leaving_it(make_app):
     async with app.run_test(size=(120, 36)) as pilot:
         await open_form(app, pilot)
         await burst(app, pilot, "ctrl+down", *keys("Typed and left open."))
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.focused.id == "pm-summary"
         assert stored(app).get("summary") == "Typed and left open."
         assert isinstance(app.query_one("#pm-review_date"), Input)
@@ -243,7 +238,7 @@ async def test_action_item_dialog_takes_a_burst_field_by_field(make_app):
         assert isinstance(app.screen, ActionDialog)
         await burst(app, pilot, *keys("Add a refund eval"), "enter", *keys("bo"), "enter", *keys("2026-12-09x"),
                     "backspace", "tab", "shift+tab", "ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert not isinstance(app.screen, ActionDialog)
         added = pane.pm.action_items[before]
         assert (added.text, added.owner, added.due) == ("Add a refund eval", "bo", "2026-12-09")

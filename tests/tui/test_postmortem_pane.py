@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import pyperclip
 import pytest
-from helpers import Clock
+from helpers import Clock, settle
 from textual.app import App, ComposeResult
 from textual.widgets import Input, TextArea
 
@@ -83,14 +83,6 @@ def host(db, tmp_path):
     incidents, incident_id = make_incident(db)
     service = PostmortemService(db, incidents)
     return PostmortemHost(service, incident_id, tmp_path), service, incident_id
-
-
-async def settle(pilot) -> None:
-    """Let the writer and the clipboard worker finish, and their callbacks run."""
-    for _ in range(3):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def type_text(pilot, text: str) -> None:

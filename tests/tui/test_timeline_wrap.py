@@ -1,6 +1,7 @@
 """The timeline re-wraps its lines whenever its width changes: zoom, terminal resize, scrollbar."""
 
-from test_dashboard import P1, settle
+from helpers import settle
+from test_dashboard import P1
 
 from incident_tui.tui.widgets.timeline import TimelinePane
 
@@ -30,21 +31,21 @@ async def test_timeline_rewraps_on_zoom_and_resize(make_app):
         for n in range(30):  # enough lines that a scrollbar is needed
             app.service.note(P1, f"note {n}")
         app.reload()
-        await settle(app, pilot)
+        await settle(pilot)
         assert_wrapped_to_pane(app)
         narrow = app.query_one(TimelinePane).option_list.scrollable_content_region.width
         await pilot.press("2", "z")  # zoom the timeline: much wider
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.query_one(TimelinePane).option_list.scrollable_content_region.width > narrow
         assert_wrapped_to_pane(app)
         await pilot.press("z")
-        await settle(app, pilot)
+        await settle(pilot)
         assert_wrapped_to_pane(app)
         await pilot.resize_terminal(100, 30)
-        await settle(app, pilot)
+        await settle(pilot)
         assert_wrapped_to_pane(app)
         await pilot.resize_terminal(160, 40)
-        await settle(app, pilot)
+        await settle(pilot)
         assert_wrapped_to_pane(app)
 
 
@@ -53,10 +54,10 @@ async def test_timeline_rewraps_when_a_scrollbar_appears(make_app):
     async with app.run_test(size=(120, 60)) as pilot:
         app.service.note(P1, LONG)
         app.reload()
-        await settle(app, pilot)
+        await settle(pilot)
         assert_wrapped_to_pane(app)
         for n in range(60):  # now the list scrolls
             app.service.note(P1, f"note {n}")
         app.reload()
-        await settle(app, pilot)
+        await settle(pilot)
         assert_wrapped_to_pane(app)

@@ -126,8 +126,8 @@ def test_two_processes_declaring_get_unique_ids(db_path):
     assert len(set(ids)) == 12
 
 
-def test_prompts_label_moves_production_and_declare_defaults_to_it(run, shared_data):
-    assert run("prompts", "import-dir", str(shared_data), "--prompt", "codeact").exit_code == 0
+def test_prompts_label_moves_production_and_declare_defaults_to_it(run, openhands_history):
+    assert run("prompts", "import-dir", str(openhands_history), "--prompt", "codeact").exit_code == 0
     moved = run("prompts", "label", "codeact", "5", "production", "--why", "release")
     assert moved.exit_code == 0 and moved.output.strip() == "codeact production -> v5"
     again = run("prompts", "label", "codeact", "4", "production")

@@ -104,9 +104,9 @@ def test_ingest_error_naming_a_hostile_file_is_visible(run, tmp_path):
 
 def test_ingest_warnings_and_refusals_are_visible(run):
     payload = {"version": "4", "status": "firing", "receiver": "r", "groupKey": "g", "alerts": [
-        {"status": "firing", "labels": {"alertname": f"A\u202eB", "prompt_id": f"p\u202eq"},
-         "annotations": {"summary": f"s\u2066x"}, "startsAt": "2026-11-25T13:00:00Z", "fingerprint": "f1"},
-        {"status": f"nope\u202e", "labels": {"alertname": "B"}, "startsAt": "2026-11-25T13:00:00Z"},
+        {"status": "firing", "labels": {"alertname": "A\u202eB", "prompt_id": "p\u202eq"},
+         "annotations": {"summary": "s\u2066x"}, "startsAt": "2026-11-25T13:00:00Z", "fingerprint": "f1"},
+        {"status": "nope\u202e", "labels": {"alertname": "B"}, "startsAt": "2026-11-25T13:00:00Z"},
     ]}
     result = run("ingest", "alertmanager", input=json.dumps(payload))
     assert raw_controls(result.stdout) == [] and raw_controls(result.stderr) == []

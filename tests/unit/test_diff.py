@@ -20,14 +20,11 @@ from incident_tui.domain.diff import (
     visible,
 )
 
-HISTORY = Path(__file__).resolve().parents[1] / "data" / "openhands-codeact"
 
-
-def history(name: str) -> str:
-    path = HISTORY / name
-    if not path.is_file():
-        pytest.skip(f"shared prompt history not found at {HISTORY}")
-    return path.read_bytes().decode("utf-8")
+@pytest.fixture
+def history(openhands_history: Path):
+    """Read one version of the real history, byte for byte."""
+    return lambda name: (openhands_history / name).read_bytes().decode("utf-8")
 
 
 def sides(result) -> tuple[str, str]:
@@ -55,7 +52,7 @@ def test_identical_texts_have_no_hunks_and_fold_to_one_range():
     assert unified_diff(text, text) == ""
 
 
-def test_real_regression_v04_to_v05_is_line_level_with_word_highlights():
+def test_real_regression_v04_to_v05_is_line_level_with_word_highlights(history):
     old, new = history("v04.j2"), history("v05.j2")
     result = diff_texts(old, new)
     kinds = [r.kind for r in result.rows]
@@ -74,12 +71,12 @@ def test_real_regression_v04_to_v05_is_line_level_with_word_highlights():
     assert sides(result) == (old, new)
 
 
-def test_rollback_v06_equals_v04():
+def test_rollback_v06_equals_v04(history):
     assert diff_texts(history("v04.j2"), history("v06.j2")).identical
 
 
 @pytest.mark.parametrize("pair", [(f"v{i:02d}.j2", f"v{i + 1:02d}.j2") for i in range(1, 24)])
-def test_every_real_revision_aligns_exactly(pair):
+def test_every_real_revision_aligns_exactly(pair, history):
     old, new = history(pair[0]), history(pair[1])
     result = diff_texts(old, new)
     assert sides(result) == (old, new)
@@ -160,7 +157,7 @@ def test_stats_count_lines_and_words():
     assert (s.added, s.removed) == (1, 2)
 
 
-def test_json_has_rows_spans_hunks_and_stats():
+def test_json_has_rows_spans_hunks_and_stats(history):
     doc = diff_to_json(diff_texts(history("v04.j2"), history("v05.j2")))
     assert doc["stats"]["lines_added"] == 2
     assert len(doc["hunks"]) == 2

@@ -13,8 +13,6 @@ from incident_tui.cli_prompts import DEFAULT_WIDTH, prompts
 from incident_tui.domain.diff import char_cells, visible
 from incident_tui.store.storage import open_db
 
-HISTORY = Path(__file__).resolve().parents[1] / "data" / "openhands-codeact"
-
 
 class Obj:
     def __init__(self, path: Path) -> None:
@@ -33,7 +31,7 @@ class Obj:
 
 
 @pytest.fixture
-def run(tmp_path):
+def run(tmp_path, openhands_history):
     db_path = tmp_path / "incidents.json"
 
     @click.group()
@@ -50,7 +48,7 @@ def run(tmp_path):
         assert result.exit_code == 0, result.output
         return result
 
-    invoke("import-dir", HISTORY, "--prompt", "oh")
+    invoke("import-dir", openhands_history, "--prompt", "oh")
     return invoke
 
 
@@ -76,12 +74,12 @@ def reassemble(lines: list[str], num_w: int) -> dict[tuple[str, int], str]:
 
 @pytest.mark.parametrize("width", [40, 80, 120, 200])
 @pytest.mark.parametrize(("v1", "v2"), [(20, 21), (1, 24)])
-def test_both_columns_fit_the_width_and_read_back_whole(run, width, v1, v2):
+def test_both_columns_fit_the_width_and_read_back_whole(run, width, v1, v2, openhands_history):
     out = run("diff", "oh", v1, v2, "--width", width, "--context", 10_000).stdout
     lines = rows(out)
     assert max(cells(line) for line in lines) <= width
-    old = (HISTORY / f"v{v1:02}.j2").read_text()
-    new = (HISTORY / f"v{v2:02}.j2").read_text()
+    old = (openhands_history / f"v{v1:02}.j2").read_text()
+    new = (openhands_history / f"v{v2:02}.j2").read_text()
     shown = reassemble(lines, number_width(old, new))
     for side, text in ((OLD, old), (NEW, new)):
         expected = expected_lines(text, visible)

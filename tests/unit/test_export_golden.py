@@ -1,6 +1,6 @@
 """Golden files of every export format, on a replay of a real prompt regression.
 
-The incident replays OpenHands' CodeAct system prompt history (../shared/data): v5 "Adjust
+The incident replays OpenHands' CodeAct system prompt history (tests/data/openhands-codeact): v5 "Adjust
 prompt to use view command (#5506)" cost SWE-Bench performance and was reverted by v6, which
 is byte-identical to v4. Everything is built through the services with a fixed clock, so the
 files change only when the rendering (or the timeline wording) does.

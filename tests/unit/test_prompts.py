@@ -30,15 +30,8 @@ from incident_tui.domain.prompts import (
 from incident_tui.services.prompts import PromptService
 from incident_tui.store.storage import open_db
 
-HISTORY = Path(__file__).resolve().parents[1] / "data" / "openhands-codeact"
 UTC = timezone.utc
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-
-
-def need_history() -> Path:
-    if not (HISTORY / "versions.tsv").is_file():
-        pytest.skip(f"shared prompt history not found at {HISTORY}")
-    return HISTORY
 
 
 class StepClock:
@@ -203,8 +196,8 @@ def test_works_on_a_plain_tinydb_too():
 # --- import-dir -------------------------------------------------------------------------
 
 
-def test_import_dir_with_the_real_history(service):
-    src = need_history()
+def test_import_dir_with_the_real_history(service, openhands_history):
+    src = openhands_history
     added = service.import_dir(src, "openhands")
     assert [v.version for v in added] == list(range(1, 25))
     with (src / "versions.tsv").open(newline="") as fh:
@@ -266,9 +259,9 @@ def git_env(monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def openhands_repo(tmp_path, git_env) -> tuple[Path, list[dict[str, str]]]:
+def openhands_repo(tmp_path, git_env, openhands_history) -> tuple[Path, list[dict[str, str]]]:
     """A real git repo whose history replays the first 8 OpenHands versions, with a rename."""
-    src = need_history()
+    src = openhands_history
     if GIT is None:
         pytest.skip("git is not installed")
     with (src / "versions.tsv").open(newline="") as fh:
@@ -295,12 +288,12 @@ def openhands_repo(tmp_path, git_env) -> tuple[Path, list[dict[str, str]]]:
     return repo, manifest
 
 
-def test_import_git_follows_renames_and_keeps_commit_metadata(service, openhands_repo):
+def test_import_git_follows_renames_and_keeps_commit_metadata(service, openhands_repo, openhands_history):
     repo, manifest = openhands_repo
     added = service.import_git(repo, "prompts/system_prompt.j2", "openhands")
     assert len(added) == 8
     hashes = git(repo, "log", "--follow", "--format=%H", "--", "prompts/system_prompt.j2").split()[::-1]
-    src = need_history()
+    src = openhands_history
     for i, (v, row) in enumerate(zip(added, manifest)):
         assert v.version == i + 1
         assert v.text == (src / row["file"]).read_bytes().decode("utf-8")
@@ -353,9 +346,8 @@ def test_import_git_errors_are_one_line(service, tmp_path, git_env):
         service.import_git(repo, "b", "p")
 
 
-def test_real_incident_flow_finds_the_regression_and_the_good_version(service):
-    need_history()
-    service.import_dir(HISTORY, "openhands")
+def test_real_incident_flow_finds_the_regression_and_the_good_version(service, openhands_history):
+    service.import_dir(openhands_history, "openhands")
     v4_live = service.get("openhands", 4).created_at
     service.move_label("openhands", PRODUCTION, 4, "ci", "release", at=v4_live)
     v5 = service.get("openhands", 5).created_at

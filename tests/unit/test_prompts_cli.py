@@ -15,8 +15,6 @@ from click.testing import CliRunner
 from incident_tui.cli_prompts import prompts
 from incident_tui.store.storage import open_db
 
-HISTORY = Path(__file__).resolve().parents[1] / "data" / "openhands-codeact"
-
 
 class Obj:
     """What the main CLI puts in ctx.obj: something with open_db(); it closes the db."""
@@ -56,10 +54,8 @@ def run(tmp_path):
 
 
 @pytest.fixture
-def history() -> Path:
-    if not (HISTORY / "versions.tsv").is_file():
-        pytest.skip(f"shared prompt history not found at {HISTORY}")
-    return HISTORY
+def history(openhands_history: Path) -> Path:
+    return openhands_history
 
 
 def test_import_dir_list_and_json(run, history):

@@ -24,7 +24,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from diff_match_patch import diff_match_patch
 
@@ -634,13 +634,13 @@ def unified_diff(old: str, new: str, old_label: str = "old", new_label: str = "n
     return "".join(out)
 
 
-def _side_json(no: int | None, text: str | None, spans: tuple[Span, ...]) -> dict | None:
+def _side_json(no: int | None, text: str | None, spans: tuple[Span, ...]) -> dict[str, Any] | None:
     if text is None:
         return None
     return {"line": no, "text": text, "spans": [list(s) for s in spans]}
 
 
-def diff_to_json(result: DiffResult) -> dict:
+def diff_to_json(result: DiffResult) -> dict[str, Any]:
     """A JSON-ready dict of a DiffResult: stats, hunks and every row with its spans."""
     return {
         "ignore_whitespace": result.ignore_whitespace,

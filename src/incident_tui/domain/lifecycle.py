@@ -43,7 +43,7 @@ def check_advance(incident: Incident, target: Stage, override_reason: str = "") 
         raise LifecycleError(f"{incident.id} is closed; nothing follows closed")
     if target.index <= current.index:
         raise LifecycleError(
-            f"{incident.id} is in {current.value}; stages only move forward (next: {next_stage(current).value})"
+            f"{incident.id} is in {current.value}; stages only move forward (next: {STAGE_ORDER[current.index + 1].value})"
         )
     if target.index > Stage.TRIAGE.index and incident.category is None and target is not Stage.CLOSED:
         raise LifecycleError(

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 from .models import Incident
 
@@ -159,7 +159,7 @@ class IncidentTimes:
     resolve: timedelta | None
 
     def get(self, metric: str) -> timedelta | None:
-        return getattr(self, metric)
+        return cast("timedelta | None", getattr(self, metric))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -211,7 +211,7 @@ class WeekBucket:
     resolve: TimeStat
 
     def get(self, metric: str) -> TimeStat:
-        return getattr(self, metric)
+        return cast(TimeStat, getattr(self, metric))
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 
 class Severity(str, Enum):
@@ -48,7 +49,7 @@ class Stage(str, Enum):
     CLOSED = "closed"
 
     @property
-    def index(self) -> int:
+    def index(self) -> int:  # type: ignore[override]  # a stage's place in the order; str.index is not used on stages
         return STAGE_ORDER.index(self)
 
 
@@ -100,6 +101,9 @@ class ContainmentAction(str, Enum):
 
 def to_iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+E = TypeVar("E", bound=Enum)
 
 
 def from_iso(value: str | None) -> datetime | None:
@@ -196,8 +200,8 @@ class Incident:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Incident:
-        def enum(kind, key):
+    def from_dict(cls, data: Mapping[str, Any]) -> Incident:
+        def enum(kind: type[E], key: str) -> E | None:
             value = data.get(key)
             return kind(value) if value else None
 
@@ -208,7 +212,7 @@ class Incident:
             prompt_version=data.get("prompt_version"),
             severity=Severity(data["severity"]),
             detected_by=DetectionMethod(data["detected_by"]),
-            detected_at=from_iso(data["detected_at"]),
+            detected_at=datetime.fromisoformat(data["detected_at"]),
             impact_started_at=from_iso(data.get("impact_started_at")),
             stage=Stage(data.get("stage", "detect")),
             category=enum(TriageCategory, "category"),
@@ -261,10 +265,10 @@ class TimelineEvent:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], doc_id: int | None = None) -> TimelineEvent:
+    def from_dict(cls, data: Mapping[str, Any], doc_id: int | None = None) -> TimelineEvent:
         return cls(
             incident_id=data["incident_id"],
-            at=from_iso(data["at"]),
+            at=datetime.fromisoformat(data["at"]),
             kind=EventKind(data["kind"]),
             text=data.get("text", ""),
             author=data.get("author", ""),
@@ -289,7 +293,7 @@ class FailureSample:
     good: bool = False  # a baseline output (e.g. from before the incident), not a failure
 
     def to_dict(self) -> dict[str, Any]:
-        data = {
+        data: dict[str, Any] = {
             "incident_id": self.incident_id,
             "input": self.input,
             "output": self.output,
@@ -302,7 +306,7 @@ class FailureSample:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], doc_id: int | None = None) -> FailureSample:
+    def from_dict(cls, data: Mapping[str, Any], doc_id: int | None = None) -> FailureSample:
         return cls(
             incident_id=data["incident_id"],
             input=data.get("input", ""),

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
+from typing import Any
 
 
 class SampleFileError(ValueError):
@@ -38,7 +39,7 @@ def _text(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _content(message: dict) -> str:
+def _content(message: dict[str, Any]) -> str:
     content = message.get("content", "")
     if isinstance(content, list):  # [{"type": "text", "text": "..."}] parts
         return "\n".join(_text(p.get("text", "")) if isinstance(p, dict) else _text(p) for p in content)

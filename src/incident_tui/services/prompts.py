@@ -43,7 +43,7 @@ if TYPE_CHECKING:  # the diff engine and subprocess load when a diff or a git im
 VERSIONS_TABLE = "prompt_versions"
 MOVES_TABLE = "label_moves"
 # A directory may describe its files in this manifest (version, commit, authored,
-# subject, file), as ../shared/data/prompt-history does; it then decides order and dates.
+# subject, file), as tests/data/openhands-codeact does; it then decides order and dates.
 MANIFEST = "versions.tsv"
 _GIT_TIMEOUT_S = 60
 

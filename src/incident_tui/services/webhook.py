@@ -325,7 +325,7 @@ def make_server(
     log: Callable[[str], None] | None = None,
     token: str | None = None,
     workers: int = DEFAULT_WORKERS,
-    **limits: float,
+    **limits: Any,  # backlog, header_timeout, body_timeout, max_in_flight: see WebhookServer
 ) -> WebhookServer:
     """Bind (port 0 picks a free one); call ``serve_forever()`` to run, ``shutdown()`` to stop.
 

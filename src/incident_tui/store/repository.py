@@ -7,7 +7,6 @@ own services.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -271,7 +270,7 @@ class Repository:
         else:
             # An index incident -> event ids, rebuilt only when the events table changed, so
             # moving through incidents never scans every event of every incident.
-            raw = self.db.storage.read().get(EVENTS, {})
+            raw = (self.db.storage.read() or {}).get(EVENTS, {})
             self._event_index()
             events = self._loaded(
                 (raw[str(i)], lambda i=i: self._event(raw[str(i)], i)) for i in self._index.get(incident_id, ())
@@ -285,7 +284,7 @@ class Repository:
         count = change_count(EVENTS) if change_count is not None else None
         if count is None or count != self._index_count:
             index: dict[str, list[int]] = {}
-            for key, doc in self.db.storage.read().get(EVENTS, {}).items():
+            for key, doc in (self.db.storage.read() or {}).get(EVENTS, {}).items():
                 index.setdefault(doc.get("incident_id"), []).append(int(key))
             self._index, self._index_count = index, count
         return self._index

@@ -232,7 +232,7 @@ class IncidentApp(ResponderActions, App):
         if waited >= LOCK_WAIT_SHOWN_AFTER:
             text = f"held by {holder}" if holder is not None else "held by another process"
             if text != getattr(worker, "_lock_wait_shown", None):
-                worker._lock_wait_shown = text  # once per holder, not once per poll
+                worker._lock_wait_shown = text  # type: ignore[attr-defined]  # once per holder, not per poll
                 self.post_message(self.LockWaiting(text))
 
     @on(StoreOpened)
@@ -293,8 +293,8 @@ class IncidentApp(ResponderActions, App):
             return
         from incident_tui.tui.presence import PresenceTracker
 
-        self.presence = PresenceTracker(self, path)
-        self.presence.start()
+        self.presence = tracker = PresenceTracker(self, path)
+        tracker.start()
 
     def show_viewers(self, line: str) -> None:
         """Who else has the selected incident open ("bo, cy viewing"), in the header."""

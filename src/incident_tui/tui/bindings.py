@@ -248,13 +248,13 @@ def check_keymap(config) -> None:
     for k in KEYS:
         for one in keys_of(k.id, k.key):
             scopes["app"].setdefault(one, []).append(k.id)
-    for k in panes:
-        if k.id is None:
+    for pk in panes:
+        if pk.id is None:
             continue
-        for one in keys_of(k.id, k.key):
-            ids = scopes.setdefault(f"{k.pane.name}:{k.owner}", {}).setdefault(one, [])
-            if k.id not in ids:
-                ids.append(k.id)
+        for one in keys_of(pk.id, pk.key):
+            ids = scopes.setdefault(f"{pk.pane.name}:{pk.owner}", {}).setdefault(one, [])
+            if pk.id not in ids:
+                ids.append(pk.id)
 
     def fail(ident: str, other: str, key: str, where: str = "") -> None:
         mine, theirs = (ident, other) if ident in overrides else (other, ident)
@@ -264,7 +264,7 @@ def check_keymap(config) -> None:
             "give one of them another key",
         )
 
-    for ident, key in overrides.items():
+    for ident in overrides:
         for one in keys_of(ident, ""):
             if one in RESERVED:
                 raise config.error(f"keys.{ident}", f"{key_label(one)!r} {RESERVED[one]}: pick another key")

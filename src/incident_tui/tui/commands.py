@@ -37,11 +37,11 @@ def palette_commands(app) -> Iterator[PaletteCommand]:
             continue
         key = key_label(keymap.get(k.id, k.key))
         yield PaletteCommand(f"{k.help} ({key})", k.id, partial(app.run_action, k.action))
-    for k in pane_keys():
-        if k.id is None:  # the note line's own enter / escape: typing keys, not actions
+    for pk in pane_keys():
+        if pk.id is None:  # the note line's own enter / escape: typing keys, not actions
             continue
-        key = key_label(keymap.get(k.id, k.key))
-        yield PaletteCommand(f"{k.pane.title}: {k.help} ({key})", k.id, partial(run_pane_action, app, k))
+        key = key_label(keymap.get(pk.id, pk.key))
+        yield PaletteCommand(f"{pk.pane.title}: {pk.help} ({key})", pk.id, partial(run_pane_action, app, pk))
 
 
 async def run_pane_action(app, k: PaneKey) -> None:

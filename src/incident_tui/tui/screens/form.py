@@ -93,7 +93,7 @@ class FormScreen(Dialog[dict[str, str] | None]):
             elif isinstance(widget, TextArea):
                 out[f.name] = widget.text
             else:
-                out[f.name] = widget.value
+                out[f.name] = self.query_one(f"#f-{f.name}", Input).value
         return out
 
     def show_error(self, message: str) -> None:

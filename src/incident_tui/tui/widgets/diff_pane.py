@@ -38,7 +38,7 @@ class _Loaded:
     old_text: str
     new_text: str
     result: DiffResult
-    widths: list[tuple[int, int]]
+    widths: list[tuple[int, int, bool]]
 
 
 class DiffPane(Vertical):

@@ -14,7 +14,23 @@ from incident_tui.tui.render import incident_row
 
 
 class IncidentList(OptionList):
-    """Rows keyed by incident id so a refresh keeps the cursor on the same incident."""
+    """Rows keyed by incident id so a refresh keeps the cursor on the same incident.
+
+    Each line of a row is cut with an ellipsis when it is painted, at the width the list has
+    then, so a long title never pushes a row to three lines and the cut does not depend on
+    whether layout (a scrollbar, a modal) happened before or after the rows were set.
+    """
+
+    DEFAULT_CSS = """
+    IncidentList {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+        /* One free column before the border, narrow (Textual's compact style) or wide. */
+        & > .option-list--option, &.-textual-compact > .option-list--option {
+            padding: 0 1 0 0;
+        }
+    }
+    """
 
     @dataclass
     class Selected(Message):
@@ -27,8 +43,6 @@ class IncidentList(OptionList):
         self._current: str | None = None
         self._plain: list[str] = []
         self._spans: list = []
-        self._now: datetime | None = None
-        self._width = -1
 
     @property
     def current_id(self) -> str | None:
@@ -38,12 +52,10 @@ class IncidentList(OptionList):
     def show(self, incidents: list[Incident], now: datetime, *, compact: bool) -> None:
         """Replace rows in place when the set is unchanged (clock ticks), rebuild otherwise."""
         keep = self.current_id
-        width = max(self.scrollable_content_region.width - 1, 0)
-        self._now, self._width = now, width
         same = [i.id for i in incidents] == [i.id for i in self.incidents] and compact == self.compact
         self.incidents = incidents
         self.compact = compact
-        rows = [incident_row(i, now, compact=compact, width=width) for i in incidents]
+        rows = [incident_row(i, now, compact=compact) for i in incidents]
         if same:
             # Clock ticks: only rows whose words changed are re-rendered (most stay put for a minute).
             for index, row in enumerate(rows):
@@ -59,12 +71,6 @@ class IncidentList(OptionList):
         ids = [i.id for i in incidents]
         self.highlighted = ids.index(keep) if keep in ids else 0
         self._announce(self.current_id)
-
-    def on_resize(self) -> None:
-        # Rows are cut to the width they were drawn at: a pane that settles wider or narrower recuts them.
-        width = max(self.scrollable_content_region.width - 1, 0)
-        if self._now is not None and width != self._width:
-            self.show(self.incidents, self._now, compact=self.compact)
 
     def _remember(self, rows) -> None:
         self._plain = [r.plain for r in rows]
@@ -88,4 +94,4 @@ class IncidentList(OptionList):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self._announce(event.option.id)
-        self.call_later(self.app.action_pane, "timeline")
+        self.call_later(self.app.run_action, "pane('timeline')")

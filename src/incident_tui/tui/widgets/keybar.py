@@ -38,7 +38,7 @@ class KeyBar(Static):
             active = self.screen.active_bindings
         except Exception:  # screen not ready yet
             return
-        local: list[tuple[str, str]] = []
+        local: list[tuple[int, str, str]] = []  # (declared order, key, words)
         # One key per app action, the first of KEYS that has it: after note is remapped to ctrl+n,
         # "ctrl+n note" and not "i note" (the alternative key, which comes first in the map).
         app_keys: dict[str, tuple[int, str, str]] = {}

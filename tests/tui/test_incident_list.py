@@ -1,0 +1,64 @@
+"""The incident list cuts each row line to the width it is painted at, whenever the rows were set."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from textual.app import App, ComposeResult
+
+from incident_tui.domain.models import DetectionMethod, Incident, Severity
+from incident_tui.tui.widgets.incident_list import IncidentList
+
+NOW = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
+LONG = "SWE-Bench resolve rate fell from 41% to 29% after the view-command prompt change " * 3
+
+
+def incident(number: int, title: str = LONG) -> Incident:
+    return Incident(id=f"INC-20261125-00{number}", title=title, prompt_id="openhands", prompt_version=5,
+                    severity=Severity.P1, detected_by=DetectionMethod.ALERT, detected_at=NOW)
+
+
+class Host(App):
+    """Sets the rows in on_mount, before layout has given the list a width (what the dashboard does)."""
+
+    def __init__(self, compact: bool) -> None:
+        super().__init__()
+        self.rows_compact = compact
+
+    def compose(self) -> ComposeResult:
+        yield IncidentList()
+
+    def on_mount(self) -> None:
+        self.query_one(IncidentList).show([incident(1), incident(2, "short")], NOW, compact=self.rows_compact)
+
+
+def painted(app: App) -> list[str]:
+    widget = app.query_one(IncidentList)
+    return [widget.render_line(y).text.rstrip() for y in range(widget.size.height)]
+
+
+async def test_rows_set_before_layout_are_cut_to_the_painted_width_and_recut_on_resize():
+    app = Host(compact=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        lines = [line for line in painted(app) if line]
+        # Two lines a row, whatever the title's length: the long title ends in an ellipsis.
+        assert len(lines) == 4
+        assert lines[1].endswith("…") and "short" in lines[3]
+        width = app.query_one(IncidentList).scrollable_content_region.width
+        assert all(len(line) < width for line in lines)  # one free column before the border
+
+        await pilot.resize_terminal(120, 24)
+        await pilot.pause()
+        wider = [line for line in painted(app) if line]
+        assert len(wider) == 4 and wider[1].endswith("…")
+        assert len(wider[1]) > len(lines[1])
+
+
+async def test_compact_rows_stay_one_line_each():
+    app = Host(compact=True)
+    async with app.run_test(size=(60, 10)) as pilot:
+        await pilot.pause()
+        lines = [line for line in painted(app) if line]
+        assert len(lines) == 2
+        assert lines[0].endswith("…") and lines[1].endswith("short")
