@@ -335,6 +335,7 @@ def kill_switch(cli: CliContext, incident_id) -> None:
 def milestone(cli: CliContext, incident_id, which, text, version, yes) -> None:
     """Stamp a milestone: impact-resolved, root-cause, staging, promoted, closed."""
     service = cli.incidents()
+    manual = ""
     if which == "promoted":
         from incident_tui.services.validation import MANUAL, ValidationService
 
@@ -343,10 +344,11 @@ def milestone(cli: CliContext, incident_id, which, text, version, yes) -> None:
         warning = validation.promotion_warning(incident_id, target)
         if warning and not yes:
             fail(f"{warning}: run `incident-tui validate {incident_id} --version {target}` first, or add --yes")
-        if not validation.configured:
-            echo(f"note: {MANUAL}", err=True)
+        manual = "" if validation.configured else f"note: {MANUAL}"
     incident = service.milestone(incident_id, which, text=text, version=version)
     echo(f"{incident.id} {which}")
+    if manual:  # after the promotion: a refusal stays one line
+        echo(manual, err=True)
 
 
 @main.command()

@@ -213,13 +213,15 @@ async def drive_every_dialog(app, pilot, incident_id: str, shown: dict[str, str]
     await close()
     await step("S", screen=SamplesScreen)
     samples_text = "".join(s.render().plain for s in app.screen.query(Static))
-    assert shown["sample"] in samples_text
+    assert neutralise(shown["sample"]) in samples_text  # bidi shown, not applied
     await close()
     await step("d", screen=FormScreen)
     await close()
     # Contained? no: past contain the rule asks for a reason, shown in a form with the refusal.
-    await step("a", screen=FormScreen)
+    # The contain-first question is a choice (r / K / o), naming the incident; o asks the reason.
+    await step("a", screen=ChoiceScreen)
     assert incident_id in app.screen.query_one("#form-intro", Static).render().plain
+    await step("o", screen=FormScreen)
     await paste(pilot, app, shown["reason"])
     await step("enter")
     assert app.service.get(incident_id).stage is Stage.DIAGNOSE

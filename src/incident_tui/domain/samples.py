@@ -7,14 +7,9 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from .models import FailureSample
+from .phrases import _SENTENCE_RE, STOPWORDS
 
-_SENTENCE_RE = re.compile(r"[.!?;:]+(?:\s|$)|\n+")
 _WORD_RE = re.compile(r"[\w'%$€£.-]+", re.UNICODE)
-STOPWORDS = frozenset(
-    "a an the and or but if of to in on at for with by from as is are was were be been it its this that these "
-    "those i you we they he she them our your their my me us do does did not no yes so than then there here "
-    "can could should would will may might must have has had".split()
-)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tinydb import TinyDB
 
@@ -444,12 +444,7 @@ class IncidentService:
         domain.containment.plan_routing. Nothing is guessed.
         """
         action = ContainmentAction(action)
-        incident = self.get(incident_id)
-        if not incident.is_open:
-            raise ServiceError(f"{incident.id} is closed")
-        prompt_id = incident.prompt_id
-        versions = [] if is_unassigned(prompt_id) else self.prompts.versions(prompt_id)
-        moves = self.prompts.label_history(prompt_id) if versions else []
+        incident, prompt_id, versions, moves = self._registry_of(incident_id)
         try:
             routing = plan_routing(action, prompt_id, versions, moves, incident.prompt_version, to_version)
         except ContainmentError as exc:
@@ -469,15 +464,20 @@ class IncidentService:
             change_summary=change,
         )
 
-    def rollback_options(self, incident_id: str) -> RollbackOptions:
-        """The versions a rollback of this incident may route to, in the picker's order
-        (default first, then earlier production versions, then never-deployed ones)."""
+    def _registry_of(self, incident_id: str) -> tuple[Incident, str, Any, Any]:
+        """An open incident, its prompt id, and that prompt's registered versions and label moves."""
         incident = self.get(incident_id)
         if not incident.is_open:
             raise ServiceError(f"{incident.id} is closed")
         prompt_id = incident.prompt_id
         versions = [] if is_unassigned(prompt_id) else self.prompts.versions(prompt_id)
         moves = self.prompts.label_history(prompt_id) if versions else []
+        return incident, prompt_id, versions, moves
+
+    def rollback_options(self, incident_id: str) -> RollbackOptions:
+        """The versions a rollback of this incident may route to, in the picker's order
+        (default first, then earlier production versions, then never-deployed ones)."""
+        incident, prompt_id, versions, moves = self._registry_of(incident_id)
         try:
             live, candidates = rollback_choices(prompt_id, versions, moves, incident.prompt_version)
         except ContainmentError as exc:

@@ -88,9 +88,9 @@ class SamplesScreen(Dialog[None]):
         block.append(f"\n{title}:", style="bold")
         for sample in picked:
             block.append("\n  in:  ", style="dim")
-            block.append(_indent(neutralise(_short(sample.input))))
+            block.append(neutralise(_short(sample.input)))
             block.append("\n  out: ", style="dim")
-            block.append(_indent(neutralise(_short(sample.output))))
+            block.append(neutralise(_short(sample.output)))
             if sample.note:
                 block.append(f"\n  why: {visible(_short(sample.note))}", style="italic")
             block.append("\n")
@@ -98,10 +98,6 @@ class SamplesScreen(Dialog[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
-
-
-def _indent(text: str) -> str:
-    return text.replace("\n", "\n       ")
 
 
 def _short(text: str, limit: int = 400) -> str:
