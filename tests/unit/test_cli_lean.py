@@ -60,7 +60,7 @@ def test_everyday_commands_import_only_what_they_use(db_path, incident_id, comma
 def test_a_failing_note_is_still_one_line(db_path, incident_id):
     result = CliRunner().invoke(main, ["--db", str(db_path), "note", "INC-20990101-001", "x"])
     assert result.exit_code == 1
-    assert result.output.strip().splitlines() == [f"incident-tui: error: no incident INC-20990101-001"]
+    assert result.output.strip().splitlines() == ["incident-tui: error: no incident INC-20990101-001"]
 
 
 def test_help_lists_every_command_and_each_runs(db_path):

@@ -8,7 +8,6 @@ import threading
 from pathlib import Path
 
 import orjson
-import pytest
 
 from incident_tui.store import storage as storage_mod
 from incident_tui.store.storage import open_db
