@@ -169,7 +169,7 @@ class Repository:
         if count is None or count != self._ids_count:
             index: dict[str, list[int]] = {}
             missing = 0
-            for key, doc in self.db.storage.read().get(INCIDENTS, {}).items():
+            for key, doc in (self.db.storage.read() or {}).get(INCIDENTS, {}).items():
                 ident = doc.get("id")
                 if isinstance(ident, str):
                     index.setdefault(ident, []).append(int(key))
@@ -209,7 +209,7 @@ class Repository:
             index = self._id_index()
             before = self._ids_count
             doc_id = self.incidents.insert(incident.to_dict())
-            if self._own_writes(INCIDENTS, before, 1):
+            if before is not None and self._own_writes(INCIDENTS, before, 1):
                 index.setdefault(incident.id, []).append(doc_id)
                 self._ids_count = before + 1
 
@@ -222,7 +222,7 @@ class Repository:
                 keys = list(self._id_index().get(incident.id, ()))
                 before = self._ids_count
                 updated = self.incidents.update(incident.to_dict(), doc_ids=keys) if keys else []
-                if updated and self._own_writes(INCIDENTS, before, len(updated)):
+                if updated and before is not None and self._own_writes(INCIDENTS, before, len(updated)):
                     self._ids_count = before + len(updated)  # same ids, same documents: still valid
         if not updated:
             raise NotFoundError(f"no incident {incident.id}")
@@ -250,10 +250,10 @@ class Repository:
             ids = self.events.insert_multiple(docs)
         for event, doc_id in zip(events, ids):
             event.doc_id = doc_id
-        if current and self._own_writes(EVENTS, before, len(docs)):
+        if current and before is not None and self._own_writes(EVENTS, before, len(docs)):
             # Only our inserts changed the table: extend the index instead of rebuilding it.
             for doc, doc_id in zip(docs, ids):
-                self._index.setdefault(doc.get("incident_id"), []).append(doc_id)
+                self._index.setdefault(doc["incident_id"], []).append(doc_id)
             self._index_count = before + len(docs)
         return events
 
@@ -302,8 +302,8 @@ class Repository:
         before = self._change_count(EVENTS)
         current = before is not None and before == self._index_count
         updated = self.events.update(doc, doc_ids=[event.doc_id])
-        if (current and updated and self._own_writes(EVENTS, before, 1)
-                and event.doc_id in self._index.get(doc.get("incident_id"), ())):
+        if (current and updated and before is not None and self._own_writes(EVENTS, before, 1)
+                and event.doc_id in self._index.get(doc["incident_id"], ())):
             self._index_count = before + 1  # same incident: the index still holds
 
     # --- failure samples ---------------------------------------------------------

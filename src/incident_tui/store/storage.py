@@ -1349,7 +1349,7 @@ class JournalStorage(Storage):
                     with self._mutex:
                         self._check_open()
                         self._catch_up(exclusive=True)
-                        if self._state() == state and os.path.lexists(tmp):
+                        if tmp is not None and self._state() == state and os.path.lexists(tmp):
                             swapping, tmp = tmp, None
                             self._swap(swapping, gen, docs)
                             return True
