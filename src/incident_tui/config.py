@@ -19,6 +19,7 @@ from pathlib import Path
 
 from platformdirs import user_config_dir
 
+from incident_tui.domain.errors import IncidentTuiError
 from incident_tui.domain.models import TriageCategory
 
 CONFIG_ENV = "INCIDENT_TUI_CONFIG"
@@ -26,7 +27,7 @@ LOCK_TIMEOUT_ENV = "INCIDENT_TUI_LOCK_TIMEOUT"
 USER_ENV = "INCIDENT_TUI_USER"
 
 
-class ConfigError(ValueError):
+class ConfigError(IncidentTuiError, ValueError):
     """One line: file, line, key, what is wrong."""
 
 

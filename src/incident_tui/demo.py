@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
+from incident_tui.domain.errors import IncidentTuiError
 from incident_tui.config import Config
 from incident_tui.domain.models import Stage
 from incident_tui.domain.times import local_now
@@ -23,7 +24,7 @@ from incident_tui.store.storage import transaction
 OPENHANDS = "openhands-codeact-system-prompt"
 
 
-class DemoError(ValueError):
+class DemoError(IncidentTuiError, ValueError):
     """The demo refuses to seed a database that already holds incidents."""
 
 

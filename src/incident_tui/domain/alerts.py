@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from incident_tui.domain.errors import IncidentTuiError
 from .prompts import UNASSIGNED
 from .limits import cap_chars
 from .text import clean
@@ -58,7 +59,7 @@ _RUNBOOK_KEYS = ("runbook_url", "runbook", "runbookURL", "runbook_link")
 _DASHBOARD_KEYS = ("dashboard_url", "dashboard", "dashboardURL")
 
 
-class PayloadError(ValueError):
+class PayloadError(IncidentTuiError, ValueError):
     """The payload as a whole cannot be read; nothing in it is used. One line."""
 
 

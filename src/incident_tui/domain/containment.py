@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
+from incident_tui.domain.errors import IncidentTuiError
 from .models import ContainmentAction
 from .prompts import (
     LAST_KNOWN_GOOD,
@@ -39,7 +40,7 @@ REGISTER_HINT = "register versions with `incident-tui prompts add|import-git|imp
 NOTHING_TO_ROLL_BACK = f"nothing to roll back to: {REGISTER_HINT}"
 
 
-class ContainmentError(ValueError):
+class ContainmentError(IncidentTuiError, ValueError):
     """A declaration or a containment the rules refuse; the message is one line for a person."""
 
 

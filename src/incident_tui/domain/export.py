@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+from incident_tui.domain.errors import IncidentTuiError
 from .postmortem import SECTIONS, ActionItem, ActionKind, Postmortem, section
 from .text import clean, neutralise
 
@@ -43,7 +44,7 @@ def _clean(text: str, *, multiline: bool = True) -> str:
     return neutralise(clean(text, multiline=multiline))
 
 
-class ExportError(ValueError):
+class ExportError(IncidentTuiError, ValueError):
     """An unknown format or section; the message lists the known ones."""
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from incident_tui.domain.errors import IncidentTuiError
 from .models import STAGE_ORDER, Incident, Stage, TriageCategory
 
 
-class LifecycleError(ValueError):
+class LifecycleError(IncidentTuiError, ValueError):
     """A move the rules refuse. ``needs_override`` marks the contain-first guard, which a reason lifts."""
 
     def __init__(self, message: str, *, needs_override: bool = False) -> None:

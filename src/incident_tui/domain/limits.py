@@ -12,12 +12,13 @@ is cut instead, with a visible marker saying how much went.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from incident_tui.domain.errors import IncidentTuiError
 
 MAX_TEXT_BYTES = 64 * 1024  # a note, a hypothesis, a sample, a postmortem section
 MAX_LINE_CHARS = 500  # a title, a prompt id, a person, a one-line postmortem field
 
 
-class FieldTooLarge(ValueError):
+class FieldTooLarge(IncidentTuiError, ValueError):
     """A field over its limit; the message names the field, the limit and the size (one line)."""
 
 

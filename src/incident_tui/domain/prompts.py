@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from incident_tui.domain.errors import IncidentTuiError
 
 PRODUCTION = "production"
 STAGING = "staging"
@@ -25,7 +26,7 @@ LABELS: tuple[str, ...] = (PRODUCTION, STAGING, LAST_KNOWN_GOOD)
 UNASSIGNED = "(unassigned)"
 
 
-class PromptError(Exception):
+class PromptError(IncidentTuiError):
     """A registry request that cannot be met; the message is one plain line for a user."""
 
 

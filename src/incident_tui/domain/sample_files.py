@@ -11,9 +11,10 @@ import io
 import json
 from dataclasses import dataclass
 from typing import Any
+from incident_tui.domain.errors import IncidentTuiError
 
 
-class SampleFileError(ValueError):
+class SampleFileError(IncidentTuiError, ValueError):
     """One line: which line of the file, and what is wrong with it."""
 
 

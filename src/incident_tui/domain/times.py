@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time, timedelta, timezone
+from incident_tui.domain.errors import IncidentTuiError
 
 _REL_RE = re.compile(r"^-\s*(\d+)\s*(s|sec|m|min|h|hr|d)$", re.IGNORECASE)
 _HM_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _UNITS = {"s": "seconds", "sec": "seconds", "m": "minutes", "min": "minutes", "h": "hours", "hr": "hours", "d": "days"}
 
 
-class TimeParseError(ValueError):
+class TimeParseError(IncidentTuiError, ValueError):
     """A time the user typed that we could not read; the message says what is accepted."""
 
 

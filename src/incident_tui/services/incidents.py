@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tinydb import TinyDB
 
+from incident_tui.domain.errors import IncidentTuiError
 from incident_tui.config import Config
 from incident_tui.domain import timeline as words
 from incident_tui.domain.containment import (
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
     from incident_tui.services.prompts import PromptService
 
 
-class ServiceError(ValueError):
+class ServiceError(IncidentTuiError, ValueError):
     """A request the service refuses; the message is one line for the responder."""
 
 

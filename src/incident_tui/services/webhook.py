@@ -37,6 +37,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from incident_tui.domain.errors import IncidentTuiError
 from incident_tui.domain.alerts import PayloadError
 from incident_tui.domain.text import json_safe, visible
 from incident_tui.services.alerts import AlertService
@@ -54,7 +55,7 @@ MAX_IN_FLIGHT = 32
 ROUTES = {"/alertmanager": "alertmanager", "/grafana": "grafana", "/": "auto"}
 
 
-class WebhookConfigError(ValueError):
+class WebhookConfigError(IncidentTuiError, ValueError):
     """The server cannot start as asked (e.g. a public address without a token)."""
 
 

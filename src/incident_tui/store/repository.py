@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from tinydb import TinyDB, where
 
+from incident_tui.domain.errors import IncidentTuiError
 from incident_tui.domain.models import (
     ContainmentAction,
     DetectionMethod,
@@ -31,7 +32,7 @@ EVENTS = "events"
 SAMPLES = "samples"
 
 
-class NotFoundError(LookupError):
+class NotFoundError(IncidentTuiError, LookupError):
     """No incident, event or sample with that id."""
 
 

@@ -72,6 +72,7 @@ from tinydb import TinyDB
 from tinydb.queries import QueryLike
 from tinydb.storages import Storage
 from tinydb.table import Table
+from incident_tui.domain.errors import IncidentTuiError
 
 __all__ = [
     "open_db",
@@ -148,7 +149,7 @@ _OPTS = orjson.OPT_NON_STR_KEYS  # TinyDB (stdlib json) turns int keys into stri
 _MISSING: Any = object()
 
 
-class StoreError(Exception):
+class StoreError(IncidentTuiError):
     """Base class of every error raised by the store."""
 
 
