@@ -205,6 +205,32 @@ def _kill_group(proc: subprocess.Popen, grace: float) -> None:
         proc.wait(timeout=5)
     except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL is not refused
         pass
+    # SIGKILL is delivered asynchronously: wait (briefly) until no member of the group still
+    # runs, so "timed out" is only reported once nothing the hook started can act any more.
+    end = time.monotonic() + 2.0
+    while _group_running(pgid) and time.monotonic() < end:
+        time.sleep(0.01)
+
+
+def _group_running(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs (zombies have exited and do not count)."""
+    if not _group_alive(pgid):
+        return False
+    try:
+        entries = os.listdir("/proc")
+    except OSError:  # no procfs: the group answering signals is all we know
+        return True
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            stat = open(f"/proc/{entry}/stat", "rb").read()
+        except OSError:
+            continue
+        fields = stat.rsplit(b")", 1)[-1].split()
+        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
+            return True
+    return False
 
 
 def _tail(output: bytes) -> str:
