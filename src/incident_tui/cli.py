@@ -386,7 +386,7 @@ def demo(cli: CliContext, db_path, count, no_open) -> None:
     if not explicit:
         reset_demo_file(cli.db_path)  # the default demo file is ours: fresh data, fresh clocks
     try:
-        summary = seed_demo(cli.open_db(), incidents=count)
+        summary = seed_demo(cli.stores(), incidents=count)
     except DemoError as exc:
         fail(f"{cli.db_path}: {exc}")
     click.echo(f"demo data in {cli.db_path}: {summary}", err=not no_open)

@@ -59,7 +59,7 @@ def ingest(cli: CliContext, kind: str, file: Path | None, as_json: bool) -> None
         payload = decode_json(_read_payload(file))
     except ValueError as exc:
         fail(f"{file or 'stdin'}: {exc}; nothing was recorded")
-    service = AlertService(cli.open_db(), config=cli.config)
+    service = AlertService(cli.stores(), config=cli.config)
     try:
         report = service.ingest(kind, payload)
     except PayloadError as exc:
@@ -94,7 +94,7 @@ def serve_webhook(cli: CliContext, host: str, port: int, max_bytes: int, token: 
     from incident_tui.services.alerts import AlertService
     from incident_tui.services.webhook import WebhookConfigError, make_server
 
-    service = AlertService(cli.open_db(), config=cli.config)
+    service = AlertService(cli.stores(), config=cli.config)
 
     def log(line: str) -> None:  # the server hands over lines with controls already made visible
         click.echo(line, err=True)
@@ -142,7 +142,7 @@ def metrics(cli: CliContext, as_json: bool, prompt_id, severity, since, until) -
         since=parse_time_option(since),
         until=parse_time_option(until),
     )
-    report = MetricsService(cli.open_db()).report(filters)
+    report = MetricsService(cli.stores()).report(filters)
     if as_json:
         echo_json(report.to_dict())
     else:

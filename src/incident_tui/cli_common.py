@@ -38,6 +38,7 @@ class CliContext:
         self.config_path = config_path
         self._config: Config | None = None
         self._db = None
+        self._stores = None
 
     @property
     def config(self) -> Config:
@@ -58,15 +59,24 @@ class CliContext:
                                holder_name=ctx.command_path if ctx is not None else None)
         return self._db
 
+    def stores(self):
+        """The repositories of the database (opened on first use), shared by this command's services."""
+        if self._stores is None or self._stores.db is not self.open_db():
+            from incident_tui.store.stores import Stores
+
+            self._stores = Stores(self.open_db())
+        return self._stores
+
     def incidents(self):
         from incident_tui.services.incidents import IncidentService
 
-        return IncidentService(self.open_db(), config=self.config)
+        return IncidentService(self.stores(), config=self.config)
 
     def close(self) -> None:
         if self._db is not None:
             self._db.close()
             self._db = None
+            self._stores = None
 
 
 def echo(text: Any = "", *, err: bool = False, nl: bool = True) -> None:

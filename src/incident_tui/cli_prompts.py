@@ -1,7 +1,8 @@
 """`incident-tui prompts …`: import prompt versions, list them, diff two of them.
 
 Scripts call these, so this module never imports textual (startup stays fast). The main
-CLI sets `ctx.obj` to an object whose `.open_db()` returns the TinyDB, and owns closing it.
+CLI sets `ctx.obj` to an object whose `.stores()` returns the database's repositories (or whose
+`.open_db()` returns the database), and owns closing it.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from incident_tui.services.prompts import PromptService
 def _service(obj: Any) -> PromptService:
     if obj is None or not hasattr(obj, "open_db"):
         raise PromptError("no database: run this as `incident-tui prompts …`")
-    return PromptService(obj.open_db())
+    stores = getattr(obj, "stores", None)
+    return PromptService(stores() if callable(stores) else obj.open_db())
 
 
 def _range(added: list[PromptVersion]) -> str:

@@ -11,6 +11,7 @@ from incident_tui.config import Config
 from incident_tui.domain.metrics import MetricFilter
 from incident_tui.services.alerts import AlertService
 from incident_tui.services.incidents import IncidentService
+from incident_tui.services.metrics import MetricsService
 from incident_tui.tui.widgets.metrics_pane import MetricsPane, bar_cells
 
 PAYLOADS = Path(__file__).parents[1] / "unit" / "payloads"
@@ -24,7 +25,7 @@ class Host(App):
         self.kwargs = kwargs
 
     def compose(self) -> ComposeResult:
-        yield MetricsPane(self.db, clock=lambda: NOW, id="metrics", **self.kwargs)
+        yield MetricsPane(MetricsService(self.db, clock=lambda: NOW), id="metrics", **self.kwargs)
 
 
 def part(pane, name) -> str:
