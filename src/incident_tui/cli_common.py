@@ -10,7 +10,9 @@ import json
 import os
 import re
 import sys
+from collections.abc import Iterable
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,13 @@ import click
 from incident_tui.config import Config, ConfigError, load_config
 
 DB_ENV = "INCIDENT_TUI_DB"
+
+
+def choice(values: type[Enum] | Iterable[str], *, case_sensitive: bool = True) -> click.Choice:
+    """A click choice of a domain enum's values (or of a domain tuple), in their order: the words a
+    command accepts are the ones the services and the dashboard use."""
+    words = [member.value for member in values] if isinstance(values, type) else list(values)
+    return click.Choice(words, case_sensitive=case_sensitive)
 
 
 def default_db_path() -> Path:

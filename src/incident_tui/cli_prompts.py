@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from incident_tui.cli_common import echo, handle_errors
+from incident_tui.cli_common import choice, echo, handle_errors
 from incident_tui.domain.diff import (
     DELETE,
     EQUAL,
@@ -28,7 +28,7 @@ from incident_tui.domain.diff import (
     visible,
     wrap_points,
 )
-from incident_tui.domain.prompts import PromptError, PromptVersion
+from incident_tui.domain.prompts import LABELS, PromptError, PromptVersion
 from incident_tui.domain.text import json_safe, neutralise
 from incident_tui.services.prompts import PromptService
 
@@ -103,7 +103,7 @@ def add(obj: Any, prompt_id: str, file: Path, author: str | None, note: str | No
 @prompts.command("label")
 @click.argument("prompt_id")
 @click.argument("version", type=int)
-@click.argument("label", type=click.Choice(["production", "staging", "last-known-good"]))
+@click.argument("label", type=choice(LABELS))
 @click.option("--why", default="", help="Why the label moves (kept in the audit trail).")
 @click.option("--who", default=None, help="Who moves it (default: the config's user).")
 @click.pass_obj

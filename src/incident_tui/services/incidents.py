@@ -34,6 +34,7 @@ from incident_tui.domain.models import (
     EventKind,
     FailureSample,
     Incident,
+    Milestone,
     Severity,
     Stage,
     TimelineEvent,
@@ -83,6 +84,29 @@ def fits(lines: dict[str, str | None] | None = None, texts: dict[str, str | None
         raise ServiceError(str(exc)) from None
 
 
+def check_declaration(
+    title: str,
+    prompt_id: str,
+    *,
+    commander: str | None = None,
+    started_at: datetime | None = None,
+    detected_at: datetime | None = None,
+) -> tuple[str, str]:
+    """The rules of a declaration that need no data: sizes, a title, a prompt id, and an impact
+    start no later than detection. Returns the cleaned title and prompt id; raises ServiceError
+    with the line the responder sees (the declare form checks with this too)."""
+    fits(lines={"the title": title, "the prompt id": prompt_id, "the commander": commander})
+    title = clean(title, multiline=False)
+    prompt_id = clean(prompt_id, multiline=False)
+    if not title:
+        raise ServiceError("a title is required")
+    if not prompt_id:
+        raise ServiceError("a prompt id is required")
+    if started_at is not None and detected_at is not None and started_at > detected_at:
+        raise ServiceError("impact start is after detection; give a time in the past")
+    return title, prompt_id
+
+
 @dataclass(frozen=True)
 class ContainmentPlan:
     """What a containment action will do, for the confirmation dialog."""
@@ -115,9 +139,6 @@ class ContainmentResult:
     contained: bool
     hook: HookResult | None
     message: str
-
-
-MILESTONES = ("impact-resolved", "root-cause", "staging", "promoted", "closed")
 
 
 class IncidentService:
@@ -233,21 +254,14 @@ class IncidentService:
         unless ``new_prompt`` says it is one the registry does not know yet; a version must be
         registered for a registered prompt. Without a version, the production label's is taken.
         """
-        fits(lines={"the title": title, "the prompt id": prompt_id, "the commander": commander})
-        title = clean(title, multiline=False)
-        prompt_id = clean(prompt_id, multiline=False)
-        if not title:
-            raise ServiceError("a title is required")
-        if not prompt_id:
-            raise ServiceError("a prompt id is required")
+        now = detected_at or self.clock()
+        title, prompt_id = check_declaration(title, prompt_id, commander=commander, started_at=started_at,
+                                             detected_at=now)
         try:
             severity = Severity(severity)
             detected_by = DetectionMethod(detected_by)
         except ValueError as exc:
             raise ServiceError(str(exc)) from None
-        now = detected_at or self.clock()
-        if started_at is not None and started_at > now:
-            raise ServiceError("impact start is after detection; give a time in the past")
         with transaction(self.db):
             self.check_prompt(prompt_id, version, new_prompt=new_prompt)
             if version is None and not is_unassigned(prompt_id):
@@ -574,29 +588,36 @@ class IncidentService:
 
     # --- milestones ------------------------------------------------------------------
 
-    def milestone(self, incident_id: str, which: str, *, text: str = "", version: int | None = None) -> Incident:
-        """Stamp one of MILESTONES, with the time the postmortem needs."""
+    def milestone(
+        self, incident_id: str, which: Milestone | str, *, text: str = "", version: int | None = None
+    ) -> Incident:
+        """Stamp a Milestone, with the time the postmortem needs."""
         fits(texts={"the root cause": text})
-        if which not in MILESTONES:
-            raise ServiceError(f"unknown milestone {which!r} (one of: {', '.join(MILESTONES)})")
-        if which == "closed":
+        try:
+            milestone = Milestone(which)
+        except ValueError:
+            raise ServiceError(
+                f"unknown milestone {which!r} (one of: {', '.join(m.value for m in Milestone)})"
+            ) from None
+        which = milestone.value
+        if milestone is Milestone.CLOSED:
             return self.advance(incident_id, Stage.CLOSED)
         with transaction(self.db):
             incident = self.get(incident_id)
             if not incident.is_open:
                 raise ServiceError(f"{incident.id} is closed")
             now = self.clock()
-            if which == "impact-resolved":
+            if milestone is Milestone.IMPACT_RESOLVED:
                 incident.impact_resolved_at = now
                 line = words.impact_resolved()
-            elif which == "root-cause":
+            elif milestone is Milestone.ROOT_CAUSE:
                 cause = clean(text).strip()
                 if not cause:
                     raise ServiceError("say what the root cause is")
                 incident.root_cause = cause
                 incident.root_cause_at = now
                 line = words.root_cause_confirmed(cause)
-            elif which == "staging":
+            elif milestone is Milestone.STAGING:
                 version = self._remediation_version(incident, version, "deployed to staging")
                 incident.staging_at = now
                 incident.staging_version = version
