@@ -15,7 +15,10 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from itertools import chain
 from statistics import median
 
 MAX_WORDS = 6
@@ -23,8 +26,10 @@ SMOOTHING = 0.5
 MIN_Z = 3.0
 MIN_LOG_ODDS = math.log(2)
 
-_SENTENCE_RE = re.compile(r"[.!?;:]+(?:\s|$)|\n+")
-_WORD_RE = re.compile(r"[\w%$€£]+(?:['-][\w%$€£]+)*", re.UNICODE)
+# A sentence ends at a run of .!?;: followed by a space (or the end), or at line breaks. Written so
+# that each match starts with a character of one set, which lets the regex engine skip to it.
+_SENTENCE_RE = re.compile(r"[.!?;:\n](?:(?<=\n)\n*|(?<!\n)[.!?;:]*(?:\s|$))")
+_WORD_RE = re.compile(r"[\w%$€£][\w%$€£]*(?:['-][\w%$€£]+)*", re.UNICODE)
 STOPWORDS = frozenset(
     "a an the and or but if of to in on at for with by from as is are was were be been it its this that these "
     "those i you we they he she them our your their my me us do does did not no so than then there here "
@@ -66,48 +71,81 @@ def _sentences(text: str) -> list[Gram]:
     return [words for words in (tuple(findall(part)) for part in _SENTENCE_RE.split(text.lower())) if words]
 
 
-def _doc_grams(sentences: list[Gram], n: int, allowed: set[Gram] | None) -> set[Gram]:
-    """The n-grams of one text; with ``allowed`` (the frequent (n-1)-grams), only extensions of those."""
-    grams: set[Gram] = set()
-    for s in sentences:
-        for i in range(len(s) - n + 1):
-            g = s[i:i + n]
-            if allowed is None or (g[:-1] in allowed and g[1:] in allowed):
-                grams.add(g)
-    return grams
+class _Corpus:
+    """Texts as their distinct sentences: support bots and agents repeat whole sentences (greetings,
+    apologies, the failing line itself) across thousands of outputs, so each distinct sentence is split
+    into words and into n-grams once, and a text is the ids of its sentences."""
+
+    def __init__(self, texts: list[str]) -> None:
+        parts_of = list(map(_SENTENCE_RE.split, map(str.lower, texts)))
+        findall = _WORD_RE.findall
+        ids: dict[Gram, int] = {(): 0}  # 0: no words (a text's end, "..."), left out of the texts
+        of_part = dict.fromkeys(chain.from_iterable(parts_of), 0)  # each sentence as written -> its id
+        for part in of_part:
+            of_part[part] = ids.setdefault(tuple(findall(part)), len(ids))
+        get = of_part.__getitem__
+        self.texts: list[list[int]] = []
+        for parts in parts_of:
+            sids = dict.fromkeys(map(get, parts))
+            sids.pop(0, None)
+            self.texts.append(list(sids))
+        self.sentences = list(ids)
+
+    def doc_freq(self, *, min_df: int = 1, known: dict[Gram, int] | None = None) -> dict[Gram, int]:
+        """How many texts hold each 1..MAX_WORDS-gram that is in at least ``min_df`` texts (and, given
+        ``known``, is one of those). An n-gram is only made where both of its (n-1)-grams were kept: a
+        phrase cannot be in more texts than its parts, and ``known`` holds the parts of all it holds."""
+        found: dict[Gram, int] = {}
+        sentences = self.sentences
+        holding = Counter(chain.from_iterable(self.texts))  # how many texts hold each sentence
+        # A text holds an n-gram once, however many of its sentences hold it. A text whose sentences
+        # share no n-gram adds each sentence's n-grams; the others ("overlapping") are counted through
+        # the union of their sentences' n-grams. Sentences sharing no (n-1)-gram share no n-gram, so
+        # the overlapping texts only get fewer as n grows.
+        overlapping = [sids for sids in self.texts if len(sids) > 1]
+        live: Iterable[int] = range(len(sentences))  # the sentences that may still hold an n-gram
+        for n in range(1, MAX_WORDS + 1):
+            grams: list[AbstractSet[Gram]] = [_NONE] * len(sentences)
+            for sid in live:
+                grams[sid] = _sentence_grams(sentences[sid], n, found)
+            unions: list[AbstractSet[Gram]] = []
+            still: list[list[int]] = []
+            for sids in overlapping:
+                sets = list(map(grams.__getitem__, sids))
+                union = _NONE.union(*sets)
+                unions.append(union)
+                if len(union) < sum(map(len, sets)):
+                    still.append(sids)
+            counts = Counter(chain.from_iterable(unions))
+            in_overlapping = Counter(chain.from_iterable(overlapping))
+            once: list[AbstractSet[Gram]] = []
+            for sid in live:
+                weight = holding[sid] - in_overlapping[sid]
+                if weight == 1:
+                    once.append(grams[sid])
+                elif weight:
+                    for g in grams[sid]:
+                        counts[g] += weight
+            counts.update(chain.from_iterable(once))
+            level = {g: c for g, c in counts.items() if (c >= min_df if known is None else g in known)}
+            if not level:
+                break
+            found.update(level)
+            overlapping = still
+            live = [sid for sid in live if not grams[sid].isdisjoint(level)]
+        return found
 
 
-def _count(docs: list[list[Gram]], min_df: int) -> dict[Gram, int]:
-    """Document frequency of every 1..MAX_WORDS-gram seen in at least ``min_df`` texts."""
-    frequent: dict[Gram, int] = {}
-    allowed: set[Gram] | None = None
-    for n in range(1, MAX_WORDS + 1):
-        counts: Counter[Gram] = Counter()
-        for sentences in docs:
-            counts.update(_doc_grams(sentences, n, allowed))
-        level = {g: c for g, c in counts.items() if c >= min_df}
-        if not level:
-            break
-        frequent.update(level)
-        allowed = set(level)
-    return frequent
+_NONE: frozenset[Gram] = frozenset()
 
 
-def _count_only(docs: list[list[Gram]], wanted: set[Gram]) -> Counter[Gram]:
-    counts: Counter[Gram] = Counter()
-    if not wanted:
-        return counts
-    lengths = sorted({len(g) for g in wanted})
-    for sentences in docs:
-        seen: set[Gram] = set()
-        for s in sentences:
-            for n in lengths:
-                for i in range(len(s) - n + 1):
-                    g = s[i:i + n]
-                    if g in wanted:
-                        seen.add(g)
-        counts.update(seen)
-    return counts
+def _sentence_grams(words: Gram, n: int, kept: dict[Gram, int]) -> set[Gram]:
+    """The n-grams of one sentence whose two (n-1)-grams were kept."""
+    if n == 1:
+        return set(zip(words))
+    if len(words) < n:
+        return set()
+    return {g for g in zip(*(words[k:] for k in range(n))) if g[:-1] in kept and g[1:] in kept}
 
 
 def _is_phrase(gram: Gram) -> bool:
@@ -126,14 +164,12 @@ def rank_phrases(failing: list[str], good: list[str] | None = None, *, limit: in
     good = good or []
     if not failing:
         return []
-    fdocs = [_sentences(t) for t in failing]
-    gdocs = [_sentences(t) for t in good]
-    F, G = len(fdocs), len(gdocs)
+    F, G = len(failing), len(good)
     # Noise floor: a signature worth a responder's eye is in at least 2 failing texts, or 1% of many.
     floor = min_failing if min_failing is not None else max(2, F // 100)
-    fcounts = _count(fdocs, floor)
+    fcounts = _Corpus(failing).doc_freq(min_df=floor)
     cands = {g: c for g, c in fcounts.items() if _is_phrase(g)}
-    gcounts = _count_only(gdocs, set(cands)) if G else Counter()
+    gcounts = _Corpus(good).doc_freq(known=fcounts) if G and cands else {}
 
     scored: list[tuple[Gram, float]] = []
     for g, f in cands.items():
