@@ -146,3 +146,13 @@ def test_the_limit_applies_before_overlapping_phrases_are_joined_as_pinned():
 def test_input_lengths_are_as_pinned():
     assert length_stats([i for i, _ in FAILING], [i for i, _ in GOOD]) == LengthStats(11.0, 16.0, 7.0, 12.0)
     assert length_stats([o for _, o in FAILING]) == LengthStats(24.0, 32.0, None, None)
+
+
+def test_a_word_said_over_and_over_is_one_phrase_as_pinned():
+    failing = ["Ha ha ha ha, nice try. The tool failed!", "no no no no no. the tool failed",
+               "ha ha ha ha! I refuse."] * 3 + ["It works."]
+    assert rows(rank_phrases(failing)) == [
+        ("ha ha ha ha", 6, 0, 0.6),
+        ("tool failed", 6, 0, 0.6),
+        ("refuse", 3, 0, 0.3),
+    ]

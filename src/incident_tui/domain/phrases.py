@@ -16,9 +16,9 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, compress
+from operator import lt
 from statistics import median
 
 MAX_WORDS = 6
@@ -97,28 +97,28 @@ class _Corpus:
         phrase cannot be in more texts than its parts, and ``known`` holds the parts of all it holds."""
         found: dict[Gram, int] = {}
         sentences = self.sentences
+        n_sentences = len(sentences)
         holding = Counter(chain.from_iterable(self.texts))  # how many texts hold each sentence
         # A text holds an n-gram once, however many of its sentences hold it. A text whose sentences
         # share no n-gram adds each sentence's n-grams; the others ("overlapping") are counted through
         # the union of their sentences' n-grams. Sentences sharing no (n-1)-gram share no n-gram, so
         # the overlapping texts only get fewer as n grows.
         overlapping = [sids for sids in self.texts if len(sids) > 1]
-        live: Iterable[int] = range(len(sentences))  # the sentences that may still hold an n-gram
+        live: Iterable[int] = range(n_sentences)  # the sentences that may still hold an n-gram
         for n in range(1, MAX_WORDS + 1):
-            grams: list[AbstractSet[Gram]] = [_NONE] * len(sentences)
-            for sid in live:
-                grams[sid] = _sentence_grams(sentences[sid], n, found)
-            unions: list[AbstractSet[Gram]] = []
-            still: list[list[int]] = []
-            for sids in overlapping:
-                sets = list(map(grams.__getitem__, sids))
-                union = _NONE.union(*sets)
-                unions.append(union)
-                if len(union) < sum(map(len, sets)):
-                    still.append(sids)
+            grams: list[set[Gram]]
+            if n == 1:
+                grams = list(map(set, map(zip, sentences)))
+            else:
+                grams = [_NONE] * n_sentences
+                for sid in live:
+                    grams[sid] = _sentence_grams(sentences[sid], n, found)
+            of = grams.__getitem__
+            unions = [_NONE.union(*map(of, sids)) for sids in overlapping]
+            sizes = [sum(map(len, map(of, sids))) for sids in overlapping]
             counts = Counter(chain.from_iterable(unions))
             in_overlapping = Counter(chain.from_iterable(overlapping))
-            once: list[AbstractSet[Gram]] = []
+            once: list[set[Gram]] = []
             for sid in live:
                 weight = holding[sid] - in_overlapping[sid]
                 if weight == 1:
@@ -131,18 +131,23 @@ class _Corpus:
             if not level:
                 break
             found.update(level)
-            overlapping = still
-            live = [sid for sid in live if not grams[sid].isdisjoint(level)]
+            overlapping = list(compress(overlapping, map(lt, map(len, unions), sizes)))
+            # An (n+1)-gram needs two kept n-grams side by side: two different ones, or one that is
+            # a word repeated ("no no" + "no no" make "no no no").
+            kept = set(level)
+            live = [sid for sid in live if len(hit := grams[sid] & kept) > 1 or hit and _repeats(*hit)]
         return found
 
 
-_NONE: frozenset[Gram] = frozenset()
+_NONE: set[Gram] = set()  # shared by every sentence with no n-gram left; never changed
+
+
+def _repeats(gram: Gram) -> bool:
+    return gram[1:] == gram[:-1]
 
 
 def _sentence_grams(words: Gram, n: int, kept: dict[Gram, int]) -> set[Gram]:
-    """The n-grams of one sentence whose two (n-1)-grams were kept."""
-    if n == 1:
-        return set(zip(words))
+    """The n-grams (n > 1) of one sentence whose two (n-1)-grams were kept."""
     if len(words) < n:
         return set()
     return {g for g in zip(*(words[k:] for k in range(n))) if g[:-1] in kept and g[1:] in kept}
