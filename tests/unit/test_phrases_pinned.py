@@ -156,3 +156,39 @@ def test_a_word_said_over_and_over_is_one_phrase_as_pinned():
         ("tool failed", 6, 0, 0.6),
         ("refuse", 3, 0, 0.3),
     ]
+
+
+def test_every_phrase_left_after_folding_is_listed_as_pinned():
+    # All 1200 outputs, no baseline, and room for 60: the list ends where folding (a phrase inside a
+    # longer one that carries its texts) and the sub-phrase rule stop adding phrases.
+    ranked = rank_phrases([o for _, o in FAILING] + [o for _, o in GOOD], min_failing=20, limit=60)
+    assert rows(ranked) == [
+        ("about", 1200, 0, 1.0),
+        ("billing team", 786, 0, 0.655),
+        ("approval", 786, 0, 0.655),
+        ("refund", 391, 0, 0.325833333),
+        ("let", 299, 0, 0.249166667),
+        ("account", 297, 0, 0.2475),
+        ("support", 292, 0, 0.243333333),
+        ("order", 218, 0, 0.181666667),
+        ("hmm", 198, 0, 0.165),
+        ("best regards", 191, 0, 0.159166667),
+        ("thanks for your patience", 183, 0, 0.1525),
+        ("anything else", 180, 0, 0.15),
+        ("we're here 24 7", 168, 0, 0.14),
+        ("charged twice", 167, 0, 0.139166667),
+        ("sorry for the trouble", 164, 0, 0.136666667),
+        ("understand how frustrating", 163, 0, 0.135833333),
+        ("great day", 162, 0, 0.135),
+        ("good question", 161, 0, 0.134166667),
+        ("never shipped", 155, 0, 0.129166667),
+        ("missing", 153, 0, 0.1275),
+        ("stopped working", 151, 0, 0.125833333),
+        ("got cancelled", 149, 0, 0.124166667),
+        ("won't start", 143, 0, 0.119166667),
+        ("damaged", 142, 0, 0.118333333),
+        ("arrived late", 140, 0, 0.116666667),
+        ("receive a replacement by tomorrow", 133, 0, 0.110833333),
+        ("ai language model i cannot check", 127, 0, 0.105833333),
+        ("i've applied a 50% discount", 114, 0, 0.095),
+    ]

@@ -7,7 +7,8 @@ failing text rather than a good one, and kept only when that difference is unlik
 baseline they are ranked by how many failing texts share them. A phrase that almost always
 comes inside a longer kept phrase is folded into it, so the list reads as signatures, not
 fragments. Candidate phrases grow word by word from frequent shorter ones (a phrase cannot be
-in more texts than its parts), which keeps 10k + 10k texts to about a second.
+in more texts than its parts), and are made once per distinct sentence, not once per text (outputs
+repeat whole sentences): 10k + 10k texts take well under a second (benchmarks/samples.py).
 """
 
 from __future__ import annotations
@@ -110,9 +111,14 @@ class _Corpus:
             if n == 1:
                 grams = list(map(set, map(zip, sentences)))
             else:
+                # The n-grams of each sentence whose two (n-1)-grams were kept.
                 grams = [_NONE] * n_sentences
+                shifts = range(1, n)
                 for sid in live:
-                    grams[sid] = _sentence_grams(sentences[sid], n, found)
+                    words = sentences[sid]
+                    if len(words) >= n:
+                        grams[sid] = {g for g in zip(words, *[words[k:] for k in shifts])
+                                      if g[:-1] in found and g[1:] in found}
             of = grams.__getitem__
             unions = [_NONE.union(*map(of, sids)) for sids in overlapping]
             sizes = [sum(map(len, map(of, sids))) for sids in overlapping]
@@ -146,21 +152,15 @@ def _repeats(gram: Gram) -> bool:
     return gram[1:] == gram[:-1]
 
 
-def _sentence_grams(words: Gram, n: int, kept: dict[Gram, int]) -> set[Gram]:
-    """The n-grams (n > 1) of one sentence whose two (n-1)-grams were kept."""
-    if len(words) < n:
-        return set()
-    return {g for g in zip(*(words[k:] for k in range(n))) if g[:-1] in kept and g[1:] in kept}
-
-
 def _is_phrase(gram: Gram) -> bool:
     # A phrase neither starts nor ends with a stopword ("the refund" is "refund"); a stopword alone is none.
     return gram[0] not in STOPWORDS and gram[-1] not in STOPWORDS
 
 
-def _contains(longer: Gram, shorter: Gram) -> bool:
-    n = len(shorter)
-    return any(longer[i:i + n] == shorter for i in range(len(longer) - n + 1))
+def _parts(gram: Gram) -> set[Gram]:
+    """Every run of consecutive words of ``gram``, itself included."""
+    n = len(gram)
+    return {gram[i:j] for i in range(n) for j in range(i + 1, n + 1)}
 
 
 def rank_phrases(failing: list[str], good: list[str] | None = None, *, limit: int = 20,
@@ -194,18 +194,26 @@ def rank_phrases(failing: list[str], good: list[str] | None = None, *, limit: in
     by_len = sorted(scored, key=lambda gs: -len(gs[0]))
     keep: list[tuple[Gram, float]] = []
     score_of = dict(scored)
+    inside: dict[Gram, int] = {}  # a shorter part of a kept phrase -> the most failing texts of those
     for g, s in by_len:
         f = cands[g]
-        if any(len(k) > len(g) and _contains(k, g) and cands[k] >= 0.8 * f for k, _ in keep):
+        if g in inside and inside[g] >= 0.8 * f:
             continue
         keep.append((g, s))
+        for part in _parts(g):
+            if part != g and inside.get(part, 0) < f:
+                inside[part] = f
     # Strongest first; among equals, the phrase in more failing texts, then the longer one.
     keep.sort(key=lambda gs: (-round(score_of[gs[0]], 9), -cands[gs[0]], -len(gs[0]), gs[0]))
     out: list[tuple[Gram, float]] = []
+    listed: set[Gram] = set()  # the phrases listed
+    within: set[Gram] = set()  # every part of them
     for g, s in keep:
-        if any(_contains(o, g) or _contains(g, o) for o, _ in out):
+        if g in within or not listed.isdisjoint(_parts(g)):
             continue  # a sub- or super-phrase of one already listed says nothing new
         out.append((g, s))
+        listed.add(g)
+        within.update(_parts(g))
         if len(out) >= limit:
             break
     return [PhraseScore(" ".join(g), f, b, s) for g, f, b, s in _join_overlaps(
