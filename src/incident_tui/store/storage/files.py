@@ -27,6 +27,9 @@ LOCK_SUFFIX = ".lock"
 # that compaction find its temp file gone at the swap and start over.
 TMP_INFIX = ".compact-"
 TMP_SUFFIX = ".tmp"
+# The new journal a compaction writes, under the exclusive lock, is
+# ``<path>.journal-<pid>-<random>.tmp`` until it is renamed over the journal.
+JOURNAL_TMP_INFIX = JOURNAL_SUFFIX + "-"
 
 datasync = getattr(os, "fdatasync", os.fsync)
 
@@ -155,12 +158,13 @@ def open_file(db_path: str, path: str, flags: int, what: str, *, create: bool = 
 
 def leftover_temps(db_path: str) -> list[str]:
     """Compaction temp files beside the database (of a crashed, or a live, compaction)."""
-    return glob.glob(glob.escape(db_path) + TMP_INFIX + "*" + TMP_SUFFIX)
+    return [path for infix in (TMP_INFIX, JOURNAL_TMP_INFIX)
+            for path in glob.glob(glob.escape(db_path) + infix + "*" + TMP_SUFFIX)]
 
 
-def write_temp(db_path: str, payload: bytes) -> str:
+def write_temp(db_path: str, payload: bytes, infix: str = TMP_INFIX) -> str:
     """A new temp file beside the snapshot holding ``payload``, fsynced; its path."""
-    tmp = f"{db_path}{TMP_INFIX}{os.getpid()}-{secrets.token_hex(8)}{TMP_SUFFIX}"
+    tmp = f"{db_path}{infix}{os.getpid()}-{secrets.token_hex(8)}{TMP_SUFFIX}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         with naming(tmp):
@@ -183,17 +187,22 @@ def replace_snapshot(db_path: str, tmp: str) -> None:
     Never replaces what is not a regular file (it was checked at open, but
     the path may have been swapped since).
     """
+    replace_file(db_path, tmp, db_path, "snapshot")
+
+
+def replace_file(db_path: str, tmp: str, path: str, what: str) -> None:
+    """Rename the temp file over ``path`` (the database's ``what``) and make it durable; the temp file is gone either way."""
     try:
         try:
-            kind = refuse_kind(os.lstat(db_path))
+            kind = refuse_kind(os.lstat(path))
         except FileNotFoundError:
             kind = None
         if kind is not None:
-            raise unsafe(db_path, db_path, "snapshot", kind)
-        os.replace(tmp, db_path)
+            raise unsafe(db_path, path, what, kind)
+        os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    with naming(db_path):
-        fsync_dir(os.path.dirname(db_path))
+    with naming(path):
+        fsync_dir(os.path.dirname(path))
