@@ -136,8 +136,8 @@ def crash(path: str, step: str, out: str) -> None:
 
     real_journal_temp = core.write_temp
 
-    def journal_temp(db_path, payload, infix=files.TMP_INFIX):
-        tmp = real_journal_temp(db_path, payload, infix)
+    def journal_temp(db_path, payload, infix=files.TMP_INFIX, **kw):
+        tmp = real_journal_temp(db_path, payload, infix, **kw)
         if step == "journal-temp-written" and infix == files.JOURNAL_TMP_INFIX:
             die()
         return tmp

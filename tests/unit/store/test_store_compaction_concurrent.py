@@ -327,10 +327,10 @@ def test_compaction_beside_a_writer_process_writes_the_snapshot_with_no_lock_hel
         under_lock: list[tuple[bool, int, int]] = []  # (lock held, bytes written, bytes of records copied)
         real_temp = core.write_temp
 
-        def journal_temp(db_path, payload, infix=storage_mod.files.TMP_INFIX):
+        def journal_temp(db_path, payload, infix=storage_mod.files.TMP_INFIX, **kw):
             if infix != storage_mod.files.JOURNAL_TMP_INFIX:  # the snapshot's temp file
                 snapshot_temps.append(db.storage._lock_owner is not None)
-                return real_temp(db_path, payload, infix)
+                return real_temp(db_path, payload, infix, **kw)
             header, _, records = payload.partition(b"\n")
             x = orjson.loads(header)["base"][1]
             old = Path(f"{path}.journal").read_bytes()  # still the old journal: the rename comes after
@@ -405,3 +405,33 @@ def test_kill_9_of_a_compacting_process_loses_no_write_of_another(tmp_path):
     assert {str(d.doc_id): dict(d) for d in reopened.table("events").all()} == expected
     assert len(reopened.table("bulk")) == 5_000
     reopened.close()
+
+
+def test_an_open_during_the_write_leaves_the_live_temp_file_alone(db_path, monkeypatch):
+    a = open_db(db_path)
+    a.table("events").insert_multiple({"n": i} for i in range(20))
+    leftover = Path(f"{db_path}.compact-4242-deadbeef.tmp")  # a crashed compaction's
+    opened = []
+    real_temp = core.write_temp
+
+    def write_then_open(path, payload, infix=storage_mod.files.TMP_INFIX, **kw):
+        tmp = real_temp(path, payload, infix, **kw)
+        if infix == storage_mod.files.TMP_INFIX and not opened:
+            leftover.write_bytes(b'{"half": ')
+            other = open_db(db_path)  # another process starting up meanwhile: it cleans up leftovers
+            other.table("events").insert({"n": "opened meanwhile"})
+            opened.append(os.path.exists(tmp))
+            other.close()
+        return tmp
+
+    locked = []
+    real_locked = JournalStorage._compact_locked
+    monkeypatch.setattr(core, "write_temp", write_then_open)
+    monkeypatch.setattr(JournalStorage, "_compact_locked", lambda self, **kw: locked.append(kw) or real_locked(self, **kw))
+    gen = a.storage.generation
+    a.storage.compact()
+    assert opened == [True] and not leftover.exists()
+    assert a.storage.generation == gen + 1 and locked == []
+    assert not temp_files(db_path)
+    a.close()
+    assert [d["n"] for d in open_db(db_path).table("events").all()][-1] == "opened meanwhile"

@@ -38,6 +38,7 @@ from incident_tui.store.storage.files import (
     naming,
     open_file,
     refuse_unsafe_siblings,
+    remove_leftover_temps,
     replace_file,
     replace_snapshot,
     stat_key,
@@ -162,6 +163,7 @@ class JournalStorage(Storage):
         # exclusive lock by _reset_journal).
         self._j_prev = False
         self._epoch = 0  # moves whenever the state is reloaded or the journal rewritten
+        self._held_temps: dict[str, int] = {}  # snapshot temp files being written -> their flocked fds
         # Tables changed by other processes and not yet reported by refresh();
         # None means "everything" (a reload after someone else's compaction).
         # Writes catch up too, so this must outlive a single catch-up.
@@ -203,9 +205,7 @@ class JournalStorage(Storage):
                     need_ex = True
         if need_ex:
             with self._flock(fcntl.LOCK_EX):
-                for leftover in leftover_temps(self.path):
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(leftover)
+                remove_leftover_temps(self.path)
                 snap = self._reuse_or_read(snap)
                 if snap is None:
                     self._create()
@@ -770,7 +770,14 @@ class JournalStorage(Storage):
 
     def _write_temp(self, payload: bytes) -> str:
         """A new temp file beside the snapshot holding ``payload``, fsynced; its path."""
-        return write_temp(self.path, payload)
+        return write_temp(self.path, payload, held=self._held_temps)
+
+    def _release_temp(self, tmp: str) -> None:
+        """Close the temp file's fd (and with it its flock), once it is the snapshot or deleted."""
+        fd = self._held_temps.pop(tmp, -1)
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     def _swap(self, tmp: str, gen: int, docs: int, base: tuple[int, int] | None = None, base_ops: int = 0) -> None:
         """Make the temp file the snapshot of generation ``gen``, then the journal its own; caller holds the exclusive lock.
@@ -778,7 +785,10 @@ class JournalStorage(Storage):
         ``base``: the (generation, bytes) of the current journal the snapshot
         includes, its ``base_ops`` operations; None when it is no replay of it.
         """
-        replace_snapshot(self.path, tmp)
+        try:
+            replace_snapshot(self.path, tmp)
+        finally:
+            self._release_temp(tmp)
         # From here the new snapshot is the truth.  The old journal continues
         # it from the base on (or is stale, without one) until _reset_journal
         # has written the new one; a crash in between loses nothing (see
@@ -864,7 +874,9 @@ class JournalStorage(Storage):
                 if tmp is not None:
                     with contextlib.suppress(OSError):
                         os.unlink(tmp)
-        # Another process's compactions kept replacing the files under ours.
+                    self._release_temp(tmp)
+        # Another process's compactions kept replacing the files under ours
+        # (or its temp file was removed, by hand: a live one is flocked).
         # An automatic compaction tries again after a later commit, unless the
         # journal is already far past its threshold; compact() does it now.
         # Either way, under the lock.

@@ -23,8 +23,9 @@ JOURNAL_SUFFIX = ".journal"
 LOCK_SUFFIX = ".lock"
 # Temp files of a compaction are ``<path>.compact-<pid>-<random>.tmp``.  They
 # are written outside the lock, so one found at open may also be a live
-# compaction of another process: deleting it (under the exclusive lock) makes
-# that compaction find its temp file gone at the swap and start over.
+# compaction of another process.  A live one holds a shared flock on its
+# temp file until the swap, and is left alone; the others are leftovers of a
+# crash, deleted at open (under the exclusive lock).
 TMP_INFIX = ".compact-"
 TMP_SUFFIX = ".tmp"
 # The new journal a compaction writes, under the exclusive lock, is
@@ -162,23 +163,57 @@ def leftover_temps(db_path: str) -> list[str]:
             for path in glob.glob(glob.escape(db_path) + infix + "*" + TMP_SUFFIX)]
 
 
-def write_temp(db_path: str, payload: bytes, infix: str = TMP_INFIX) -> str:
-    """A new temp file beside the snapshot holding ``payload``, fsynced; its path."""
+def write_temp(db_path: str, payload: bytes, infix: str = TMP_INFIX, held: dict[str, int] | None = None) -> str:
+    """A new temp file beside the snapshot holding ``payload``, fsynced; its path.
+
+    With ``held``, the file stays open with a shared flock on it (its fd
+    stored in ``held`` under its path; the caller closes it), so that an
+    open of the database meanwhile does not take it for a crash's leftover.
+    """
     tmp = f"{db_path}{infix}{os.getpid()}-{secrets.token_hex(8)}{TMP_SUFFIX}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         with naming(tmp):
             try:
+                if held is not None:
+                    fcntl.flock(fd, fcntl.LOCK_SH)
                 os.fchmod(fd, 0o600)  # exact mode whatever the umask
                 write_all(fd, payload)
                 os.fsync(fd)
-            finally:
+            except BaseException:
                 os.close(fd)
+                raise
+            if held is None:
+                os.close(fd)
+            else:
+                held[tmp] = fd
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     return tmp
+
+
+def remove_leftover_temps(db_path: str) -> None:
+    """Delete the temp files of crashed compactions; a live compaction's (flocked) are left alone."""
+    for leftover in leftover_temps(db_path):
+        try:
+            fd = os.open(leftover, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            fd = -1  # a symlink or such in its place: the name goes, nothing is followed
+        try:
+            if fd >= 0:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # being written by a compaction in progress
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(leftover)
+        finally:
+            if fd >= 0:
+                os.close(fd)
 
 
 def replace_snapshot(db_path: str, tmp: str) -> None:
