@@ -2,37 +2,9 @@
 
 The journal (``<path>.journal``) is JSON lines.  Line 1 is a header,
 ``{"journal": 1, "gen": <snapshot generation>}``, and its records are changes
-on top of the snapshot of that generation.
-
-A compaction writes the new snapshot (generation G+1) from the state at byte
-X of the generation-G journal without holding the lock; under the lock it
-then replaces the snapshot and, only after that, replaces the journal with a
-new file holding the header and the bytes after X (the commits made
-meanwhile, copied, not re-encoded).  So:
-
-* The snapshot's metadata records ``X`` (see :mod:`.snapshot`): found next to
-  the generation-G journal, which is what a crash between the two replaces
-  leaves, the snapshot is continued by that journal's records after X
-  (replayed from there, and the new journal is written at the next
-  exclusive lock).  No record is lost, none is applied twice.
-* The new journal's header says the same: ``{"journal": 1, "gen": G+1,
-  "base": [G, X], "snap": [inode, size, mtime_ns]}`` (``snap``: the new
-  snapshot file's identity).  A process that had already read the old journal
-  uses it to take the new files over without parsing the new snapshot: its
-  state is the snapshot's plus the copied records it has already applied.
-* A journal of any other generation is left over from an older compaction
-  interrupted after the replace (or one that recorded no position): its
-  records are already in the snapshot, and it is ignored.
-
-``base`` is additive: a version that does not know it reads a new journal
-correctly (its records are changes on top of the snapshot of its
-generation), so the format stays 1.  What such a version gets wrong is the
-crash window between the two replaces: it takes the old journal for a stale
-one and drops the commits made during that compaction.  (Schema 2 snapshots
-are refused by those versions anyway.)
-Every further line is one commit: a JSON array of operations, each an array
-whose first element is an :class:`Op` letter and whose second is the table
-name::
+on top of the snapshot of that generation.  Every further line is one
+commit: a JSON array of operations, each an array whose first element is an
+:class:`Op` letter and whose second is the table name::
 
     ["s", table, doc_id, document]   set a document (insert or replace)
     ["d", table, doc_id]             delete a document (a missing one is no error)
@@ -42,6 +14,33 @@ name::
 These letters are the on-disk format: files written by every earlier version
 use them, so they never change.  A torn last line (no newline: a crashed
 writer's unacknowledged commit) is not a record.
+
+A compaction writes the new snapshot (generation G+1) from the state at byte
+X of the generation-G journal without holding the lock; under the lock it
+then replaces the snapshot and, only after that, replaces the journal with a
+new file holding the header and the bytes after X (the commits made
+meanwhile, copied, not re-encoded).  So:
+
+* The snapshot's metadata records ``X`` (see :mod:`.snapshot`).  Found next
+  to the generation-G journal, which is what a crash between the two
+  replaces leaves, the snapshot is continued by that journal's records after
+  X (replayed from there; the new journal is written at the next exclusive
+  lock).  No record is lost, none is applied twice.
+* The new journal's header says the same: ``{"journal": 1, "gen": G+1,
+  "base": [G, X], "snap": [inode, size, mtime_ns]}`` (``snap``: the new
+  snapshot file's identity).  A process that had already read the old journal
+  uses it to take the new files over without parsing the new snapshot: its
+  state is the snapshot's plus the copied records it has already applied.
+* A journal of any other generation is left over from an older compaction
+  interrupted after the replace (or one that recorded no position): its
+  records are already in the snapshot, and it is ignored.
+
+``base`` and ``snap`` are additive: a version that does not know them reads
+a new journal correctly (its records are changes on top of the snapshot of
+its generation), so the format stays 1.  What such a version gets wrong is
+the crash window between the two replaces: it takes the old journal for a
+stale one and would drop the commits made during that compaction, if it were
+the first to open the database after such a crash.
 """
 
 from __future__ import annotations
