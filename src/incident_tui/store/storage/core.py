@@ -164,6 +164,9 @@ class JournalStorage(Storage):
         self._j_prev = False
         self._epoch = 0  # moves whenever the state is reloaded or the journal rewritten
         self._held_temps: dict[str, int] = {}  # snapshot temp files being written -> their flocked fds
+        # Replaced files kept open until the lock is released: freeing a big
+        # file's blocks (at its last close) is not done while others wait.
+        self._close_after_unlock: list[int] = []
         # Tables changed by other processes and not yet reported by refresh();
         # None means "everything" (a reload after someone else's compaction).
         # Writes catch up too, so this must outlive a single catch-up.
@@ -368,6 +371,12 @@ class JournalStorage(Storage):
                 fcntl.flock(self._fds[1], fcntl.LOCK_UN)
         finally:
             self._thread_lock.release()
+            self._close_replaced()
+
+    def _close_replaced(self) -> None:
+        while self._close_after_unlock:
+            with contextlib.suppress(OSError):
+                os.close(self._close_after_unlock.pop())
 
     def _holder(self) -> LockHolder | None:
         if self._lock_owner is not None:
@@ -469,7 +478,7 @@ class JournalStorage(Storage):
             if not taken:
                 os.close(fd)
         self._fds[0] = fd
-        os.close(old_fd)
+        self._close_after_unlock.append(old_fd)
         self._j_ino = os.fstat(fd).st_ino
         self._gen = header.gen
         self._base = header.base
@@ -785,6 +794,9 @@ class JournalStorage(Storage):
         ``base``: the (generation, bytes) of the current journal the snapshot
         includes, its ``base_ops`` operations; None when it is no replay of it.
         """
+        with contextlib.suppress(OSError):
+            self._close_after_unlock.append(
+                os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC))
         try:
             replace_snapshot(self.path, tmp)
         finally:
@@ -961,7 +973,7 @@ class JournalStorage(Storage):
             os.close(fd)
             raise
         self._fds[0] = fd
-        os.close(old_fd)
+        self._close_after_unlock.append(old_fd)
         self._j_ino = os.fstat(fd).st_ino
         self._jpos = len(header) + len(tail)
         self._jline = 1 + tail.count(b"\n")
@@ -1088,6 +1100,7 @@ class JournalStorage(Storage):
         with self._mutex:
             self._closed = True
             close_fds(self._fds)
+            self._close_replaced()
 
     def __repr__(self) -> str:
         return f"<JournalStorage {self.path} gen={self._gen} journal={self._jpos}B>"
