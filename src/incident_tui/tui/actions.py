@@ -7,14 +7,18 @@ A mixin of IncidentApp, which provides the data (``current``, ``incidents``, ``s
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from rich.text import Text
 from textual import work
+from textual.message import Message
 from textual.widgets import ContentSwitcher, Input
 
 from incident_tui.config import hook_program_problem
 from incident_tui.domain.containment import RollbackCandidate, is_unassigned
+from incident_tui.domain.errors import IncidentTuiError
 from incident_tui.domain.lifecycle import leaves_uncontained, next_stage
 from incident_tui.domain.models import (
     ContainmentAction,
@@ -27,11 +31,39 @@ from incident_tui.domain.playbooks import playbook_for
 from incident_tui.domain.prompts import PromptError
 from incident_tui.domain.text import clean
 from incident_tui.domain.times import BackdateError, TimeParseError, parse_when
-from incident_tui.services.incidents import ContainmentPlan, ServiceError, UnknownPromptError
+from incident_tui.services.incidents import ContainmentPlan, UnknownPromptError
+from incident_tui.tui.failures import EXPECTED, show_failure
 from incident_tui.tui.screens import dialogs
 from incident_tui.tui.widgets.incident_list import IncidentList
 from incident_tui.tui.widgets.timeline import NoteInput, TimelinePane
 
+
+
+@dataclass
+class ContainmentHookRan(Message):
+    """A containment hook finished (or failed, or timed out): record what it did."""
+
+    plan: ContainmentPlan
+    hook: Any
+
+
+@dataclass
+class ValidationHookRan(Message):
+    """The validation hook ran the fix over the failure samples: record the result."""
+
+    validation: Any
+    incident_id: str
+    prompt_id: str
+    version: int
+    samples: int
+    hook: Any
+
+
+@dataclass
+class HookRefused(Message):
+    """A hook could not be prepared or started (unknown version, no samples, no program)."""
+
+    error: Exception
 
 class ResponderActions:
     def action_note(self) -> None:
@@ -183,7 +215,7 @@ class ResponderActions:
                 self.read(self.service.check_prompt, prompt, _version(raw))
             except UnknownPromptError:
                 return None  # asked after the form: declare it as new, or pick a known one
-            except ServiceError as exc:
+            except IncidentTuiError as exc:
                 return str(exc)
             return None
 
@@ -224,7 +256,7 @@ class ResponderActions:
 
             self.push_screen(dialogs().ChoiceScreen(f"prompt {shown} is not registered — {verb} it as new?",
                                                     choices, intro=intro), answered)
-        except ServiceError as exc:
+        except IncidentTuiError as exc:
             self.notify(str(exc), severity="error", markup=False, timeout=8)
             back({})
         else:
@@ -236,7 +268,7 @@ class ResponderActions:
             return
         try:
             options = self.read(self.service.rollback_options, incident.id)
-        except (ServiceError, LookupError) as exc:
+        except IncidentTuiError as exc:
             # Nothing to route to (unassigned, unregistered, no other version): say so, run nothing.
             self.notify(str(exc), severity="error", markup=False, timeout=12)
             return
@@ -265,7 +297,7 @@ class ResponderActions:
     def _confirm_containment(self, incident: Incident, action: ContainmentAction, to_version: int | None) -> None:
         try:
             plan = self.read(self.service.plan_containment, incident.id, action, to_version)
-        except (ServiceError, LookupError, ValueError) as exc:
+        except IncidentTuiError as exc:
             self.notify(str(exc), severity="error", markup=False, timeout=12)
             return
         title = "Roll back" if action is ContainmentAction.ROLLBACK else "Kill switch"
@@ -281,22 +313,22 @@ class ResponderActions:
         self._set_busy(f"running {name}…" if name else "recording")
         self._containment_worker(plan)
 
+    # Hooks are the one thing not run by the app's writer: a hook runs for seconds (up to its
+    # timeout) and the writer's queue must not wait for it, or notes typed meanwhile would. The
+    # hook runs in its own worker, outside every lock; what it did is then recorded through the
+    # writer like any other write. A hook worker that fails (a bug) is shown by the app's
+    # Worker.StateChanged handler, which also clears the busy mark.
     @work(thread=True, group="hooks", exit_on_error=False)
     def _containment_worker(self, plan: ContainmentPlan) -> None:
-        from incident_tui.store.storage import StoreError
-
         hook = self.service.run_containment_hook(plan)  # outside the lock: a slow hook blocks nobody
-        try:
-            with self.store_lock(), self.db_lock:
-                result = self.service.record_containment(plan, hook)
-        except (ServiceError, LookupError, ValueError, OSError, StoreError) as exc:
-            self.call_from_thread(self._failed, str(exc))
-            return
-        self.call_from_thread(self._containment_done, result)
+        self.post_message(ContainmentHookRan(plan, hook))
+
+    def on_containment_hook_ran(self, message: ContainmentHookRan) -> None:
+        # A named handler, not @on: the decorator only registers on message-pump classes, not mixins.
+        self.write(self.service.record_containment, message.plan, message.hook, busy="recording",
+                   done=self._containment_done)
 
     def _containment_done(self, result) -> None:
-        self._set_busy("")
-        self.reload()
         self.notify(result.message, severity="information" if result.contained else "error",
                     timeout=3 if result.contained else 12)
 
@@ -369,19 +401,26 @@ class ResponderActions:
 
     @work(thread=True, group="hooks", exit_on_error=False)
     def _validation_worker(self, validation, incident_id: str, version: int) -> None:
-        from incident_tui.store.storage import StoreError
-
+        # A hook worker like _containment_worker (see there why it is not the writer): the samples
+        # are read under the lock, the hook runs outside it, the result is recorded by the writer.
         try:
             with self.db_lock:
                 prompt_id, text, version, rows = validation.prepare(incident_id, version)
             hook = validation.run(incident_id, prompt_id, text, version, rows)  # outside the lock
-            with self.store_lock(), self.db_lock:
-                result = validation.record(incident_id, prompt_id, version, len(rows), hook)
-        except (ServiceError, LookupError, ValueError, OSError, StoreError) as exc:
-            self.call_from_thread(self._failed, str(exc))
+        except EXPECTED as exc:
+            self.post_message(HookRefused(exc))
             return
-        self.call_from_thread(self._written, result, lambda r: self.notify(
-            r.message, severity="information" if r.rate is not None else "error", timeout=8))
+        self.post_message(ValidationHookRan(validation, incident_id, prompt_id, version, len(rows), hook))
+
+    def on_hook_refused(self, message: HookRefused) -> None:
+        self._set_busy("")
+        show_failure(self, message.error, timeout=8)
+
+    def on_validation_hook_ran(self, message: ValidationHookRan) -> None:
+        m = message
+        self.write(m.validation.record, m.incident_id, m.prompt_id, m.version, m.samples, m.hook, busy="recording",
+                   done=lambda r: self.notify(r.message, severity="information" if r.rate is not None else "error",
+                                              timeout=8))
 
     def action_declare(self) -> None:
         self._declare_form(None)

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import ContentSwitcher, Input, TextArea
-from textual.worker import NoActiveWorker, get_current_worker
+from textual.worker import NoActiveWorker, Worker, WorkerState, get_current_worker
 
 from incident_tui.config import Config
 from incident_tui.domain.lifecycle import LifecycleError
@@ -40,14 +41,14 @@ from incident_tui.domain.models import (
 )
 from incident_tui.domain.playbooks import playbook_for
 from incident_tui.domain.text import clean, neutralise
-from incident_tui.domain.times import TimeParseError, local_now
+from incident_tui.domain.times import local_now
 from incident_tui.services.incidents import (
     IncidentService,
-    ServiceError,
 )
 from incident_tui.tui.actions import ResponderActions
 from incident_tui.tui.bindings import KEYS, app_bindings
 from incident_tui.tui.commands import IncidentCommands
+from incident_tui.tui.failures import EXPECTED, describe, show_failure
 from incident_tui.tui.panes import pane_factories
 from incident_tui.tui.screens import dialogs
 from incident_tui.tui.typeahead import TypeAhead
@@ -56,6 +57,7 @@ from incident_tui.tui.widgets.header import StatusHeader
 from incident_tui.tui.widgets.incident_list import IncidentList
 from incident_tui.tui.widgets.keybar import KeyBar
 from incident_tui.tui.widgets.timeline import NoteInput, TimelinePane
+from incident_tui.tui.writer import OrderedWriter, WriteDone, WriteFailed
 
 NARROW_WIDTH = 100
 APP_ACTIONS = {k.action.split("(")[0] for k in KEYS} - {"help", "quit"}
@@ -108,11 +110,9 @@ class IncidentApp(ResponderActions, App):
         # Keys wait for the previous key's effects, and for the database to be open (typeahead.py).
         self.typeahead = TypeAhead(self, ready=lambda: self.service is not None or bool(self.load_error),
                                    urgent=self._quits_while_opening)
-        # Writes run in threads but are applied in the order they were asked for (five notes typed
-        # in a burst are stored in the order typed).
-        self._write_turn = threading.Condition()
-        self._write_tickets = 0
-        self._write_serving = 0
+        # The one writer: every write of the dashboard and its panes, in the order asked for (five
+        # notes typed in a burst are stored in the order typed), off the UI thread.
+        self.writer = OrderedWriter(self, self._write_locks)
         self._terminal_gone = False
         self.dispatching = 0
         self._skipped_warned: set[str] = set()
@@ -200,15 +200,15 @@ class IncidentApp(ResponderActions, App):
     def _open_worker(self) -> None:
         # In a worker: another process may hold the lock for seconds (or be stopped), and the
         # screen must keep answering q meanwhile. The wait has a deadline (lock_timeout).
-        from incident_tui.config import ConfigError, resolve_lock_timeout
-        from incident_tui.store.storage import StoreError, open_db
+        from incident_tui.config import resolve_lock_timeout
+        from incident_tui.store.storage import open_db
 
         try:
             db = open_db(self.db_path, lock_timeout=resolve_lock_timeout(self.config),
                          holder_name="incident-tui dashboard", on_lock_wait=self._lock_wait)
         except _WaitAbandoned:
             return
-        except (StoreError, ConfigError, OSError) as exc:
+        except EXPECTED as exc:  # a bug is not caught: on_worker_state_changed ends the app with it
             self.post_message(self.StoreOpenFailed(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
             return
         if get_current_worker().is_cancelled:
@@ -306,6 +306,8 @@ class IncidentApp(ResponderActions, App):
         self.typeahead.stop()
         if self.presence is not None:
             self.presence.stop()
+        # What is still queued reaches the store before the file closes (results are not shown).
+        self.writer.drain_now()
         if self._owns_db and self.db is not None:
             with self.db_lock:  # a write half-way in a worker finishes before the file closes
                 self.db.close()
@@ -366,7 +368,7 @@ class IncidentApp(ResponderActions, App):
         try:
             with self.db_lock:
                 self.service.note(self.current.id, f"{text} (typed, not sent: {why})", before_impact=True)
-        except (ServiceError, TimeParseError, ValueError, LookupError, OSError):
+        except EXPECTED:
             pass  # nowhere left to say it; the store's journal keeps what was written before
 
     @staticmethod
@@ -590,45 +592,60 @@ class IncidentApp(ResponderActions, App):
     # --- writes --------------------------------------------------------------------
 
     def write(self, fn: Callable[..., Any], *args, done: Callable[[Any], None] | None = None,
-              busy: str = "saving", failed: Callable[[Exception], None] | None = None, **kwargs) -> None:
-        """Run a service call in a thread worker; errors become one-line notifications.
+              busy: str = "saving", failed: Callable[[Exception], bool] | None = None, **kwargs) -> None:
+        """Queue a service call on the app's one writer; its error becomes a one-line notification.
 
-        Calls are applied in the order they were made. ``failed`` (if given) gets the error after
-        the notification, e.g. to give typed text back.
+        Calls are applied in the order they were made. ``failed`` (if given) gets the error first,
+        e.g. to give typed text back; it returns True when it told the user itself.
         """
         self._set_busy(busy)
-        ticket = self._write_tickets
-        self._write_tickets += 1
-        self._write_worker(fn, args, kwargs, done, ticket, failed)
+        self.writer.submit(partial(fn, *args, **kwargs), done=partial(self._written, done),
+                           failed=partial(self._write_failed, failed, args))
 
-    @work(thread=True, group="writes", exit_on_error=False)
-    def _write_worker(self, fn, args, kwargs, done, ticket: int = 0, failed=None) -> None:
-        from incident_tui.store.storage import StoreError
+    def _write_locks(self) -> contextlib.ExitStack:
+        """The store's lock first (its wait never holds ``db_lock``), then ``db_lock``."""
+        stack = contextlib.ExitStack()
+        stack.enter_context(self.store_lock())
+        stack.enter_context(self.db_lock)
+        return stack
 
-        with self._write_turn:
-            self._write_turn.wait_for(lambda: self._write_serving == ticket)
-        try:
-            try:
-                with self.store_lock(), self.db_lock:
-                    result = fn(*args, **kwargs)
-            except LifecycleError as exc:
-                self.call_from_thread(self._lifecycle_refused, exc, args)
-                return
-            except (ServiceError, TimeParseError, ValueError, LookupError, OSError, StoreError) as exc:
-                self.call_from_thread(self._failed, str(exc), failed, exc)
-                return
-            self.call_from_thread(self._written, result, done)
-        finally:
-            with self._write_turn:
-                self._write_serving += 1
-                self._write_turn.notify_all()
+    @on(WriteDone)
+    @on(WriteFailed)
+    def _write_finished(self, message: WriteDone | WriteFailed) -> None:
+        message.stop()
+        message.writer.finish(message)
 
-    def _written(self, result: Any, done: Callable[[Any], None] | None) -> None:
+    def _written(self, done: Callable[[Any], None] | None, result: Any) -> None:
         self._set_busy("")
         self.reload()
         self._refresh_side_pane()
         if done is not None:
             done(result)
+
+    def _write_failed(self, then: Callable[[Exception], bool] | None, args: tuple, error: Exception) -> None:
+        self._set_busy("")
+        if isinstance(error, LifecycleError):
+            self._lifecycle_refused(error, args)
+            return
+        if then is not None and then(error):
+            return  # handled: the caller asks the user instead
+        show_failure(self, error, timeout=8)
+
+    @on(Worker.StateChanged)
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a worker's failure surfaces: any worker that ends in ERROR is shown as one
+        line (a bug as "bug: …", its traceback logged) and the busy mark goes. Workers of widgets
+        run on the app (``self.app.run_worker``), so their state changes arrive here too."""
+        if event.state is not WorkerState.ERROR or event.worker.error is None:
+            return
+        error = event.worker.error
+        if isinstance(error, _WaitAbandoned):
+            return  # the app is quitting
+        if event.worker.group == "open" and self.service is None:
+            self._open_failed(describe(error))  # the dashboard cannot start: the CLI prints the line
+            return
+        self._set_busy("")
+        show_failure(self, error)
 
     def notify(self, message: str | Content | Text, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -647,15 +664,10 @@ class IncidentApp(ResponderActions, App):
         super().notify(text, title=neutralise(clean(title, multiline=False)), severity=severity, timeout=timeout,
                        markup=markup)
 
-    def _failed(self, message: str, then: Callable[[Exception], None] | None = None,
-                error: Exception | None = None) -> None:
-        self._set_busy("")
-        if then is not None and error is not None and then(error):
-            return  # handled: the caller asks the user instead
-        self.notify(message.splitlines()[0] if message else "failed", severity="error", timeout=8, markup=False)
-
     def _set_busy(self, text: str) -> None:
         self.busy = text
+        if not self.is_running or self._exit:
+            return  # shutting down: the header may be gone
         self.query_one(StatusHeader).show(self.incidents, self.clock(), busy=text, compact_details=self._summary())
 
     def _lifecycle_refused(self, exc: LifecycleError, args: tuple) -> None:

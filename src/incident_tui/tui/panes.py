@@ -27,7 +27,7 @@ def pane_factories(app: IncidentApp) -> dict[str, tuple[str, Callable[[], Any]]]
         from incident_tui.services.postmortem import PostmortemService
 
         return dashboard_postmortem_class()(
-            PostmortemService(app.db, app.service, clock=app.clock), lock=app.db_lock
+            PostmortemService(app.db, app.service, clock=app.clock), writer=app.writer
         )
 
     return {

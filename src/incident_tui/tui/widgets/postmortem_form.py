@@ -46,7 +46,7 @@ from incident_tui.tui.widgets.postmortem.lists import (
     FactorList,
 )
 from incident_tui.tui.widgets.postmortem.output import OutputMixin
-from incident_tui.tui.widgets.postmortem.writer import OrderedWriter
+from incident_tui.tui.writer import OrderedWriter, WriteDone, WriteFailed
 
 WITH_NAV = 130  # from here: the section list on the left
 
@@ -100,6 +100,7 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
         service: PostmortemService,
         *,
         lock: threading.RLock | None = None,
+        writer: OrderedWriter | None = None,
         directory: Path | None = None,
         name: str | None = None,
         id: str | None = None,
@@ -115,7 +116,9 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
         self.findings: list[Finding] = []
         self._given_lock = lock
         self._own_lock = threading.RLock()
-        self.writer = OrderedWriter(self, self._store_lock, idle=self._store_idle)
+        # The dashboard's one writer when hosted there; a pane mounted on its own keeps its own.
+        self.writer = writer or OrderedWriter(self, self._store_lock)
+        self.writer.on_idle(self._store_idle)
         self._dirty: set[str] = set()  # changed on screen, no save queued (a save failed)
         self._in_flight: dict[str, int] = {}  # saves queued or running, per field
         self._overriding: set[str] = set()  # auto fields opened for typing, nothing typed yet
@@ -125,6 +128,12 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
         self._rows: dict[str, FieldRow] | None = None
         self._sections: dict[str, Widget] = {}
         self._marked: tuple[FieldRow | None, str] = (None, "")
+
+    @on(WriteDone)
+    @on(WriteFailed)
+    def _write_finished(self, message: WriteDone | WriteFailed) -> None:
+        message.stop()  # this pane's own writer (mounted without the dashboard)
+        message.writer.finish(message)
 
     def _store_lock(self):
         # The dashboard serialises every store access through app.db_lock; share it when present.
