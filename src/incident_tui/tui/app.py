@@ -25,7 +25,6 @@ from typing import Any
 from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult
-from textual.css.query import NoMatches
 from textual.content import Content
 from textual.notifications import SeverityLevel
 from textual.containers import Horizontal, Vertical
@@ -50,6 +49,7 @@ from incident_tui.tui.bindings import KEYS, app_bindings
 from incident_tui.tui.commands import IncidentCommands
 from incident_tui.tui.failures import EXPECTED, describe, show_failure
 from incident_tui.tui.panes import pane_factories
+from incident_tui.tui.presence import PresenceOff, ViewersChanged
 from incident_tui.tui.screens import dialogs
 from incident_tui.tui.typeahead import TypeAhead
 from incident_tui.tui.widgets.details import DetailsPanel
@@ -117,6 +117,7 @@ class IncidentApp(ResponderActions, App):
         self.dispatching = 0
         self._skipped_warned: set[str] = set()
         self._poll_error = ""
+        self._polling = False  # a poll worker is looking at the file
         # Heartbeats for team mode; on by default where the app opens the database itself.
         self._presence_wanted = db is None if presence is None else presence
         self.presence = None
@@ -282,7 +283,7 @@ class IncidentApp(ResponderActions, App):
         # The whole DB lives in memory for the app's lifetime; a full collection walking it is a
         # 25–45 ms pause at 50k events. Freezing moves what is loaded now out of the collector's way.
         gc.freeze()
-        self.set_interval(1.0, self.tick)
+        # No app-wide clock: the list, the header and the details each tick on their own timer.
         if self.poll_interval:
             self.set_interval(self.poll_interval, self.poll_store)
         self._start_presence()
@@ -294,7 +295,15 @@ class IncidentApp(ResponderActions, App):
         from incident_tui.tui.presence import PresenceTracker
 
         self.presence = tracker = PresenceTracker(self, path)
-        tracker.start()
+        tracker.start(self.query_one(StatusHeader))  # the header shows who else is here
+
+    @on(ViewersChanged)
+    def _viewers_changed(self, message: ViewersChanged) -> None:
+        self.show_viewers(message.line)
+
+    @on(PresenceOff)
+    def _presence_off(self, message: PresenceOff) -> None:
+        self.notify(f"presence is off: {message.error}", severity="warning", markup=False)
 
     def show_viewers(self, line: str) -> None:
         """Who else has the selected incident open ("bo, cy viewing"), in the header."""
@@ -479,45 +488,57 @@ class IncidentApp(ResponderActions, App):
             return Text("2 Timeline")
         return Text(f"2 Timeline · {incident.id} · {incident.severity.value} · {incident.stage.value}")
 
-    def tick(self) -> None:
-        """Once a second: the elapsed clocks move."""
-        if not self.is_running or self._exit:
-            return  # the timer can outlive the screen by one beat while the app shuts down
-        now = self.clock()
-        try:
-            incident_list = self.query_one(IncidentList)
-        except NoMatches:  # shutting down: the dashboard's widgets are already gone
-            return
-        incident_list.show(self.incidents, now, compact=self.narrow)
-        self.query_one(StatusHeader).show(self.incidents, now, busy=self.busy, compact_details=self._summary())
-        if not self.narrow:
-            self._show_details(now)
+    @dataclass
+    class StoreChanged(Message):
+        """Another terminal or the CLI wrote to the database: the screen reads it again."""
+
+    @dataclass
+    class StorePollFailed(Message):
+        """The file vanished or is damaged: said once, the screen stays."""
+
+        error: Exception
 
     def poll_store(self) -> None:
         """Pick up what another terminal or the CLI wrote (a stat when nothing changed).
 
-        Never waits: while a worker of ours is writing, or another process holds the lock (maybe
-        stopped), this poll is skipped and the next one catches up.
+        The look runs in a thread worker, never on the UI thread; it posts ``StoreChanged`` and the
+        refresh happens here, on the UI thread. One poll at a time: a slow one is not stacked on.
         """
-        from incident_tui.store.storage import StoreError
+        if self.service is None or self._polling:
+            return
+        self._polling = True
+        self.run_worker(self._poll_worker, thread=True, group="poll", exit_on_error=False)
 
-        refresh = getattr(self.db.storage, "refresh", None)
-        if refresh is None:
-            return
-        if not self.db_lock.acquire(blocking=False):
-            return
+    def _poll_worker(self) -> None:
+        """Never waits: while a worker of ours is writing, or another process holds the lock (maybe
+        stopped), this poll is skipped and the next one catches up."""
         try:
-            changed = refresh(wait=False)
-        except (StoreError, OSError) as exc:  # a vanished or damaged file: say so, keep the screen
-            changed = False
-            if str(exc) != self._poll_error:
-                self._poll_error = str(exc)
-                self.notify(str(exc).splitlines()[0], severity="error", timeout=12, markup=False)
+            refresh = getattr(self.db.storage, "refresh", None)
+            if refresh is None or not self.db_lock.acquire(blocking=False):
+                return
+            try:
+                changed = refresh(wait=False)
+            except EXPECTED as exc:  # a vanished or damaged file: say so, keep the screen
+                self.post_message(self.StorePollFailed(exc))
+                return
+            finally:
+                self.db_lock.release()
+            if changed:
+                self.post_message(self.StoreChanged())
         finally:
-            self.db_lock.release()
-        if changed:
-            self.reload()
-            self._refresh_side_pane()
+            self._polling = False
+
+    @on(StoreChanged)
+    def _store_changed(self, _message: StoreChanged) -> None:
+        self.reload()
+        self._refresh_side_pane()
+
+    @on(StorePollFailed)
+    def _store_poll_failed(self, message: StorePollFailed) -> None:
+        text = describe(message.error)
+        if text != self._poll_error:
+            self._poll_error = text
+            self.notify(text, severity="error", timeout=12, markup=False)
 
     def store_lock(self) -> contextlib.AbstractContextManager[Any]:
         """For a worker about to write: wait for the database lock before taking ``db_lock``.
