@@ -33,7 +33,6 @@ from incident_tui.domain.text import clean
 from incident_tui.domain.times import BackdateError, TimeParseError, parse_when
 from incident_tui.services.incidents import ContainmentPlan, UnknownPromptError
 from incident_tui.tui.failures import EXPECTED, show_failure
-from incident_tui.tui.screens import dialogs
 from incident_tui.tui.widgets.incident_list import IncidentList
 from incident_tui.tui.widgets.timeline import NoteInput, TimelinePane
 
@@ -87,13 +86,15 @@ class ResponderActions:
         self._stamp_note(incident.id, event.value)
 
     def _stamp_note(self, incident_id: str, text: str, before_impact: bool = False) -> None:
+        from incident_tui.tui.screens.form import ConfirmScreen
+
         note_input = self.query_one(NoteInput)
 
         def refused(exc: Exception) -> bool:
             if isinstance(exc, BackdateError) and exc.confirmable:
                 asked = self.open_dialog(
-                    dialogs().ConfirmScreen("Before the incident began", Text(f"{exc}.\n\nStamp the note there anyway?"),
-                                            yes="Stamp it there"),
+                    ConfirmScreen("Before the incident began", Text(f"{exc}.\n\nStamp the note there anyway?"),
+                                  yes="Stamp it there"),
                     lambda ok: self._stamp_note(incident_id, text, True) if ok else note_input.give_back(text),
                 )
                 if asked:
@@ -112,6 +113,8 @@ class ResponderActions:
                    done=lambda e: self.notify("Starred for the postmortem" if e.starred else "Unstarred", timeout=2))
 
     def action_advance(self) -> None:
+        from incident_tui.tui.screens.form import ConfirmScreen
+
         incident = self._need_incident()
         if incident is None:
             return
@@ -126,17 +129,19 @@ class ResponderActions:
 
         uncontained = leaves_uncontained(incident, target)
         if target is Stage.CLOSED:
-            self.push_screen(dialogs().ConfirmScreen("Close incident", f"Close {incident.id}? It leaves the active list.",
-                                           yes="Close"), go)
+            self.push_screen(ConfirmScreen("Close incident", f"Close {incident.id}? It leaves the active list.",
+                                 yes="Close"), go)
         elif uncontained:  # never silent: the same one question as for a close
-            self.push_screen(dialogs().ConfirmScreen(
+            self.push_screen(ConfirmScreen(
                 f"Move {incident.id} to {target.value}", Text(f"{incident.id} is NOT contained: {uncontained}.\n\n"
-                                                             f"Move it to {target.value} anyway? The timeline says why."),
+                                                   f"Move it to {target.value} anyway? The timeline says why."),
                 yes=f"Move to {target.value}"), go)
         else:
             go()
 
     def action_triage(self) -> None:
+        from incident_tui.tui.screens.choice import ChoiceScreen
+
         incident = self._need_incident()
         if incident is None:
             return
@@ -153,10 +158,12 @@ class ResponderActions:
             if value is not None:
                 self._triage_form(incident, TriageCategory(value), None)
 
-        self.push_screen(dialogs().ChoiceScreen(f"Triage {incident.id}: what kind of failure is it?", choices), chosen)
+        self.push_screen(ChoiceScreen(f"Triage {incident.id}: what kind of failure is it?", choices), chosen)
 
     def _triage_form(self, incident: Incident, category: TriageCategory, values: dict[str, str] | None) -> None:
         """The hypothesis; for an incident without a prompt (an unlabelled alert), the prompt first."""
+        from incident_tui.tui.screens.form import Field, FormScreen
+
         book = playbook_for(category, self.config.playbooks)
         intro = f"Responds: {book.responders}\n" + "\n".join(f" · {a}" for a in book.actions)
         values = values or {}
@@ -165,14 +172,14 @@ class ResponderActions:
         if ask_prompt:
             intro += "\n\nThe alert named no prompt: give it here (blank leaves it unassigned; containment needs it)."
             fields += [
-                dialogs().Field("prompt", "Prompt id", value=values.get("prompt", ""),
-                                placeholder="tab completes a known prompt", suggestions=self._prompt_ids()),
-                dialogs().Field("version", "Version live now", value=values.get("version", ""),
-                                placeholder="blank = the prompt's production version"),
+                Field("prompt", "Prompt id", value=values.get("prompt", ""),
+                      placeholder="tab completes a known prompt", suggestions=self._prompt_ids()),
+                Field("version", "Version live now", value=values.get("version", ""),
+                      placeholder="blank = the prompt's production version"),
             ]
-        fields.append(dialogs().Field("hypothesis", "Root cause hypothesis",
-                                      value=values.get("hypothesis", incident.hypothesis),
-                                      placeholder="e.g. v7 dropped the refund policy paragraph"))
+        fields.append(Field("hypothesis", "Root cause hypothesis",
+                            value=values.get("hypothesis", incident.hypothesis),
+                            placeholder="e.g. v7 dropped the refund policy paragraph"))
 
         def submitted(values: dict[str, str] | None) -> None:
             if values is None:
@@ -191,8 +198,8 @@ class ResponderActions:
                                  go=go, back=lambda fixed: self._triage_form(incident, category, {**values, **fixed}))
 
         self.push_screen(
-            dialogs().FormScreen(f"Triage {incident.id}: {category.label}", fields, submit="Triage complete",
-                                 intro=intro, validate=self._prompt_validator(required=False) if ask_prompt else None),
+            FormScreen(f"Triage {incident.id}: {category.label}", fields, submit="Triage complete",
+                       intro=intro, validate=self._prompt_validator(required=False) if ask_prompt else None),
             submitted,
         )
 
@@ -228,6 +235,8 @@ class ResponderActions:
         The choice opens on "back to the form", so a stray enter loses nothing and never
         registers a typo; the closest known ids and "yes, it is new" are the other choices.
         """
+        from incident_tui.tui.screens.choice import ChoiceScreen
+
         try:
             self.read(self.service.check_prompt, prompt_id, version)
         except UnknownPromptError as exc:
@@ -254,8 +263,8 @@ class ResponderActions:
                 else:
                     back({})
 
-            self.push_screen(dialogs().ChoiceScreen(f"prompt {shown} is not registered — {verb} it as new?",
-                                                    choices, intro=intro), answered)
+            self.push_screen(ChoiceScreen(f"prompt {shown} is not registered — {verb} it as new?",
+                                          choices, intro=intro), answered)
         except IncidentTuiError as exc:
             self.notify(str(exc), severity="error", markup=False, timeout=8)
             back({})
@@ -263,6 +272,8 @@ class ResponderActions:
             go(prompt_id, False)
 
     def action_rollback(self) -> None:
+        from incident_tui.tui.screens.choice import ChoiceScreen
+
         incident = self._need_incident()
         if incident is None:
             return
@@ -279,9 +290,9 @@ class ResponderActions:
         choices = [(str(c.version), _candidate_label(c, options.has_history, now)) for c in options.candidates]
         live = f"v{options.live}" if options.live is not None else "(live version unknown)"
         self.push_screen(
-            dialogs().ChoiceScreen(f"Roll {incident.prompt_id} {live} back to which version?", choices,
-                                   intro="earlier production versions first, newest first · "
-                                         "enter picks · esc cancels"),
+            ChoiceScreen(f"Roll {incident.prompt_id} {live} back to which version?", choices,
+                         intro="earlier production versions first, newest first · "
+                               "enter picks · esc cancels"),
             lambda value: value is not None and self._confirm_containment(
                 incident, ContainmentAction.ROLLBACK, int(value)),
         )
@@ -295,6 +306,8 @@ class ResponderActions:
         return self.read(self.service.prompts.versions, prompt_id)  # [] when the registry lacks the prompt
 
     def _confirm_containment(self, incident: Incident, action: ContainmentAction, to_version: int | None) -> None:
+        from incident_tui.tui.screens.form import ConfirmScreen
+
         try:
             plan = self.read(self.service.plan_containment, incident.id, action, to_version)
         except IncidentTuiError as exc:
@@ -305,7 +318,7 @@ class ResponderActions:
         body.append("\n\nA failing or hanging hook is shown and does not mark the incident contained.", style="dim")
         if plan.hook and (problem := hook_program_problem(plan.hook)):
             body.append(f"\n\nThe hook cannot start here: {problem}.", style="bold red")
-        self.push_screen(dialogs().ConfirmScreen(f"{title} · {incident.id}", body, yes=title),
+        self.push_screen(ConfirmScreen(f"{title} · {incident.id}", body, yes=title),
                          lambda ok: ok and self._run_containment(plan))
 
     def _run_containment(self, plan: ContainmentPlan) -> None:
@@ -333,6 +346,8 @@ class ResponderActions:
                     timeout=3 if result.contained else 12)
 
     def action_milestone(self) -> None:
+        from incident_tui.tui.screens.choice import ChoiceScreen
+
         incident = self._need_incident()
         if incident is None:
             return
@@ -344,22 +359,24 @@ class ResponderActions:
             ("promoted", "Remediation validated and promoted to production…"),
             ("closed", "Close the incident"),
         ]
-        self.push_screen(dialogs().ChoiceScreen(f"Milestone · {incident.id}", choices), lambda w: w and self._milestone(incident, w))
+        self.push_screen(ChoiceScreen(f"Milestone · {incident.id}", choices), lambda w: w and self._milestone(incident, w))
 
     def _milestone(self, incident: Incident, which: str) -> None:
+        from incident_tui.tui.screens.form import ConfirmScreen, Field, FormScreen
+
         done = lambda inc: self.notify(f"Stamped: {which.replace('-', ' ')}", timeout=3)  # noqa: E731
         if which == "impact-resolved":
             self.write(self.service.milestone, incident.id, which, done=done)
         elif which == "closed":
-            self.push_screen(dialogs().ConfirmScreen("Close incident", f"Close {incident.id}? It leaves the active list.",
-                                           yes="Close"),
+            self.push_screen(ConfirmScreen("Close incident", f"Close {incident.id}? It leaves the active list.",
+                                 yes="Close"),
                              lambda ok: ok and self.write(self.service.milestone, incident.id, "closed", done=done))
         elif which == "root-cause":
             self.push_screen(
-                dialogs().FormScreen("Root cause confirmed",
-                           [dialogs().Field("text", "What specifically changed, and why it caused this failure",
-                                  value=incident.root_cause or incident.hypothesis)],
-                           validate=lambda v: None if v["text"].strip() else "say what the root cause is"),
+                FormScreen("Root cause confirmed",
+                 [Field("text", "What specifically changed, and why it caused this failure",
+              value=incident.root_cause or incident.hypothesis)],
+                 validate=lambda v: None if v["text"].strip() else "say what the root cause is"),
                 lambda v: v and self.write(self.service.milestone, incident.id, which, text=v["text"], done=done),
             )
         else:
@@ -367,13 +384,15 @@ class ResponderActions:
             default = str(latest[-1].version) if latest else ""
             title = "Validate which version" if which == "validate" else "Remediation version"
             self.push_screen(
-                dialogs().FormScreen(title,
-                           [dialogs().Field("version", "Prompt version of the fix", value=default, placeholder="e.g. 8")],
-                           validate=lambda v: None if v["version"].strip().isdigit() else "a version number"),
+                FormScreen(title,
+                 [Field("version", "Prompt version of the fix", value=default, placeholder="e.g. 8")],
+                 validate=lambda v: None if v["version"].strip().isdigit() else "a version number"),
                 lambda v: v and self._remediation_version(incident, which, int(v["version"]), done),
             )
 
     def _remediation_version(self, incident: Incident, which: str, version: int, done) -> None:
+        from incident_tui.tui.screens.form import ConfirmScreen
+
         from incident_tui.services.validation import MANUAL, ValidationService
 
         validation = ValidationService(self.service)
@@ -392,8 +411,8 @@ class ResponderActions:
             if warning:
                 body = Text(f"{warning}.", style="bold")
                 body.append("\n\nm → Validate runs the fix on the failure samples first.", style="dim")
-                self.push_screen(dialogs().ConfirmScreen(f"Promote v{version} · {incident.id}", body,
-                                                         yes="Promote anyway"), lambda ok: ok and promote())
+                self.push_screen(ConfirmScreen(f"Promote v{version} · {incident.id}", body,
+                                               yes="Promote anyway"), lambda ok: ok and promote())
                 return
             promote()
             return
@@ -427,6 +446,8 @@ class ResponderActions:
 
     def _declare_form(self, values: dict[str, str] | None) -> None:
         """The declare form, prefilled with ``values`` when it comes back from the prompt question."""
+        from incident_tui.tui.screens.form import Field, FormScreen
+
         prompts = self._prompt_ids()
         values = values or {}
         check_prompt = self._prompt_validator(required=True)
@@ -462,26 +483,26 @@ class ResponderActions:
                                  back=lambda fixed: self._declare_form({**values, **fixed}))
 
         self.push_screen(
-            dialogs().FormScreen(
-                "Declare an incident",
-                [
-                    dialogs().Field("title", "Title", value=values.get("title", ""),
-                                    placeholder="what users see going wrong"),
-                    dialogs().Field("prompt", "Prompt id", value=values.get("prompt", ""),
-                                    placeholder="tab completes a known prompt", suggestions=prompts),
-                    dialogs().Field("version", "Version live now", value=values.get("version", ""),
-                                    placeholder="blank = the prompt's production version"),
-                    dialogs().Field("severity", "Severity", kind="select", value=values.get("severity", "P2"),
-                                    options=[("P1 — major user impact", "P1"), ("P2 — degraded", "P2"),
-                                             ("P3 — minor", "P3")]),
-                    dialogs().Field("detected", "Detected by", kind="select", value=values.get("detected", ""),
-                          options=[("alert", "alert"), ("user report", "user-report"),
-                                   ("downstream system", "downstream"), ("manual discovery", "manual")]),
-                    dialogs().Field("started", "Impact started (optional)", value=values.get("started", ""),
-                                    placeholder="-15m, 14:32 or ISO 8601"),
-                ],
-                submit="Declare",
-                validate=validate,
+            FormScreen(
+      "Declare an incident",
+      [
+          Field("title", "Title", value=values.get("title", ""),
+                placeholder="what users see going wrong"),
+          Field("prompt", "Prompt id", value=values.get("prompt", ""),
+                placeholder="tab completes a known prompt", suggestions=prompts),
+          Field("version", "Version live now", value=values.get("version", ""),
+                placeholder="blank = the prompt's production version"),
+          Field("severity", "Severity", kind="select", value=values.get("severity", "P2"),
+                options=[("P1 — major user impact", "P1"), ("P2 — degraded", "P2"),
+                         ("P3 — minor", "P3")]),
+          Field("detected", "Detected by", kind="select", value=values.get("detected", ""),
+      options=[("alert", "alert"), ("user report", "user-report"),
+               ("downstream system", "downstream"), ("manual discovery", "manual")]),
+          Field("started", "Impact started (optional)", value=values.get("started", ""),
+                placeholder="-15m, 14:32 or ISO 8601"),
+      ],
+      submit="Declare",
+      validate=validate,
             ),
             declared,
         )
@@ -502,14 +523,16 @@ class ResponderActions:
         return sorted(ids)
 
     def action_people(self) -> None:
+        from incident_tui.tui.screens.form import Field, FormScreen
+
         incident = self._need_incident()
         if incident is None:
             return
         self.push_screen(
-            dialogs().FormScreen(f"People · {incident.id}", [
-                dialogs().Field("commander", "Commander", value=incident.commander),
-                dialogs().Field("scribe", "Scribe", value=incident.scribe),
-                dialogs().Field("responders", "Responders (comma-separated)", value=", ".join(incident.responders)),
+            FormScreen(f"People · {incident.id}", [
+      Field("commander", "Commander", value=incident.commander),
+      Field("scribe", "Scribe", value=incident.scribe),
+      Field("responders", "Responders (comma-separated)", value=", ".join(incident.responders)),
             ], submit="Save"),
             lambda v: v and self.write(
                 self.service.set_people, incident.id, commander=v["commander"], scribe=v["scribe"],
@@ -517,33 +540,39 @@ class ResponderActions:
         )
 
     def action_edit(self) -> None:
+        from incident_tui.tui.screens.form import Field, FormScreen
+
         incident = self._need_incident()
         if incident is None:
             return
         self.push_screen(
-            dialogs().FormScreen(f"Edit · {incident.id}", [
-                dialogs().Field("title", "Title", value=incident.title),
-                dialogs().Field("severity", "Severity", kind="select", value=incident.severity.value,
-                      options=[(s.value, s.value) for s in Severity]),
+            FormScreen(f"Edit · {incident.id}", [
+      Field("title", "Title", value=incident.title),
+      Field("severity", "Severity", kind="select", value=incident.severity.value,
+  options=[(s.value, s.value) for s in Severity]),
             ], submit="Save", validate=lambda v: None if v["title"].strip() else "a title cannot be empty"),
             lambda v: v and self.write(self.service.edit, incident.id, title=v["title"], severity=v["severity"]),
         )
 
     def action_sample(self) -> None:
+        from incident_tui.tui.screens.form import Field, FormScreen
+
         incident = self._need_incident()
         if incident is None:
             return
         self.push_screen(
-            dialogs().FormScreen(f"Failure sample · {incident.id}", [
-                dialogs().Field("input", "Input (what the user asked)", kind="textarea"),
-                dialogs().Field("output", "Bad output", kind="textarea"),
-                dialogs().Field("note", "Why it is wrong", placeholder="e.g. invents a 90-day refund policy"),
+            FormScreen(f"Failure sample · {incident.id}", [
+      Field("input", "Input (what the user asked)", kind="textarea"),
+      Field("output", "Bad output", kind="textarea"),
+      Field("note", "Why it is wrong", placeholder="e.g. invents a 90-day refund policy"),
             ], submit="Add sample", validate=lambda v: None if v["output"].strip() else "paste the bad output"),
             lambda v: v and self.write(self.service.add_sample, incident.id, input=v["input"], output=v["output"],
                                        note=v["note"], done=lambda s: self.notify("Sample added (S compares them)")),
         )
 
     def action_samples(self) -> None:
+        from incident_tui.tui.screens.samples import SamplesScreen
+
         incident = self._need_incident()
         if incident is None:
             return
@@ -560,7 +589,7 @@ class ResponderActions:
             return samples, SampleService(self.service).common(incident.id), prompt_text
 
         self.write(analyse, busy="analysing samples",
-                   done=lambda r: self.push_screen(dialogs().SamplesScreen(incident.id, r[0], r[1], r[2])))
+                   done=lambda r: self.push_screen(SamplesScreen(incident.id, r[0], r[1], r[2])))
 
 
 

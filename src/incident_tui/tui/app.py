@@ -50,7 +50,6 @@ from incident_tui.tui.commands import IncidentCommands
 from incident_tui.tui.failures import EXPECTED, describe, show_failure
 from incident_tui.tui.panes import pane_factories
 from incident_tui.tui.presence import PresenceOff, ViewersChanged
-from incident_tui.tui.screens import dialogs
 from incident_tui.tui.typeahead import TypeAhead
 from incident_tui.tui.widgets.details import DetailsPanel
 from incident_tui.tui.widgets.header import StatusHeader
@@ -692,6 +691,9 @@ class IncidentApp(ResponderActions, App):
         self.query_one(StatusHeader).show(self.incidents, self.clock(), busy=text, compact_details=self._summary())
 
     def _lifecycle_refused(self, exc: LifecycleError, args: tuple) -> None:
+        from incident_tui.tui.screens.choice import ChoiceScreen
+        from incident_tui.tui.screens.form import Field, FormScreen
+
         self._set_busy("")
         if not exc.needs_override:
             self.notify(str(exc), severity="warning", timeout=8)
@@ -714,25 +716,25 @@ class IncidentApp(ResponderActions, App):
                 self.action_kill_switch()
             elif choice == "override":
                 self.push_screen(
-                    dialogs().FormScreen(
-                        "Contain first: override",
-                        [dialogs().Field("reason", "Override reason (goes on the timeline)",
-                                         placeholder="why diagnose before containing?")],
-                        submit="Override and advance",
-                        validate=lambda v: None if v["reason"].strip() else "a reason is required to override",
+                    FormScreen(
+              "Contain first: override",
+              [Field("reason", "Override reason (goes on the timeline)",
+                     placeholder="why diagnose before containing?")],
+              submit="Override and advance",
+              validate=lambda v: None if v["reason"].strip() else "a reason is required to override",
                     ),
                     overridden,
                 )
 
         # Focus is on the choices, not in a text box: r and K do what they say.
         self.open_dialog(
-            dialogs().ChoiceScreen(
-                "Contain first", [
-                    ("rollback", Text("r  Roll back to the previous good version (confirms first)")),
-                    ("kill", Text("K  Use the kill switch (confirms first)")),
-                    ("override", Text("o  Override: diagnose before containing, with a reason")),
-                ],
-                intro=f"{exc}.", keys={"r": "rollback", "K": "kill", "o": "override"},
+            ChoiceScreen(
+      "Contain first", [
+          ("rollback", Text("r  Roll back to the previous good version (confirms first)")),
+          ("kill", Text("K  Use the kill switch (confirms first)")),
+          ("override", Text("o  Override: diagnose before containing, with a reason")),
+      ],
+      intro=f"{exc}.", keys={"r": "rollback", "K": "kill", "o": "override"},
             ),
             chosen,
         )
@@ -805,7 +807,9 @@ class IncidentApp(ResponderActions, App):
             screen.maximized = node
 
     def action_help(self) -> None:
-        self.push_screen(dialogs().HelpScreen(self.keymap_overrides))
+        from incident_tui.tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen(self.keymap_overrides))
 
     def action_toggle_closed(self) -> None:
         self.show_closed = not self.show_closed

@@ -24,6 +24,7 @@ from textual.worker import Worker
 
 from incident_tui.domain.diff import DiffResult, diff_texts, unified_diff, visible
 from incident_tui.domain.prompts import PromptVersion, UnknownVersion
+from incident_tui.tui.context import PaneContext
 from incident_tui.tui.failures import EXPECTED, describe, is_bug
 from incident_tui.tui.screens.dialog import Dialog
 from incident_tui.tui.widgets.diff_view import DiffView, measure_rows
@@ -93,10 +94,11 @@ class DiffPane(Vertical):
         message: str
         bug: bool  # the app's worker handler says it already
 
-    def __init__(self, prompt_service: Any, *, changes: Any | None = None, name: str | None = None,
-                 id: str | None = None, classes: str | None = None) -> None:
+    def __init__(self, prompt_service: Any, *, changes: Any | None = None, context: PaneContext | None = None,
+                 name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.prompt_service = prompt_service
+        self.context = context  # the dashboard's lock, writer and clock; None on a bare host
         # A ChangeService: with it, "what changed" (the incident's suspects) sits above the diff.
         self.changes = changes
         self.incident_id: str | None = None
@@ -179,10 +181,9 @@ class DiffPane(Vertical):
 
     @on(SuspectList.Link)
     def _link_change(self, event: SuspectList.Link) -> None:
-        write = getattr(self.app, "write", None)
-        if write is None or self.incident_id is None:
+        if self.context is None or self.incident_id is None:
             return
-        write(self.changes.link, self.incident_id, event.change_id,
+        self.context.write(self.changes.link, self.incident_id, event.change_id,
               done=lambda s: self.notify(f"{s.change.id} linked as a suspect on the timeline", timeout=3,
                                          markup=False))
 
@@ -196,18 +197,16 @@ class DiffPane(Vertical):
         prompt_id = self.prompt_id or (self.incident_target[0] if self.incident_target else "")
 
         def recorded(values: dict[str, str] | None) -> None:
-            write = getattr(self.app, "write", None)
-            if not values or write is None:
+            if not values or self.context is None:
                 return
-            from incident_tui.domain.times import local_now, parse_when
+            from incident_tui.domain.times import parse_when
 
-            clock = getattr(self.app, "clock", local_now)
             try:
-                at = parse_when(values["at"], clock()) if values["at"].strip() else None
+                at = parse_when(values["at"], self.context.clock()) if values["at"].strip() else None
             except ValueError as exc:
                 self.notify(visible(str(exc)), severity="error", markup=False)
                 return
-            write(self.changes.add, kind=values["kind"], summary=values["summary"],
+            self.context.write(self.changes.add, kind=values["kind"], summary=values["summary"],
                   prompt_id=values["prompt"].strip() or None, at=at, link=values["link"].strip(),
                   done=lambda c: (self.notify(f"recorded {c.id}", timeout=3, markup=False), self.load_suspects()))
 
@@ -228,9 +227,8 @@ class DiffPane(Vertical):
         return self._load(self._token, prompt_id, old, new, roles, self.ignore_whitespace)
 
     def _db_lock(self) -> contextlib.AbstractContextManager[Any]:
-        # The dashboard serialises db access with app.db_lock; a bare host has none.
-        lock = getattr(self.app, "db_lock", None)
-        return lock if lock is not None else contextlib.nullcontext()
+        # The dashboard serialises db access with its db_lock; a bare host has none.
+        return self.context.db_lock if self.context is not None else contextlib.nullcontext()
 
     def _load(self, token: int, prompt_id: str, old: int | None, new: int, roles: tuple[str, str] | None,
               ignore_ws: bool) -> Worker:
