@@ -1,7 +1,8 @@
 """What the responder does from the keyboard: each action opens its dialog and calls the service.
 
-A mixin of IncidentApp, which provides the data (``current``, ``incidents``, ``service``), the
-``read``/``write`` helpers that run service calls under the DB lock, and ``notify``.
+A mixin of IncidentApp, which provides the data (``current``, ``incidents``, ``service``),
+``read`` (a service call under the DB lock), ``write`` (a service call through the app's one
+writer) and ``notify``.
 """
 
 from __future__ import annotations

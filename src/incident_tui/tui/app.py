@@ -1,7 +1,12 @@
 """The dashboard: wires the panes to the services and maps every key to an action.
 
 All data access goes through ``self.db_lock`` so the UI thread's reads never race a
-worker's write; writes and hooks run in thread workers so the screen never waits.
+worker's write. Every write goes through the one ``OrderedWriter`` (tui/writer.py), in a
+thread worker and in the order asked for, taking the store's own lock before ``db_lock``;
+it reports back with typed messages. Hooks run in their own workers, outside every lock,
+and record what they did through the writer. The store is polled from a thread worker
+that never waits for a lock and posts ``StoreChanged``. Any worker that fails is shown by
+``on_worker_state_changed``. So the screen never waits, and never stays "⠿ saving".
 """
 
 from __future__ import annotations
