@@ -131,11 +131,11 @@ class ResponderActions:
         uncontained = leaves_uncontained(incident, target)
         if target is Stage.CLOSED:
             self.push_screen(ConfirmScreen("Close incident", f"Close {incident.id}? It leaves the active list.",
-                                 yes="Close"), go)
+                                           yes="Close"), go)
         elif uncontained:  # never silent: the same one question as for a close
             self.push_screen(ConfirmScreen(
                 f"Move {incident.id} to {target.value}", Text(f"{incident.id} is NOT contained: {uncontained}.\n\n"
-                                                   f"Move it to {target.value} anyway? The timeline says why."),
+                                                             f"Move it to {target.value} anyway? The timeline says why."),
                 yes=f"Move to {target.value}"), go)
         else:
             go()
@@ -370,14 +370,14 @@ class ResponderActions:
             self.write(self.service.milestone, incident.id, which, done=done)
         elif which == "closed":
             self.push_screen(ConfirmScreen("Close incident", f"Close {incident.id}? It leaves the active list.",
-                                 yes="Close"),
+                                           yes="Close"),
                              lambda ok: ok and self.write(self.service.milestone, incident.id, "closed", done=done))
         elif which == "root-cause":
             self.push_screen(
                 FormScreen("Root cause confirmed",
-                 [Field("text", "What specifically changed, and why it caused this failure",
-              value=incident.root_cause or incident.hypothesis)],
-                 validate=lambda v: None if v["text"].strip() else "say what the root cause is"),
+                           [Field("text", "What specifically changed, and why it caused this failure",
+                                  value=incident.root_cause or incident.hypothesis)],
+                           validate=lambda v: None if v["text"].strip() else "say what the root cause is"),
                 lambda v: v and self.write(self.service.milestone, incident.id, which, text=v["text"], done=done),
             )
         else:
@@ -386,15 +386,14 @@ class ResponderActions:
             title = "Validate which version" if which == "validate" else "Remediation version"
             self.push_screen(
                 FormScreen(title,
-                 [Field("version", "Prompt version of the fix", value=default, placeholder="e.g. 8")],
-                 validate=lambda v: None if v["version"].strip().isdigit() else "a version number"),
+                           [Field("version", "Prompt version of the fix", value=default, placeholder="e.g. 8")],
+                           validate=lambda v: None if v["version"].strip().isdigit() else "a version number"),
                 lambda v: v and self._remediation_version(incident, which, int(v["version"]), done),
             )
 
     def _remediation_version(self, incident: Incident, which: str, version: int, done) -> None:
-        from incident_tui.tui.screens.form import ConfirmScreen
-
         from incident_tui.services.validation import MANUAL, ValidationService
+        from incident_tui.tui.screens.form import ConfirmScreen
 
         validation = ValidationService(self.service)
         if which == "validate":
@@ -485,25 +484,25 @@ class ResponderActions:
 
         self.push_screen(
             FormScreen(
-      "Declare an incident",
-      [
-          Field("title", "Title", value=values.get("title", ""),
-                placeholder="what users see going wrong"),
-          Field("prompt", "Prompt id", value=values.get("prompt", ""),
-                placeholder="tab completes a known prompt", suggestions=prompts),
-          Field("version", "Version live now", value=values.get("version", ""),
-                placeholder="blank = the prompt's production version"),
-          Field("severity", "Severity", kind="select", value=values.get("severity", "P2"),
-                options=[("P1 — major user impact", "P1"), ("P2 — degraded", "P2"),
-                         ("P3 — minor", "P3")]),
-          Field("detected", "Detected by", kind="select", value=values.get("detected", ""),
-      options=[("alert", "alert"), ("user report", "user-report"),
-               ("downstream system", "downstream"), ("manual discovery", "manual")]),
-          Field("started", "Impact started (optional)", value=values.get("started", ""),
-                placeholder="-15m, 14:32 or ISO 8601"),
-      ],
-      submit="Declare",
-      validate=validate,
+                "Declare an incident",
+                [
+                    Field("title", "Title", value=values.get("title", ""),
+                          placeholder="what users see going wrong"),
+                    Field("prompt", "Prompt id", value=values.get("prompt", ""),
+                          placeholder="tab completes a known prompt", suggestions=prompts),
+                    Field("version", "Version live now", value=values.get("version", ""),
+                          placeholder="blank = the prompt's production version"),
+                    Field("severity", "Severity", kind="select", value=values.get("severity", "P2"),
+                          options=[("P1 — major user impact", "P1"), ("P2 — degraded", "P2"),
+                                   ("P3 — minor", "P3")]),
+                    Field("detected", "Detected by", kind="select", value=values.get("detected", ""),
+                          options=[("alert", "alert"), ("user report", "user-report"),
+                                   ("downstream system", "downstream"), ("manual discovery", "manual")]),
+                    Field("started", "Impact started (optional)", value=values.get("started", ""),
+                          placeholder="-15m, 14:32 or ISO 8601"),
+                ],
+                submit="Declare",
+                validate=validate,
             ),
             declared,
         )
@@ -531,9 +530,9 @@ class ResponderActions:
             return
         self.push_screen(
             FormScreen(f"People · {incident.id}", [
-      Field("commander", "Commander", value=incident.commander),
-      Field("scribe", "Scribe", value=incident.scribe),
-      Field("responders", "Responders (comma-separated)", value=", ".join(incident.responders)),
+                Field("commander", "Commander", value=incident.commander),
+                Field("scribe", "Scribe", value=incident.scribe),
+                Field("responders", "Responders (comma-separated)", value=", ".join(incident.responders)),
             ], submit="Save"),
             lambda v: v and self.write(
                 self.service.set_people, incident.id, commander=v["commander"], scribe=v["scribe"],
@@ -548,9 +547,9 @@ class ResponderActions:
             return
         self.push_screen(
             FormScreen(f"Edit · {incident.id}", [
-      Field("title", "Title", value=incident.title),
-      Field("severity", "Severity", kind="select", value=incident.severity.value,
-  options=[(s.value, s.value) for s in Severity]),
+                Field("title", "Title", value=incident.title),
+                Field("severity", "Severity", kind="select", value=incident.severity.value,
+                      options=[(s.value, s.value) for s in Severity]),
             ], submit="Save", validate=lambda v: None if v["title"].strip() else "a title cannot be empty"),
             lambda v: v and self.write(self.service.edit, incident.id, title=v["title"], severity=v["severity"]),
         )
@@ -563,9 +562,9 @@ class ResponderActions:
             return
         self.push_screen(
             FormScreen(f"Failure sample · {incident.id}", [
-      Field("input", "Input (what the user asked)", kind="textarea"),
-      Field("output", "Bad output", kind="textarea"),
-      Field("note", "Why it is wrong", placeholder="e.g. invents a 90-day refund policy"),
+                Field("input", "Input (what the user asked)", kind="textarea"),
+                Field("output", "Bad output", kind="textarea"),
+                Field("note", "Why it is wrong", placeholder="e.g. invents a 90-day refund policy"),
             ], submit="Add sample", validate=lambda v: None if v["output"].strip() else "paste the bad output"),
             lambda v: v and self.write(self.service.add_sample, incident.id, input=v["input"], output=v["output"],
                                        note=v["note"], done=lambda s: self.notify("Sample added (S compares them)")),

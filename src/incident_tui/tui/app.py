@@ -22,8 +22,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -649,6 +649,8 @@ class IncidentApp(ResponderActions, App):
 
     def _write_failed(self, then: Callable[[Exception], bool] | None, args: tuple, error: Exception) -> None:
         self._set_busy("")
+        if isinstance(error, _WaitAbandoned):
+            return  # the app is quitting while the write waited for another process's lock
         if isinstance(error, LifecycleError):
             self._lifecycle_refused(error, args)
             return
@@ -722,11 +724,11 @@ class IncidentApp(ResponderActions, App):
             elif choice == "override":
                 self.push_screen(
                     FormScreen(
-              "Contain first: override",
-              [Field("reason", "Override reason (goes on the timeline)",
-                     placeholder="why diagnose before containing?")],
-              submit="Override and advance",
-              validate=lambda v: None if v["reason"].strip() else "a reason is required to override",
+                        "Contain first: override",
+                        [Field("reason", "Override reason (goes on the timeline)",
+                               placeholder="why diagnose before containing?")],
+                        submit="Override and advance",
+                        validate=lambda v: None if v["reason"].strip() else "a reason is required to override",
                     ),
                     overridden,
                 )
@@ -734,12 +736,12 @@ class IncidentApp(ResponderActions, App):
         # Focus is on the choices, not in a text box: r and K do what they say.
         self.open_dialog(
             ChoiceScreen(
-      "Contain first", [
-          ("rollback", Text("r  Roll back to the previous good version (confirms first)")),
-          ("kill", Text("K  Use the kill switch (confirms first)")),
-          ("override", Text("o  Override: diagnose before containing, with a reason")),
-      ],
-      intro=f"{exc}.", keys={"r": "rollback", "K": "kill", "o": "override"},
+                "Contain first", [
+                    ("rollback", Text("r  Roll back to the previous good version (confirms first)")),
+                    ("kill", Text("K  Use the kill switch (confirms first)")),
+                    ("override", Text("o  Override: diagnose before containing, with a reason")),
+                ],
+                intro=f"{exc}.", keys={"r": "rollback", "K": "kill", "o": "override"},
             ),
             chosen,
         )
