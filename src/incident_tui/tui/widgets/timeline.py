@@ -9,6 +9,8 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -77,6 +79,11 @@ class NoteInput(Input):
 
 class EventList(OptionList):
     """The events; a new width (zoom, terminal resize) re-wraps them once the layout has settled."""
+
+    # The list's box is set by the pane (1fr), not by how many events it holds: another incident's
+    # timeline repaints the list and its scrollbar without a layout of the whole screen. (A
+    # scrollbar that appears or goes still asks for one: show_vertical_scrollbar does.)
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
     def on_resize(self) -> None:
         pane = self.parent
