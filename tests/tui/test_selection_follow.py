@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from helpers import settle
+from textual.geometry import Region
 
 from incident_tui.config import Config
 from incident_tui.tui.widgets.details import DetailsPanel
@@ -52,6 +53,8 @@ async def test_twenty_j_in_one_burst_show_the_twenty_first_incident_and_its_time
         texts = [str(o.prompt) for o in timeline.option_list.options]
         assert any(f"only on {expected.title.removeprefix('burst ')}" in t for t in texts)
         assert expected.title in str(app.query_one(DetailsPanel).render())
+        top = timeline.render_lines(Region(0, 0, timeline.size.width, 1))[0].text  # the pane's title line
+        assert f"2 Timeline · {expected.id}" in top
 
 
 async def test_a_key_right_after_a_move_acts_on_the_incident_under_the_cursor(many_db, clock):

@@ -476,7 +476,7 @@ class IncidentApp(ResponderActions, App):
         if incident:
             self._warn_skipped()
         timeline.show(incident.id if incident else None, events, now)
-        timeline.border_title = self._timeline_title(incident)
+        timeline.set_title(self._timeline_title(incident))
         if self.narrow:
             self.query_one(StatusHeader).show(self.incidents, now, busy=self.busy, compact_details=incident)
 
