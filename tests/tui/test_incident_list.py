@@ -98,6 +98,10 @@ async def test_five_thousand_incidents_build_only_the_rows_on_screen():
         assert incidents.current_id == "INC-20261125-04999"
         assert "INC-20261125-04999" in "\n".join(painted(app))
         assert len(incidents._texts) <= 2 * on_screen  # the first screen and the last, nothing between
+        incidents.show(app.rows, NOW.replace(minute=5), compact=False)  # a clock tick
+        await pilot.pause()
+        assert len(incidents._texts) <= on_screen  # what is on screen, built again; nothing else
+        assert painted(app)[-2].endswith(" 5m")
         await pilot.press("home", "pagedown")
         await pilot.pause()
         assert incidents.current_id == f"INC-20261125-{incidents.size.height // 2:05d}"  # a screen of rows on

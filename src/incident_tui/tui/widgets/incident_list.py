@@ -136,9 +136,19 @@ class IncidentList(ScrollView, can_focus=True):
         same = [i.id for i in incidents] == [i.id for i in self.incidents] and compact == self.compact
         self.incidents = incidents
         self._now = now
-        self._texts.clear()
+        built, self._texts = self._texts, {}
         if same:
-            self.refresh()
+            # Clock ticks: of the rows on screen, only those whose words changed are repainted (most
+            # stay put for a minute); the others are built again when they scroll into view.
+            height = self.row_height
+            top = self.scroll_offset.y // height
+            for index in range(top, min(top + self.size.height // height + 2, len(incidents))):
+                before = built.get(index)
+                if before is None:
+                    continue
+                after = self.row(index)
+                if after.plain != before.plain or after.spans != before.spans:
+                    self._refresh_row(index)
             return
         self.compact = compact
         self.set_class(compact, "-textual-compact")
