@@ -1,8 +1,9 @@
 """Turns the TinyDB documents into domain objects and back.
 
 Tables: ``incidents`` (one document per incident, keyed by its ``id`` field), ``events``
-(the timeline), ``samples`` (failure samples). Prompt versions and postmortems have their
-own services.
+(the timeline), ``samples`` (failure samples). Prompt versions, postmortems and changes have
+their own repositories beside this one (store/prompts.py, postmortems.py, changes.py), all
+bundled by store/stores.py.
 """
 
 from __future__ import annotations
@@ -228,6 +229,10 @@ class Repository:
         if not updated:
             raise NotFoundError(f"no incident {incident.id}")
 
+    def incident_count(self) -> int:
+        """How many incident documents there are (closed ones and unreadable ones too)."""
+        return len(self.incidents)
+
     def incident_by_alert_key(self, key: str) -> Incident | None:
         """The open incident an alert fingerprint or group key already belongs to."""
         docs = self.incidents.search(
@@ -238,25 +243,15 @@ class Repository:
     # --- timeline ----------------------------------------------------------------
 
     def add_event(self, event: TimelineEvent) -> TimelineEvent:
-        return self.add_events([event])[0]
-
-    def add_events(self, events: Iterable[TimelineEvent]) -> list[TimelineEvent]:
-        events = list(events)
-        docs = [e.to_dict() for e in events]
+        doc = event.to_dict()
         before = self._change_count(EVENTS)
         current = before is not None and before == self._index_count
-        if len(docs) == 1:
-            ids = [self.events.insert(docs[0])]
-        else:
-            ids = self.events.insert_multiple(docs)
-        for event, doc_id in zip(events, ids):
-            event.doc_id = doc_id
-        if current and before is not None and self._own_writes(EVENTS, before, len(docs)):
-            # Only our inserts changed the table: extend the index instead of rebuilding it.
-            for doc, doc_id in zip(docs, ids):
-                self._index.setdefault(doc["incident_id"], []).append(doc_id)
-            self._index_count = before + len(docs)
-        return events
+        event.doc_id = self.events.insert(doc)
+        if current and before is not None and self._own_writes(EVENTS, before, 1):
+            # Only our insert changed the table: extend the index instead of rebuilding it.
+            self._index.setdefault(doc["incident_id"], []).append(event.doc_id)
+            self._index_count = before + 1
+        return event
 
     def timeline(self, incident_id: str) -> list[TimelineEvent]:
         """The incident's events, oldest first (ties in the order they were written).
@@ -289,6 +284,10 @@ class Repository:
                 index.setdefault(doc.get("incident_id"), []).append(int(key))
             self._index, self._index_count = index, count
         return self._index
+
+    def event_count(self) -> int:
+        """How many timeline events there are, of every incident."""
+        return len(self.events)
 
     def get_event(self, doc_id: int) -> TimelineEvent:
         doc = self.events.get(doc_id=doc_id)
