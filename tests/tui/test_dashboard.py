@@ -1,5 +1,6 @@
 import subprocess
 import sys
+import threading
 
 from helpers import settle
 from hypothesis import HealthCheck, given, settings
@@ -9,6 +10,7 @@ from textual.widgets import Input, OptionList
 from incident_tui.config import Config, HookConfig
 from incident_tui.domain.models import EventKind, Stage
 from incident_tui.services.prompts import PromptService
+from incident_tui.tui.app import IncidentApp
 from incident_tui.tui.screens.choice import ChoiceScreen
 from incident_tui.tui.screens.form import ConfirmScreen, FormScreen
 from incident_tui.tui.screens.help import HelpScreen
@@ -234,14 +236,26 @@ async def test_close_confirms(make_app):
 
 async def test_a_note_from_another_process_appears(make_app, db_path):
     app = make_app()
-    async with app.run_test(size=(120, 36)) as pilot:
+    seen = []
+    async with app.run_test(size=(120, 36), message_hook=seen.append) as pilot:
         proc = subprocess.run(
             [sys.executable, "-m", "incident_tui", "--db", str(db_path), "note", P1, "from the other terminal"],
             capture_output=True, text=True, timeout=60,
         )
         assert proc.returncode == 0, proc.stderr
+        ui_thread = threading.get_ident()
+        refresh = app.db.storage.refresh
+        looked_from = []
+
+        def watched_refresh(*args, **kwargs):
+            looked_from.append(threading.get_ident())
+            return refresh(*args, **kwargs)
+
+        app.db.storage.refresh = watched_refresh
         app.poll_store()  # what the 0.5 s timer does
-        await pilot.pause()
+        await settle(pilot)
+        assert looked_from and ui_thread not in looked_from  # the file is looked at off the UI thread
+        assert any(isinstance(m, IncidentApp.StoreChanged) for m in seen)  # ... and the UI is told
         shown = [str(o.prompt) for o in app.query_one("#timeline-events", OptionList).options]
         assert any("from the other terminal" in s for s in shown)
 
@@ -321,7 +335,9 @@ async def test_markup_like_text_on_screen(make_app):
         await select(pilot, app, incident.id)
         shown = [str(o.prompt) for o in app.query_one("#timeline-events", OptionList).options]
         assert any("[/] and [link=x]y[/link]" in s for s in shown)
-        assert "[bold]x[/] red" in str(app.query_one(IncidentList).get_option(incident.id).prompt)
+        incidents = app.query_one(IncidentList)  # what is painted: rows are built when drawn
+        painted = "\n".join(incidents.render_line(y).text for y in range(incidents.size.height))
+        assert "[bold]x[/] red" in painted
 
 
 async def test_app_opens_its_database_after_the_first_frame(tmp_path):
@@ -389,10 +405,12 @@ def test_widgets_show_user_text_literally(title, note):
             app.query_one(TimelinePane).show(incident.id, [event], now)
             app.query_one(DetailsPanel).show(incident, now, None)
             await pilot.pause()
-            row = app.query_one(IncidentList).get_option_at_index(0).prompt
+            row = app.query_one(IncidentList).row(0)
             assert neutralise(shown_title)[:20] in str(row)
             line = app.query_one("#timeline-events", OptionList).get_option_at_index(0).prompt
-            assert preview(event.text)[0] in str(line)
+            # each line of the note, literally; lines after the first hang under the text
+            shown = str(line)
+            assert all(part.strip() in shown for part in preview(event.text)[0].split("\n"))
             app.export_screenshot()  # renders every widget: must not raise
 
     asyncio.run(run())

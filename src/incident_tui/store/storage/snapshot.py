@@ -3,8 +3,11 @@
 Its ``_meta`` table says ``app`` and ``schema``; the store adds the
 snapshot's generation (``gen``, bumped by every compaction) and the highest
 doc id of each table (``ids``), so the first insert after an open does not
-scan the table for it.  ``gen`` and ``ids`` are taken out of the metadata
-when it is read.
+scan the table for it.  A snapshot written by a compaction also says how much
+of the previous generation's journal it includes (``journal``: that journal's
+generation and byte length), so a crash between the snapshot's replace and the
+journal's leaves nothing to lose (see :mod:`.journal`).  ``gen``, ``ids`` and
+``journal`` are taken out of the metadata when it is read.
 """
 
 from __future__ import annotations
@@ -25,14 +28,16 @@ META_DOC_ID = "1"
 
 
 class Snapshot:
-    __slots__ = ("key", "gen", "data", "high")
+    __slots__ = ("key", "gen", "data", "high", "base")
 
     def __init__(self, key: tuple[int, int, int], gen: int, data: dict[str, dict[str, Any]],
-                 high: dict[str, int] | None = None):
+                 high: dict[str, int] | None = None, base: tuple[int, int] | None = None):
         self.key = key
         self.gen = gen
         self.data = data
         self.high = high or {}  # highest doc id per table, from the metadata (may be missing)
+        # (generation, byte length) of the previous journal this snapshot includes, if recorded.
+        self.base = base
 
     @property
     def schema(self) -> int:
@@ -67,6 +72,21 @@ def _read_high_ids(ids: Any, gen: int) -> dict[str, int]:
     if not isinstance(ids, dict) or ids.get("gen") != gen or not isinstance(ids.get("high"), dict):
         return {}
     return {name: n for name, n in ids["high"].items() if type(n) is int and n >= 0}
+
+
+def _read_base(journal: Any, gen: int) -> tuple[int, int] | None:
+    """The journal position the metadata says this snapshot includes, if written with this generation.
+
+    Tagged with the snapshot's generation like ``ids``: an older incident-tui
+    that compacts keeps the field but not its meaning, and is then ignored.
+    """
+    if not isinstance(journal, dict) or journal.get("gen") != gen:
+        return None
+    base = journal.get("base")
+    if (not isinstance(base, list) or len(base) != 2
+            or not all(type(n) is int and n >= 0 for n in base)):
+        return None
+    return base[0], base[1]
 
 
 def read_snapshot(db_path: str, schema_version: int) -> Snapshot | None:
@@ -111,6 +131,7 @@ def read_snapshot(db_path: str, schema_version: int) -> Snapshot | None:
     if not isinstance(gen, int):
         raise corrupt(db_path, f"invalid generation {gen!r} in {META_TABLE}")
     high = _read_high_ids(meta.pop("ids", None), gen)
+    base = _read_base(meta.pop("journal", None), gen)
     for name, table in data.items():
         if not isinstance(table, dict):
             raise corrupt(db_path, f"table {name!r} is not a JSON object")
@@ -118,7 +139,21 @@ def read_snapshot(db_path: str, schema_version: int) -> Snapshot | None:
         if not set(map(type, table.values())) <= {dict}:
             bad = next(k for k, v in table.items() if type(v) is not dict)
             raise corrupt(db_path, f"document {bad!r} of table {name!r} is not a JSON object")
-    return Snapshot(stat_key(st), gen, data, high)
+    return Snapshot(stat_key(st), gen, data, high, base)
+
+
+def with_base(data: dict[str, dict[str, Any]], gen: int, base: tuple[int, int]) -> dict[str, dict[str, Any]]:
+    """``data`` (a shallow copy) whose metadata says that, as generation ``gen``, it includes ``base``.
+
+    ``base`` is the (generation, byte length) of the journal ``data`` is the
+    replay of.  Only a compaction's snapshot has one: a new or migrated
+    database is not the replay of any journal.
+    """
+    data = dict(data)
+    meta_table = dict(data[META_TABLE])
+    meta_table[META_DOC_ID] = {**meta_table[META_DOC_ID], "journal": {"gen": gen, "base": list(base)}}
+    data[META_TABLE] = meta_table
+    return data
 
 
 def encode_snapshot(data: dict[str, dict[str, Any]], gen: int) -> bytes:
