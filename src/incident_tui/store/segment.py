@@ -1,0 +1,269 @@
+"""The snapshot layout of schema 2: one big table kept last, grouped, with a byte-offset index.
+
+A snapshot is still one valid TinyDB JSON file.  What schema 2 adds is an order and an index,
+so that opening a database parses only the small tables and one group (one incident's
+timeline events) is parsed from a slice of the file on demand::
+
+    {"_meta":{"1":{"segment":"000000004321:000000098765", ...meta...,
+                   "segment_index":{"table":"events","key":"incident_id","count":N,"high":H,
+                                    "groups":[["INC-1",0,812],["INC-2",813,2040],[null,2041,2100]]}}},
+     "incidents":{...}, "samples":{...}, ...,
+     "events":{<group INC-1>,<group INC-2>,<rest>}}
+
+* The segmented table (``events``) is the LAST key of the top-level object; every other table
+  comes before it.
+* ``segment`` is the first field of the first ``_meta`` document and has a fixed width:
+  ``START:END``, twelve digits each.  START is the byte offset of the first byte inside the
+  segmented table's ``{``, END the offset of its closing ``}``; the file ends right after it
+  with ``}`` (the top level's), so its size is END + 2.  Reading the first :data:`HEADER_LEN`
+  bytes gives both; parsing ``file[:START] + b"}}"`` gives every other table (and the
+  segmented table as ``{}``).
+* ``segment_index.groups`` lists the groups in file order: the group key (the documents'
+  ``key`` field, a string; ``null`` for the documents whose field is missing or not a string)
+  and the span ``[s, e)`` of its documents relative to START.  A group's bytes are
+  ``"id":{doc},"id":{doc}`` (documents in id order) and parse as ``b"{" + bytes + b"}"``;
+  groups are separated by one comma.  ``count`` is the number of documents and ``high`` the
+  highest numeric doc id (``null`` when none is numeric).
+* Offsets are byte offsets of orjson's UTF-8 output.  Nothing is found by scanning for
+  text, so document text (quotes, ``"events":``, U+2028, any unicode) cannot move them.
+
+Everything here is a pure function over bytes and JSON values; the storage decides where the
+bytes come from (a ``pread`` of the open snapshot) and keeps the journal's later changes on top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from incident_tui.domain.errors import IncidentTuiError
+
+__all__ = [
+    "SEGMENT_FIELD",
+    "INDEX_FIELD",
+    "HEADER_PREFIX",
+    "HEADER_LEN",
+    "Segment",
+    "SegmentError",
+    "group_key",
+    "group_bodies",
+    "encode_snapshot",
+    "read_header",
+    "decode_prefix",
+    "decode_group",
+    "decode_all",
+]
+
+SEGMENT_FIELD = "segment"
+INDEX_FIELD = "segment_index"
+_WIDTH = 12
+_MAX_OFFSET = 10**_WIDTH - 1
+META_TABLE = "_meta"
+META_DOC_ID = "1"
+HEADER_PREFIX = b'{"' + META_TABLE.encode() + b'":{"' + META_DOC_ID.encode() + b'":{"' + SEGMENT_FIELD.encode() + b'":"'
+#: Bytes to read from the start of a file to know whether it has a segment, and where.
+HEADER_LEN = len(HEADER_PREFIX) + 2 * _WIDTH + 2
+_OPTS = orjson.OPT_NON_STR_KEYS
+
+
+class SegmentError(IncidentTuiError, ValueError):
+    """The segment's header, index or bytes are inconsistent (a corrupt or hand-edited file)."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Where the segmented table lies in a snapshot file, and where each group lies in it."""
+
+    table: str
+    key: str
+    start: int
+    end: int
+    #: group key -> (start, end) relative to :attr:`start`; None is the group of the rest.
+    groups: dict[str | None, tuple[int, int]]
+    count: int
+    high: int | None
+
+    def span(self, group: str | None) -> tuple[int, int] | None:
+        """Absolute byte span of one group in the file, or None when the group has no documents."""
+        rel = self.groups.get(group)
+        if rel is None:
+            return None
+        return self.start + rel[0], self.start + rel[1]
+
+
+def group_key(doc: Mapping[str, Any], key: str) -> str | None:
+    """The group a document belongs to: its ``key`` field when that is a string, else None."""
+    value = doc.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _id_order(doc_id: str) -> tuple[int, int, str]:
+    # Numeric ids in numeric order, anything else after them in text order.
+    return (0, int(doc_id), "") if doc_id.isdigit() else (1, 0, doc_id)
+
+
+def group_bodies(docs: Mapping[str, Mapping[str, Any]], key: str) -> dict[str | None, bytes]:
+    """Encode a whole table as group bodies (``"id":{doc},...``), documents in id order per group."""
+    grouped: dict[str | None, dict[str, Mapping[str, Any]]] = {}
+    for doc_id in sorted(docs, key=_id_order):
+        doc = docs[doc_id]
+        grouped.setdefault(group_key(doc, key), {})[doc_id] = doc
+    return {group: orjson.dumps(members, option=_OPTS)[1:-1] for group, members in grouped.items()}
+
+
+def encode_snapshot(
+    meta_table: Mapping[str, Mapping[str, Any]],
+    tables: Mapping[str, Mapping[str, Any]],
+    table: str,
+    key: str,
+    bodies: Iterable[tuple[str | None, bytes]],
+    *,
+    count: int,
+    high: int | None,
+) -> bytes:
+    """A whole snapshot: ``_meta`` first (with the header and index), ``tables``, then ``table`` last.
+
+    ``meta_table`` must hold document ``"1"``; ``tables`` must hold neither ``_meta`` nor
+    ``table``.  ``bodies`` are the groups' encoded documents (empty ones are left out), at most
+    one per group key.
+    """
+    if META_TABLE in tables or table in tables:
+        raise ValueError("tables must not hold the meta table or the segmented table")
+    parts: list[bytes] = []
+    groups: list[list[Any]] = []
+    pos = 0
+    seen: set[str | None] = set()
+    for group, body in bodies:
+        if not body:
+            continue
+        if group in seen:
+            raise ValueError(f"group {group!r} given twice")
+        seen.add(group)
+        if parts:
+            pos += 1  # the comma between groups
+        groups.append([group, pos, pos + len(body)])
+        parts.append(body)
+        pos += len(body)
+    placeholder = "0" * _WIDTH + ":" + "0" * _WIDTH
+    first = dict(meta_table[META_DOC_ID])
+    first.pop(SEGMENT_FIELD, None)
+    first.pop(INDEX_FIELD, None)
+    index = {"table": table, "key": key, "count": count, "high": high, "groups": groups}
+    meta_out: dict[str, Any] = {META_DOC_ID: {SEGMENT_FIELD: placeholder, **first, INDEX_FIELD: index}}
+    meta_out.update((k, v) for k, v in meta_table.items() if k != META_DOC_ID)
+    head = orjson.dumps({META_TABLE: meta_out, **tables, table: {}}, option=_OPTS)
+    # head ends with '"<table>":{}}': the segmented table's body goes between its braces.
+    start = len(head) - 2
+    end = start + pos
+    if end > _MAX_OFFSET:
+        raise ValueError("snapshot too large for the segment header")
+    header = f"{start:0{_WIDTH}d}:{end:0{_WIDTH}d}".encode()
+    if not head.startswith(HEADER_PREFIX + placeholder.encode() + b'"'):  # pragma: no cover - dict order
+        raise ValueError("the segment header is not the first field")
+    return b"".join([HEADER_PREFIX, header, head[len(HEADER_PREFIX) + len(header):start], b",".join(parts), b"}}"])
+
+
+def read_header(head: bytes) -> tuple[int, int] | None:
+    """``(start, end)`` from a file's first bytes; None when the file has no segment header.
+
+    Raises :class:`SegmentError` when the header is there but malformed.
+    """
+    if not head.startswith(HEADER_PREFIX):
+        return None
+    raw = head[len(HEADER_PREFIX):HEADER_LEN]
+    if len(raw) < 2 * _WIDTH + 2 or raw[_WIDTH:_WIDTH + 1] != b":" or raw[-1:] != b'"':
+        raise SegmentError("malformed segment header")
+    a, b = raw[:_WIDTH], raw[_WIDTH + 1:2 * _WIDTH + 1]
+    if not (a.isdigit() and b.isdigit()):
+        raise SegmentError("malformed segment header")
+    start, end = int(a), int(b)
+    if not HEADER_LEN < start <= end:
+        raise SegmentError(f"segment offsets out of order ({start}, {end})")
+    return start, end
+
+
+def decode_prefix(prefix: bytes, start: int, end: int, size: int) -> tuple[dict[str, Any], Segment]:
+    """Parse ``file[:start]`` (every table but the segmented one) and validate the index.
+
+    ``size`` is the file's size.  Returns the tables (the segmented one as ``{}``, the
+    ``_meta`` document without the two segment fields) and the :class:`Segment`.  Raises
+    ``orjson.JSONDecodeError`` when the prefix is not JSON, :class:`SegmentError` when the
+    header, index or size disagree.
+    """
+    if len(prefix) != start:
+        raise SegmentError(f"file ends at byte {len(prefix)}, inside its tables (segment starts at {start})")
+    if size != end + 2:
+        kind = "truncated" if size < end + 2 else "longer than its segment header says"
+        raise SegmentError(f"{kind} ({size} bytes, the header says {end + 2})")
+    if not prefix.endswith(b":{"):
+        raise SegmentError("segment start does not point at a table")
+    data = orjson.loads(prefix + b"}}")
+    if not isinstance(data, dict):
+        raise SegmentError("top level is not an object")
+    meta_table = data.get(META_TABLE)
+    meta = meta_table.get(META_DOC_ID) if isinstance(meta_table, dict) else None
+    if not isinstance(meta, dict):
+        raise SegmentError("no meta document")
+    meta.pop(SEGMENT_FIELD, None)
+    index = meta.pop(INDEX_FIELD, None)
+    if not isinstance(index, dict):
+        raise SegmentError("no segment index")
+    table, key, count, high, groups = (index.get(f) for f in ("table", "key", "count", "high", "groups"))
+    if not isinstance(table, str) or not isinstance(key, str):
+        raise SegmentError("segment index names no table or key")
+    if list(data)[-1] != table or data[table] != {}:
+        raise SegmentError(f"table {table!r} is not the last one")
+    if type(count) is not int or count < 0 or not (high is None or (type(high) is int and high >= 0)):
+        raise SegmentError("segment index has an invalid count or high id")
+    if not isinstance(groups, list):
+        raise SegmentError("segment index has no group list")
+    spans: dict[str | None, tuple[int, int]] = {}
+    pos = 0
+    length = end - start
+    for entry in groups:
+        if (not isinstance(entry, list) or len(entry) != 3 or not (entry[0] is None or isinstance(entry[0], str))
+                or type(entry[1]) is not int or type(entry[2]) is not int):
+            raise SegmentError("segment index has an invalid group entry")
+        group, s, e = entry
+        if not (pos <= s < e <= length) or group in spans:
+            raise SegmentError("segment index has overlapping or out-of-range groups")
+        spans[group] = (s, e)
+        pos = e + 1
+    if groups and spans[groups[-1][0]][1] != length:
+        raise SegmentError("segment index does not cover the segment")
+    if not groups and length:
+        raise SegmentError("segment index does not cover the segment")
+    return data, Segment(table, key, start, end, spans, count, high)
+
+
+def decode_group(body: bytes, key: str, group: str | None) -> dict[str, dict[str, Any]]:
+    """Parse one group's bytes into ``{doc_id: doc}``, checking every document belongs to it."""
+    try:
+        docs = orjson.loads(b"{" + body + b"}")
+    except orjson.JSONDecodeError as exc:
+        raise SegmentError(f"group {group!r} is not valid JSON ({exc.msg})") from None
+    if not isinstance(docs, dict):  # pragma: no cover - "{...}" parses to an object or fails
+        raise SegmentError(f"group {group!r} is not an object")
+    for doc_id, doc in docs.items():
+        if type(doc) is not dict or group_key(doc, key) != group:
+            raise SegmentError(f"document {doc_id!r} does not belong to group {group!r}")
+    return docs
+
+
+def decode_all(body: bytes, segment: Segment) -> dict[str, dict[str, Any]]:
+    """Parse the whole segmented table (``file[start:end]``) into ``{doc_id: doc}`` in id order."""
+    if len(body) != segment.end - segment.start:
+        raise SegmentError("segment bytes have the wrong length")
+    # Groups are joined by commas: the whole body is one object, parsed in one call.
+    try:
+        merged = orjson.loads(b"{" + body + b"}")
+    except orjson.JSONDecodeError as exc:
+        raise SegmentError(f"segment is not valid JSON ({exc.msg})") from None
+    if not isinstance(merged, dict) or not set(map(type, merged.values())) <= {dict}:
+        raise SegmentError("segment holds a document that is not an object")
+    if len(merged) != segment.count:
+        raise SegmentError(f"segment holds {len(merged)} documents, its index says {segment.count}")
+    return {doc_id: merged[doc_id] for doc_id in sorted(merged, key=_id_order)}
