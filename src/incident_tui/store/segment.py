@@ -6,7 +6,7 @@ timeline events) is parsed from a slice of the file on demand::
 
     {"_meta":{"1":{"segment":"000000004321:000000098765", ...meta...,
                    "segment_index":{"table":"events","key":"incident_id","count":N,"high":H,
-                                    "groups":[["INC-1",0,812],["INC-2",813,2040],[null,2041,2100]]}}},
+                                    "groups":[["INC-1",0,812,1,40],["INC-2",813,2040,2,57],...]}}},
      "incidents":{...}, "samples":{...}, ...,
      "events":{<group INC-1>,<group INC-2>,<rest>}}
 
@@ -20,8 +20,11 @@ timeline events) is parsed from a slice of the file on demand::
   segmented table as ``{}``).
 * ``segment_index.groups`` lists the groups in file order: the group key (the documents'
   ``key`` field, a string; ``null`` for the documents whose field is missing or not a string)
-  and the span ``[s, e)`` of its documents relative to START.  A group's bytes are
-  ``"id":{doc},"id":{doc}`` (documents in id order) and parse as ``b"{" + bytes + b"}"``;
+  the span ``[s, e)`` of its documents relative to START, and the lowest and highest numeric doc
+  id in it (``null`` when it has none), so a document can be found by id without parsing
+  every group.  A group's bytes are
+  ``"id":{doc},"id":{doc}`` (in the table's order, which is id order unless documents were
+  written with explicit ids) and parse as ``b"{" + bytes + b"}"``;
   groups are separated by one comma.  ``count`` is the number of documents and ``high`` the
   highest numeric doc id (``null`` when none is numeric).
 * Offsets are byte offsets of orjson's UTF-8 output.  Nothing is found by scanning for
@@ -33,7 +36,8 @@ bytes come from (a ``pread`` of the open snapshot) and keeps the journal's later
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import heapq
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +54,9 @@ __all__ = [
     "SegmentError",
     "group_key",
     "group_bodies",
+    "encode_group",
+    "id_range",
+    "Body",
     "encode_snapshot",
     "read_header",
     "decode_prefix",
@@ -83,8 +90,14 @@ class Segment:
     end: int
     #: group key -> (start, end) relative to :attr:`start`; None is the group of the rest.
     groups: dict[str | None, tuple[int, int]]
+    #: group key -> (lowest, highest) numeric doc id in it, or None when it has none.
+    ranges: dict[str | None, tuple[int, int] | None]
     count: int
     high: int | None
+
+    def groups_holding(self, doc_id: int) -> list[str | None]:
+        """The groups whose id range includes ``doc_id`` (the only ones that may hold it)."""
+        return [g for g, r in self.ranges.items() if r is not None and r[0] <= doc_id <= r[1]]
 
     def span(self, group: str | None) -> tuple[int, int] | None:
         """Absolute byte span of one group in the file, or None when the group has no documents."""
@@ -105,13 +118,27 @@ def _id_order(doc_id: str) -> tuple[int, int, str]:
     return (0, int(doc_id), "") if doc_id.isdigit() else (1, 0, doc_id)
 
 
-def group_bodies(docs: Mapping[str, Mapping[str, Any]], key: str) -> dict[str | None, bytes]:
-    """Encode a whole table as group bodies (``"id":{doc},...``), documents in id order per group."""
+#: One group as :func:`encode_snapshot` takes it: key, body, lowest and highest numeric id (or None).
+Body = tuple[str | None, bytes, int | None, int | None]
+
+
+def id_range(doc_ids: Iterable[str]) -> tuple[int | None, int | None]:
+    """Lowest and highest numeric id among ``doc_ids`` ((None, None) when none is numeric)."""
+    numeric = [int(k) for k in doc_ids if k.isdigit()]
+    return (min(numeric), max(numeric)) if numeric else (None, None)
+
+
+def encode_group(docs: Mapping[str, Mapping[str, Any]]) -> bytes:
+    """``"id":{doc},...`` for the given documents, in the mapping's order."""
+    return orjson.dumps(docs, option=_OPTS)[1:-1]
+
+
+def group_bodies(docs: Mapping[str, Mapping[str, Any]], key: str) -> list[Body]:
+    """Encode a whole table as group bodies (``"id":{doc},...``), each group in the table's order."""
     grouped: dict[str | None, dict[str, Mapping[str, Any]]] = {}
-    for doc_id in sorted(docs, key=_id_order):
-        doc = docs[doc_id]
+    for doc_id, doc in docs.items():
         grouped.setdefault(group_key(doc, key), {})[doc_id] = doc
-    return {group: orjson.dumps(members, option=_OPTS)[1:-1] for group, members in grouped.items()}
+    return [(group, encode_group(members), *id_range(members)) for group, members in grouped.items()]
 
 
 def encode_snapshot(
@@ -119,12 +146,15 @@ def encode_snapshot(
     tables: Mapping[str, Mapping[str, Any]],
     table: str,
     key: str,
-    bodies: Iterable[tuple[str | None, bytes]],
+    bodies: Iterable[Body],
     *,
     count: int,
     high: int | None,
-) -> bytes:
+) -> tuple[bytes, Segment]:
     """A whole snapshot: ``_meta`` first (with the header and index), ``tables``, then ``table`` last.
+
+    Returns the bytes and the :class:`Segment` describing them (what :func:`decode_prefix`
+    would read back).
 
     ``meta_table`` must hold document ``"1"``; ``tables`` must hold neither ``_meta`` nor
     ``table``.  ``bodies`` are the groups' encoded documents (empty ones are left out), at most
@@ -136,7 +166,7 @@ def encode_snapshot(
     groups: list[list[Any]] = []
     pos = 0
     seen: set[str | None] = set()
-    for group, body in bodies:
+    for group, body, lo, hi in bodies:
         if not body:
             continue
         if group in seen:
@@ -144,7 +174,7 @@ def encode_snapshot(
         seen.add(group)
         if parts:
             pos += 1  # the comma between groups
-        groups.append([group, pos, pos + len(body)])
+        groups.append([group, pos, pos + len(body), lo, hi])
         parts.append(body)
         pos += len(body)
     placeholder = "0" * _WIDTH + ":" + "0" * _WIDTH
@@ -163,7 +193,12 @@ def encode_snapshot(
     header = f"{start:0{_WIDTH}d}:{end:0{_WIDTH}d}".encode()
     if not head.startswith(HEADER_PREFIX + placeholder.encode() + b'"'):  # pragma: no cover - dict order
         raise ValueError("the segment header is not the first field")
-    return b"".join([HEADER_PREFIX, header, head[len(HEADER_PREFIX) + len(header):start], b",".join(parts), b"}}"])
+    payload = b"".join([HEADER_PREFIX, header, head[len(HEADER_PREFIX) + len(header):start], b",".join(parts), b"}}"])
+    spans: dict[str | None, tuple[int, int]] = {g[0]: (g[1], g[2]) for g in groups}
+    ranges: dict[str | None, tuple[int, int] | None] = {
+        g[0]: (g[3], g[4]) if g[3] is not None and g[4] is not None else None for g in groups
+    }
+    return payload, Segment(table, key, start, end, spans, ranges, count, high)
 
 
 def read_header(head: bytes) -> tuple[int, int] | None:
@@ -221,13 +256,20 @@ def decode_prefix(prefix: bytes, start: int, end: int, size: int) -> tuple[dict[
     if not isinstance(groups, list):
         raise SegmentError("segment index has no group list")
     spans: dict[str | None, tuple[int, int]] = {}
+    ranges: dict[str | None, tuple[int, int] | None] = {}
     pos = 0
     length = end - start
     for entry in groups:
-        if (not isinstance(entry, list) or len(entry) != 3 or not (entry[0] is None or isinstance(entry[0], str))
+        if (not isinstance(entry, list) or len(entry) != 5 or not (entry[0] is None or isinstance(entry[0], str))
                 or type(entry[1]) is not int or type(entry[2]) is not int):
             raise SegmentError("segment index has an invalid group entry")
-        group, s, e = entry
+        group, s, e, lo, hi = entry
+        if lo is None and hi is None:
+            ranges[group] = None
+        elif type(lo) is int and type(hi) is int and 0 <= lo <= hi:
+            ranges[group] = (lo, hi)
+        else:
+            raise SegmentError("segment index has an invalid id range")
         if not (pos <= s < e <= length) or group in spans:
             raise SegmentError("segment index has overlapping or out-of-range groups")
         spans[group] = (s, e)
@@ -236,7 +278,7 @@ def decode_prefix(prefix: bytes, start: int, end: int, size: int) -> tuple[dict[
         raise SegmentError("segment index does not cover the segment")
     if not groups and length:
         raise SegmentError("segment index does not cover the segment")
-    return data, Segment(table, key, start, end, spans, count, high)
+    return data, Segment(table, key, start, end, spans, ranges, count, high)
 
 
 def decode_group(body: bytes, key: str, group: str | None) -> dict[str, dict[str, Any]]:
@@ -254,7 +296,11 @@ def decode_group(body: bytes, key: str, group: str | None) -> dict[str, dict[str
 
 
 def decode_all(body: bytes, segment: Segment) -> dict[str, dict[str, Any]]:
-    """Parse the whole segmented table (``file[start:end]``) into ``{doc_id: doc}`` in id order."""
+    """Parse the whole segmented table (``file[start:end]``) into ``{doc_id: doc}``.
+
+    The groups are merged back into one table by id, each group keeping its own order: the
+    table's order as it was written whenever that was id order within each group.
+    """
     if len(body) != segment.end - segment.start:
         raise SegmentError("segment bytes have the wrong length")
     # Groups are joined by commas: the whole body is one object, parsed in one call.
@@ -266,4 +312,24 @@ def decode_all(body: bytes, segment: Segment) -> dict[str, dict[str, Any]]:
         raise SegmentError("segment holds a document that is not an object")
     if len(merged) != segment.count:
         raise SegmentError(f"segment holds {len(merged)} documents, its index says {segment.count}")
-    return {doc_id: merged[doc_id] for doc_id in sorted(merged, key=_id_order)}
+    if len(segment.groups) <= 1:
+        return merged
+    ids = list(merged)
+    order = list(map(_id_order, ids))
+    if all(a <= b or ga != gb for a, b, ga, gb in zip(
+            order, order[1:], _groups_of(merged, ids, segment.key), _groups_of(merged, ids[1:], segment.key))):
+        # Every group is in id order (the usual case): one sort restores the table's order.
+        return {ids[i]: merged[ids[i]] for i in sorted(range(len(ids)), key=order.__getitem__)}
+    runs: list[list[tuple[tuple[int, int, str], str]]] = []
+    last: Any = object()
+    for doc_id, o in zip(ids, order):
+        g = group_key(merged[doc_id], segment.key)
+        if not runs or g != last:
+            runs.append([])
+            last = g
+        runs[-1].append((o, doc_id))
+    return {doc_id: merged[doc_id] for _, doc_id in heapq.merge(*runs, key=lambda item: item[0])}
+
+
+def _groups_of(docs: Mapping[str, Mapping[str, Any]], ids: list[str], key: str) -> Iterator[str | None]:
+    return (group_key(docs[i], key) for i in ids)

@@ -64,6 +64,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from functools import partial
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +74,18 @@ from tinydb.queries import QueryLike
 from tinydb.storages import Storage
 from tinydb.table import Table
 from incident_tui.domain.errors import IncidentTuiError
+from incident_tui.store.segment import (
+    HEADER_LEN,
+    Segment,
+    SegmentError,
+    decode_prefix,
+    encode_snapshot,
+    group_bodies,
+    group_key,
+    read_header,
+)
+from incident_tui.store.segment_table import MISSING as _OVERLAY_MISSING
+from incident_tui.store.segment_table import SegmentedTable
 
 __all__ = [
     "open_db",
@@ -93,13 +106,28 @@ __all__ = [
 
 #: Version of the data layout inside the snapshot.  Bump it together with an
 #: entry in :data:`MIGRATIONS`.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+def _v1_to_v2(data: dict[str, dict[str, Any]]) -> None:
+    """Schema 2 changes the file layout only (the events segment, see store/segment.py).
+
+    The documents stay as they are; writing the migrated state as a new
+    snapshot is what lays the events out by incident with their index.
+    """
+
 
 #: ``MIGRATIONS[v]`` upgrades the in-memory data (``{table: {doc_id: doc}}``,
 #: doc ids as strings) from schema ``v`` to ``v + 1``, in place.  Run at open,
 #: under the exclusive lock, after the journal has been replayed; the result is
-#: then written as a new snapshot.  Only schema 1 exists so far.
-MIGRATIONS: dict[int, Callable[[dict[str, dict[str, Any]]], None]] = {}
+#: then written as a new snapshot.
+MIGRATIONS: dict[int, Callable[[dict[str, dict[str, Any]]], None]] = {1: _v1_to_v2}
+
+#: The table kept in the snapshot's segment (schema 2): written last, grouped by
+#: ``SEGMENT_KEY``, with a byte-offset index in ``_meta``, so that opening parses
+#: every other table and one group (one incident's timeline) is read on demand.
+SEGMENT_TABLE = "events"
+SEGMENT_KEY = "incident_id"
 
 APP_NAME = "incident-tui"
 META_TABLE = "_meta"
@@ -376,15 +404,45 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[n:]
 
 
+def _close_fd(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.close(fd)
+
+
+def _pread_range(fd: int, path: str, start: int, end: int) -> bytes:
+    """Bytes ``[start, end)`` of the (immutable) snapshot open as ``fd``."""
+    parts: list[bytes] = []
+    pos = start
+    with _naming(path):
+        while pos < end:
+            chunk = os.pread(fd, end - pos, pos)
+            if not chunk:
+                raise SegmentError(f"file ends at byte {pos}, inside its events segment (ends at {end})")
+            parts.append(chunk)
+            pos += len(chunk)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
 class _Snapshot:
-    __slots__ = ("key", "gen", "data", "high")
+    __slots__ = ("key", "gen", "data", "high", "seg", "fd", "_fin", "__weakref__")
 
     def __init__(self, key: tuple[int, int, int], gen: int, data: dict[str, dict[str, Any]],
-                 high: dict[str, int] | None = None):
+                 high: dict[str, int] | None = None, seg: Segment | None = None, fd: int = -1):
         self.key = key
         self.gen = gen
         self.data = data
         self.high = high or {}  # highest doc id per table, from the metadata (may be missing)
+        self.seg = seg  # where the events segment is, when the file has one (then ``fd`` stays open)
+        self.fd = fd
+        self._fin = weakref.finalize(self, _close_fd, fd) if fd >= 0 else None
+
+    def detach(self) -> int:
+        """Hand the open file over to the caller (who closes it); -1 when there is none."""
+        if self._fin is not None:
+            self._fin.detach()
+            self._fin = None
+        fd, self.fd = self.fd, -1
+        return fd
 
 
 class _Txn:
@@ -498,11 +556,16 @@ class JournalStorage(Storage):
         self._lock_owner: int | None = None
         self._lock_depth = 0
         self._lock_mode = 0
-        # [journal fd, lock fd]; a list so the finalizer sees reopened fds.
-        self._fds = [-1, -1]
+        # [journal fd, lock fd, snapshot fd]; a list so the finalizer sees
+        # reopened fds.  The snapshot stays open while its events segment is
+        # read on demand (a compaction elsewhere replaces the file, not this inode).
+        self._fds = [-1, -1, -1]
         self._finalizer = weakref.finalize(self, _close_fds, self._fds)
         self._closed = False
         self._data: dict[str, dict[str, Any]] = {}
+        # SEGMENT_TABLE while it is still in the snapshot's segment (then it is
+        # not in _data); None once it is an ordinary in-memory table.
+        self._seg: SegmentedTable | None = None
         self._hw: dict[str, int] = {}  # highest doc id handed out or seen, per table
         self._tables: dict[str, weakref.WeakSet[Table]] = {}
         self._change_counts: dict[str, int] = {}
@@ -664,17 +727,55 @@ class JournalStorage(Storage):
             fd = self._open_file(self.path, os.O_RDONLY, "snapshot", create=False)
         except FileNotFoundError:
             return None
-        with open(fd, "rb", closefd=True) as fh:
-            st = os.fstat(fd)
-            raw = fh.read()
-        if not raw:
-            return None
+        keep = False
         try:
-            data = _loads_bulk(raw)
-        except orjson.JSONDecodeError as exc:
-            where = f" at byte {exc.pos}" if getattr(exc, "pos", None) is not None else ""
-            kind = "truncated" if exc.pos is not None and exc.pos >= len(raw.rstrip()) else "corrupt"
-            raise self._corrupt(f"{kind} JSON{where} ({exc.msg})") from None
+            with _naming(self.path):
+                st = os.fstat(fd)
+                head = os.pread(fd, HEADER_LEN, 0)
+            try:
+                header = read_header(head)
+            except SegmentError as exc:
+                raise self._corrupt(f"invalid events segment header ({exc})") from None
+            seg: Segment | None = None
+            if header is None:
+                with open(os.dup(fd), "rb", closefd=True) as fh:
+                    raw = fh.read()
+                if not raw:
+                    return None
+                try:
+                    data = _loads_bulk(raw)
+                except orjson.JSONDecodeError as exc:
+                    where = f" at byte {exc.pos}" if getattr(exc, "pos", None) is not None else ""
+                    kind = "truncated" if exc.pos is not None and exc.pos >= len(raw.rstrip()) else "corrupt"
+                    raise self._corrupt(f"{kind} JSON{where} ({exc.msg})") from None
+                del raw
+            else:
+                # Schema 2: parse everything before the events segment; the
+                # events stay in the file, read one incident at a time.
+                start, end = header
+                try:
+                    prefix = _pread_range(fd, self.path, 0, min(start, st.st_size))
+                    data, seg = decode_prefix(prefix, start, end, st.st_size)
+                except orjson.JSONDecodeError as exc:
+                    raise self._corrupt(f"corrupt JSON before the events segment ({exc.msg})") from None
+                except SegmentError as exc:
+                    raise self._corrupt(f"invalid events segment ({exc})") from None
+                if seg.table != SEGMENT_TABLE or seg.key != SEGMENT_KEY:
+                    raise self._corrupt(f"events segment of an unknown kind ({seg.table!r} by {seg.key!r})")
+                data.pop(seg.table, None)
+                keep = True
+        finally:
+            if not keep:
+                os.close(fd)
+        if seg is None:
+            return self._checked_snapshot(st, data, None, -1)
+        try:
+            return self._checked_snapshot(st, data, seg, fd)
+        except BaseException:
+            os.close(fd)
+            raise
+
+    def _checked_snapshot(self, st: os.stat_result, data: Any, seg: Segment | None, fd: int) -> _Snapshot:
         if not isinstance(data, dict):
             raise self._corrupt(f"not an incident-tui database (top level is a JSON {type(data).__name__}, expected an object)")
         meta_table = data.get(META_TABLE)
@@ -702,25 +803,78 @@ class JournalStorage(Storage):
             if not set(map(type, table.values())) <= {dict}:
                 bad = next(k for k, v in table.items() if type(v) is not dict)
                 raise self._corrupt(f"document {bad!r} of table {name!r} is not a JSON object")
-        return _Snapshot(_key(st), gen, data, high)
+        if seg is not None and seg.high is not None:
+            high[seg.table] = max(high.get(seg.table, 0), seg.high)
+        return _Snapshot(_key(st), gen, data, high, seg, fd)
 
     def _load(self, snap: _Snapshot, *, exclusive: bool) -> None:
         self._unreported = None
         self._data = snap.data
+        self._set_segment(snap.seg, snap.detach())
         self._gen = snap.gen
         self._snap_key = snap.key
         # The highest ids as of the snapshot; the journal replay below raises them.
-        self._hw = {name: n for name, n in snap.high.items() if name in snap.data}
+        self._hw = {name: n for name, n in snap.high.items() if name in snap.data or self._has_table(name)}
         self._j_key = None
         self._jpos = 0
         self._jline = 0
         self._jops = 0
-        self._snap_docs = sum(map(len, snap.data.values()))
+        self._snap_docs = sum(map(len, snap.data.values())) + (snap.seg.count if snap.seg is not None else 0)
         self._j_current = False
         self._sync_journal(exclusive=exclusive)
         if exclusive and not self._j_current:
             self._reset_journal()
         self._invalidate(None)
+
+    def _set_segment(self, seg: Segment | None, fd: int) -> None:
+        """Read SEGMENT_TABLE from ``seg`` of the snapshot open as ``fd`` (ours from now on) or, with None, from _data."""
+        old, self._fds[2] = self._fds[2], fd
+        if old >= 0:
+            _close_fd(old)
+        if seg is None or fd < 0:
+            self._seg = None
+            return
+        self._seg = SegmentedTable(seg, partial(_pread_range, fd, self.path))
+        self._data.pop(seg.table, None)
+
+    def _segment_error(self, exc: SegmentError) -> CorruptDatabaseError:
+        return self._corrupt(f"its events segment is unreadable ({exc})")
+
+    def _materialise(self) -> None:
+        """Make SEGMENT_TABLE an ordinary in-memory table (parses the whole segment once)."""
+        with self._mutex:
+            seg = self._seg
+            if seg is None:
+                return
+            try:
+                base, table = seg.materialise()
+            except SegmentError as exc:
+                raise self._segment_error(exc) from None
+            # Undo entries of the open transaction name overlay states; make
+            # them plain document undos against the table as it now is.
+            undo = self._undo
+            for i, entry in enumerate(undo):
+                if entry[0] == "l":
+                    prev = entry[3]
+                    if prev is _OVERLAY_MISSING:
+                        prev = base.get(entry[2], _MISSING)
+                    elif prev is None:
+                        prev = _MISSING
+                    undo[i] = ("d", entry[1], entry[2], prev)
+            self._data[SEGMENT_TABLE] = table
+            self._seg = None
+            self._set_segment(None, -1)
+
+    def _table(self, name: str) -> dict[str, Any] | None:
+        """The in-memory table ``name`` (None when there is none); materialises the segment if needed."""
+        table = self._data.get(name)
+        if table is None and self._seg is not None and name == SEGMENT_TABLE:
+            self._materialise()
+            table = self._data.get(name)
+        return table
+
+    def _has_table(self, name: str) -> bool:
+        return name in self._data or (self._seg is not None and name == SEGMENT_TABLE)
 
     def _create(self) -> None:
         # Only an empty or missing snapshot gets here.  A journal holding
@@ -759,6 +913,7 @@ class JournalStorage(Storage):
                 "away to start a new database (both files left unchanged)"
             ))
         self._data = {META_TABLE: {META_DOC_ID: {"app": APP_NAME, "schema": SCHEMA_VERSION}}}
+        self._set_segment(None, -1)
         self._hw.clear()
         self._gen = 0
         self._compact_locked()
@@ -769,7 +924,8 @@ class JournalStorage(Storage):
         if schema >= SCHEMA_VERSION:
             return
         # Look the mapping up at call time so tests (and future code) can
-        # extend it.
+        # extend it.  Migrations see every table, the events included.
+        self._materialise()
         for version in range(schema, SCHEMA_VERSION):
             step = MIGRATIONS.get(version)
             if step is None:
@@ -785,7 +941,7 @@ class JournalStorage(Storage):
         self._invalidate(None)
         # The migrated state is written as a whole new snapshot (atomic
         # replace), so a crash mid-migration leaves the old file intact.
-        self._compact_locked()
+        self._compact_locked(segment=True)
 
     # --------------------------------------------------------------- locking
 
@@ -1032,6 +1188,21 @@ class JournalStorage(Storage):
                 if type(name) is not str:
                     raise TypeError
                 touched.add(name)
+                seg = self._seg
+                if seg is not None and name == SEGMENT_TABLE:
+                    if kind == "s" or kind == "d":
+                        doc_id = op[2]
+                        doc = op[3] if kind == "s" else None
+                        if type(doc_id) is not str or kind == "s" and type(doc) is not dict:
+                            raise TypeError
+                        seg.put(doc_id, doc)
+                        h = hw.get(name)
+                        if kind == "s" and h is not None:
+                            n = int(doc_id)
+                            if n > h:
+                                hw[name] = n
+                        continue
+                    self._materialise()  # truncate/drop: rare, done on the whole table
                 if kind == "s":
                     doc_id, doc = op[2], op[3]
                     if type(doc) is not dict or type(doc_id) is not str:
@@ -1095,6 +1266,16 @@ class JournalStorage(Storage):
         return _Txn(self)
 
     def _next_id(self, name: str) -> int:
+        seg = self._seg
+        if seg is not None and name == SEGMENT_TABLE:
+            # Every snapshot id is at most the segment's high id (its index is
+            # written with the documents); the overlay is checked one by one.
+            h = max(self._hw.get(name, 0), seg.segment.high or 0) if name in self._hw else seg.high()
+            h += 1
+            while str(h) in seg:
+                h += 1
+            self._hw[name] = h
+            return h
         table = self._data.get(name)
         h = self._hw.get(name)
         if h is None:
@@ -1115,6 +1296,15 @@ class JournalStorage(Storage):
         # Keep the parsed copy, not the caller's object: memory then equals
         # what a replay produces, and later mutation by the caller can't leak.
         stored = orjson.loads(payload)
+        seg = self._seg
+        if seg is not None and name == SEGMENT_TABLE:
+            self._undo.append(("l", name, doc_id, seg.put(doc_id, stored)))
+            h = self._hw.get(name)
+            if h is not None and int(doc_id) > h:
+                self._hw[name] = int(doc_id)
+            self._ops.append(b'["s",' + _dumps(name) + b"," + _dumps(doc_id) + b"," + payload + b"]")
+            self._invalidate({name})
+            return
         table = self._data.get(name)
         if table is None:
             self._undo.append(("t", name, _MISSING))
@@ -1133,14 +1323,14 @@ class JournalStorage(Storage):
         # Undoing a delete re-adds the document at the end of the dict; this
         # entry lets a rollback put the documents back in their old order
         # (TinyDB returns documents in dict order).  Once per remove call.
-        table = self._data.get(name)
+        table = self._table(name)
         if table:
             self._undo.append(("o", name, list(table)))
 
     def _delete(self, name: str, doc_id: str) -> None:
         if name == META_TABLE and doc_id == META_DOC_ID:
             raise StoreError(f"the {META_TABLE} document is managed by the store")
-        table = self._data.get(name)
+        table = self._table(name)
         if table is None or doc_id not in table:
             return
         self._undo.append(("d", name, doc_id, table.pop(doc_id)))
@@ -1150,12 +1340,13 @@ class JournalStorage(Storage):
     def _ensure_table(self, name: str) -> None:
         # Stock TinyDB creates a table on any write to it, even one that
         # changes no document; keep tables() identical.
-        if name not in self._data:
+        if not self._has_table(name):
             self._truncate(name)
 
     def _truncate(self, name: str) -> None:
         if name == META_TABLE:
             raise StoreError(f"the {META_TABLE} table is managed by the store")
+        self._table(name)  # the segment, if any, becomes a plain table first
         # Replacing the dict (instead of clearing it) makes the undo O(1).
         self._undo.append(("t", name, self._data.get(name, _MISSING)))
         self._data[name] = {}
@@ -1166,7 +1357,7 @@ class JournalStorage(Storage):
     def _drop(self, name: str) -> None:
         if name == META_TABLE:
             raise StoreError(f"the {META_TABLE} table is managed by the store")
-        if name not in self._data:
+        if self._table(name) is None:
             return
         self._undo.append(("t", name, self._data.pop(name)))
         self._hw.pop(name, None)
@@ -1181,6 +1372,11 @@ class JournalStorage(Storage):
             entry = undo[i]
             name = entry[1]
             touched.add(name)
+            if entry[0] == "l":
+                seg = self._seg
+                assert seg is not None  # "l" entries are rewritten when the segment is materialised
+                seg.restore(entry[2], entry[3])
+                continue
             if entry[0] == "o":
                 table = data[name]
                 ordered = {k: table[k] for k in entry[2]}
@@ -1248,17 +1444,62 @@ class JournalStorage(Storage):
 
     # ----------------------------------------------------------- compaction
 
-    def _snapshot_bytes(self, gen: int, data: dict[str, dict[str, Any]] | None = None) -> bytes:
-        data = dict(self._data if data is None else data)
-        meta_table = dict(data[META_TABLE])
-        meta_table[META_DOC_ID] = {**meta_table[META_DOC_ID], "gen": gen, "ids": {"gen": gen, "high": _high_ids(data)}}
-        data[META_TABLE] = meta_table
-        return orjson.dumps(data, option=_OPTS)
+    def _snapshot_bytes(self, gen: int, data: Mapping[str, Any] | None = None) -> tuple[bytes, Segment | None, int]:
+        """The snapshot of ``data`` (default: the current state) as bytes, its segment and its document count.
 
-    def _compact_locked(self) -> None:
-        """Compact entirely under the lock the caller holds (creation, migration, fallback)."""
+        SEGMENT_TABLE in ``data`` is a dict, or a :class:`SegmentedTable` while it
+        is still in a snapshot's segment.  Schema 2 layout: see store/segment.py.
+        """
+        tables = dict(self._data if data is None else data)
+        if data is None and self._seg is not None:
+            tables[SEGMENT_TABLE] = self._seg
+        meta_table = dict(tables.pop(META_TABLE))
+        found = tables.pop(SEGMENT_TABLE, None)
+        seg = found if isinstance(found, SegmentedTable) else None
+        table = None if seg is not None else found
+        high = _high_ids(tables)
+        first = {**meta_table[META_DOC_ID], "gen": gen}
+        if seg is None and table is None:
+            first["ids"] = {"gen": gen, "high": high}
+            meta_table[META_DOC_ID] = first
+            payload = orjson.dumps({META_TABLE: meta_table, **tables}, option=_OPTS)
+            return payload, None, sum(map(len, tables.values())) + len(meta_table)
+        if seg is not None:
+            bodies, count, top = seg.bodies()
+        else:
+            assert table is not None
+            bodies = iter(group_bodies(table, SEGMENT_KEY))
+            count = len(table)
+            top = _high_ids({SEGMENT_TABLE: table}).get(SEGMENT_TABLE)
+        if top is not None:
+            high[SEGMENT_TABLE] = top
+        first["ids"] = {"gen": gen, "high": high}
+        meta_table[META_DOC_ID] = first
+        try:
+            payload, segment = encode_snapshot(meta_table, tables, SEGMENT_TABLE, SEGMENT_KEY, bodies, count=count, high=top)
+        except SegmentError as exc:
+            raise self._segment_error(exc) from None
+        return payload, segment, sum(map(len, tables.values())) + len(meta_table) + count
+
+    def _compact_locked(self, *, segment: bool = False) -> None:
+        """Compact entirely under the lock the caller holds (creation, migration, fallback).
+
+        With ``segment``, SEGMENT_TABLE is read from the new snapshot's segment
+        afterwards even if it was an in-memory table before (a migration).
+        """
         gen = self._gen + 1
-        self._swap(self._write_temp(self._snapshot_bytes(gen)), gen, sum(map(len, self._data.values())))
+        payload, seg, docs = self._snapshot_bytes(gen)
+        tmp = self._write_temp(payload)
+        del payload
+        self._swap(tmp, gen, docs, seg, self._reopen(tmp) if seg is not None else -1, lazy=segment)
+
+    @staticmethod
+    def _reopen(tmp: str) -> int:
+        """A read-only fd on our just-written temp file, -1 if it cannot be had (then the old file is read on)."""
+        try:
+            return os.open(tmp, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            return -1
 
     def _write_temp(self, payload: bytes) -> str:
         """A new temp file beside the snapshot holding ``payload``, fsynced; its path."""
@@ -1278,8 +1519,25 @@ class JournalStorage(Storage):
             raise
         return tmp
 
-    def _swap(self, tmp: str, gen: int, docs: int) -> None:
-        """Make the temp file the snapshot of generation ``gen``; caller holds the exclusive lock."""
+    def _swap(self, tmp: str, gen: int, docs: int, seg: Segment | None = None, rfd: int = -1,
+              *, lazy: bool = False) -> None:
+        """Make the temp file the snapshot of generation ``gen``; caller holds the exclusive lock.
+
+        ``seg`` and ``rfd`` are the temp file's segment and a read-only fd on it
+        (closed here unless kept): a handle reading SEGMENT_TABLE from a segment
+        (or ``lazy``) reads it from the new file from now on.
+        """
+        keep = False
+        try:
+            self._swap_files(tmp, gen, docs)
+            if seg is not None and rfd >= 0 and (lazy or self._seg is not None):
+                self._set_segment(seg, rfd)
+                keep = True
+        finally:
+            if rfd >= 0 and not keep:
+                _close_fd(rfd)
+
+    def _swap_files(self, tmp: str, gen: int, docs: int) -> None:
         try:
             # Never replace what is not a regular file (it was checked at
             # open, but the path may have been swapped since).
@@ -1337,12 +1595,23 @@ class JournalStorage(Storage):
                         return True
                     state = self._state()
                     gen = self._gen + 1
-                    copy = {name: dict(table) for name, table in self._data.items()}
-                    docs = sum(map(len, copy.values()))
+                    copy: dict[str, Any] = {name: dict(table) for name, table in self._data.items()}
+                    dup = -1
+                    if self._seg is not None:
+                        # Its own fd: a catch-up in another thread may close ours meanwhile.
+                        dup = os.dup(self._fds[2])
+                        copy[SEGMENT_TABLE] = self._seg.copy(partial(_pread_range, dup, self.path))
             finally:
                 self._unlock()
-            tmp: str | None = self._write_temp(self._snapshot_bytes(gen, copy))
+            try:
+                payload, new_seg, docs = self._snapshot_bytes(gen, copy)
+            finally:
+                if dup >= 0:
+                    _close_fd(dup)
             del copy
+            tmp: str | None = self._write_temp(payload)
+            del payload
+            rfd = self._reopen(tmp) if tmp is not None and new_seg is not None else -1
             try:
                 if not self._lock(fcntl.LOCK_EX, wait=wait):
                     return False
@@ -1352,13 +1621,16 @@ class JournalStorage(Storage):
                         self._catch_up(exclusive=True)
                         if tmp is not None and self._state() == state and os.path.lexists(tmp):
                             swapping, tmp = tmp, None
-                            self._swap(swapping, gen, docs)
+                            swap_fd, rfd = rfd, -1
+                            self._swap(swapping, gen, docs, new_seg, swap_fd)
                             return True
                         if not force and not self._compact_due():
                             return False
                 finally:
                     self._unlock()
             finally:
+                if rfd >= 0:
+                    _close_fd(rfd)
                 if tmp is not None:
                     with contextlib.suppress(OSError):
                         os.unlink(tmp)
@@ -1400,8 +1672,64 @@ class JournalStorage(Storage):
 
         The documents are the live in-memory ones: treat them as read-only
         (TinyDB's own query cache already shares documents between callers).
+        While the events are still in the snapshot's segment, their table is
+        a read-only mapping that loads them all on first use: prefer
+        :meth:`read_group` for one incident's.
         """
-        return dict(self._data)
+        data: dict[str, Any] = dict(self._data)
+        if self._seg is not None:
+            data[SEGMENT_TABLE] = _SegmentView(self)
+        return data
+
+    def read_table(self, name: str) -> dict[str, dict[str, Any]]:
+        """One table, ``{doc_id: doc}`` (live documents: read-only); {} when missing."""
+        return self._table(name) or {}
+
+    def is_segmented(self, name: str) -> bool:
+        """True while table ``name`` is read from the snapshot's segment (one group at a time)."""
+        return self._seg is not None and name == SEGMENT_TABLE
+
+    def read_group(self, name: str, key: str, value: str) -> dict[str, dict[str, Any]]:
+        """The documents of table ``name`` whose field ``key`` equals ``value``, ``{doc_id: doc}`` in table order.
+
+        For the events by incident this parses one incident's slice of the
+        snapshot plus what the journal added since, never the whole table.
+        """
+        with self._mutex:
+            seg = self._seg
+            if seg is not None and name == SEGMENT_TABLE and key == SEGMENT_KEY:
+                try:
+                    return seg.group(value)
+                except SegmentError as exc:
+                    raise self._segment_error(exc) from None
+            table = self._table(name) or {}
+            return {k: doc for k, doc in table.items() if doc.get(key, _MISSING) == value}
+
+    def group_keys(self, name: str, key: str) -> set[str]:
+        """Every string value of field ``key`` in table ``name`` (from the segment's index when it has one)."""
+        with self._mutex:
+            seg = self._seg
+            if seg is not None and name == SEGMENT_TABLE and key == SEGMENT_KEY:
+                return seg.group_keys()
+            table = self._table(name) or {}
+            return {v for v in (group_key(doc, key) for doc in table.values()) if v is not None}
+
+    def find_document(self, name: str, doc_id: str, *, key: str | None = None, value: Any = None) -> dict[str, Any] | None:
+        """Document ``doc_id`` of table ``name``, or None.
+
+        ``key``/``value`` say where it probably is (its incident), which spares
+        parsing other groups of the segment; it is found anywhere regardless.
+        """
+        with self._mutex:
+            seg = self._seg
+            if seg is not None and name == SEGMENT_TABLE:
+                try:
+                    if key == SEGMENT_KEY and (value is None or isinstance(value, str)):
+                        return seg.get(doc_id, value)
+                    return seg.get(doc_id)
+                except SegmentError as exc:
+                    raise self._segment_error(exc) from None
+            return (self._data.get(name) or {}).get(doc_id)
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         """Generic whole-database write, turned into a diff of per-document ops.
@@ -1410,11 +1738,13 @@ class JournalStorage(Storage):
         methods are hooked).  The ``_meta`` table is always kept.
         """
         with self.transaction():
-            for name in list(self._data):
+            for name in [*self._data, *([SEGMENT_TABLE] if self._seg is not None else [])]:
                 if name not in data and name != META_TABLE:
                     self._drop(name)
             for name, table in data.items():
-                current = self._data.get(name)
+                if isinstance(table, _SegmentView) and table.storage is self and self._seg is not None:
+                    continue  # the segment as read(): unchanged
+                current = self._table(name)
                 if table is current:
                     continue
                 new = {str(k): v for k, v in table.items()}
@@ -1513,6 +1843,27 @@ class JournalStorage(Storage):
         return f"<JournalStorage {self.path} gen={self._gen} journal={self._jpos}B>"
 
 
+class _SegmentView(Mapping[str, Any]):
+    """SEGMENT_TABLE in :meth:`JournalStorage.read` while it is still in the segment: loads it on first use."""
+
+    __slots__ = ("storage",)
+
+    def __init__(self, storage: JournalStorage) -> None:
+        self.storage = storage
+
+    def _table(self) -> dict[str, Any]:
+        return self.storage._table(SEGMENT_TABLE) or {}
+
+    def __getitem__(self, key: str) -> Any:
+        return self._table()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+
 class JournalTable(Table):
     """TinyDB Table whose writes become per-document journal operations.
 
@@ -1547,7 +1898,7 @@ class JournalTable(Table):
         with _Txn(js):
             if isinstance(document, self.document_class):
                 doc_id = document.doc_id
-                if str(doc_id) in js._data.get(self._name, ()):
+                if str(doc_id) in (js._table(self._name) or ()):
                     raise ValueError(f"Document with ID {doc_id} already exists")
                 # Like stock TinyDB: the next auto id is recomputed from the
                 # documents present (safe: they include everything caught up).
@@ -1568,7 +1919,7 @@ class JournalTable(Table):
                     raise ValueError("Document is not a Mapping")
                 if isinstance(document, self.document_class):
                     doc_id = document.doc_id
-                    if str(doc_id) in js._data.get(self._name, ()):
+                    if str(doc_id) in (js._table(self._name) or ()):
                         raise ValueError(f"Document with ID {doc_id} already exists")
                 else:
                     doc_id = js._next_id(self._name)
@@ -1577,7 +1928,7 @@ class JournalTable(Table):
         return doc_ids
 
     def _select(self, cond: QueryLike | None, doc_ids: Iterable[int] | None) -> list[Any]:
-        table = self._js._data.get(self._name, {})
+        table = self._js._table(self._name) or {}
         if doc_ids is not None:
             return [i for i in list(doc_ids) if str(i) in table]
         conv = self.document_id_class
@@ -1596,8 +1947,10 @@ class JournalTable(Table):
         name = self._name
         with _Txn(js):
             js._ensure_table(name)
+            if cond is None and doc_ids is not None and js.is_segmented(name):
+                return self._update_in_segment(fields, doc_ids)
             ids = self._select(cond, doc_ids)
-            table = js._data[name]
+            table = js._table(name) or {}
             for doc_id in ids:
                 key = str(doc_id)
                 if callable(fields):
@@ -1608,6 +1961,29 @@ class JournalTable(Table):
                     new = dict(table[key])
                     new.update(fields)
                 js._put(name, key, new)
+        return ids
+
+    def _update_in_segment(self, fields: Mapping | Callable[[MutableMapping], None], doc_ids: Iterable[int]) -> list[int]:
+        # update(doc_ids=...) of events still in the segment: each document is
+        # looked up by id (in the group its new fields name first), so starring
+        # or editing one event does not load every event.
+        js = self._js
+        name = self._name
+        hint = fields.get(SEGMENT_KEY) if isinstance(fields, Mapping) else None
+        ids: list[int] = []
+        for doc_id in list(doc_ids):
+            key = str(doc_id)
+            old = js.find_document(name, key, key=SEGMENT_KEY, value=hint)
+            if old is None:
+                continue
+            if callable(fields):
+                new = _deepcopy(old)
+                fields(new)
+            else:
+                new = dict(old)
+                new.update(fields)
+            js._put(name, key, new)
+            ids.append(doc_id)
         return ids
 
     def update_multiple(
@@ -1621,7 +1997,7 @@ class JournalTable(Table):
         updated: list[int] = []
         with _Txn(js):
             js._ensure_table(name)
-            table = js._data[name]
+            table = js._table(name) or {}
             for key in list(table):
                 live = table[key]
                 work = None
@@ -1687,7 +2063,7 @@ class JournalTable(Table):
         return self._js._next_id(self._name)
 
     def _read_table(self) -> dict[str, Mapping]:
-        return self._js._data.get(self._name, {})
+        return self._js._table(self._name) or {}
 
     def _update_table(self, updater: Callable[[dict[int, Mapping]], None]) -> None:
         # Generic fallback for any Table code path not hooked above (in
@@ -1696,7 +2072,7 @@ class JournalTable(Table):
         js = self._js
         name = self._name
         with _Txn(js):
-            live = js._data.get(name)
+            live = js._table(name)
             conv = self.document_id_class
             table = {conv(k): _deepcopy(v) for k, v in (live or {}).items()}
             updater(table)

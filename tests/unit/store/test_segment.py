@@ -37,7 +37,9 @@ def _snapshot(events: dict[str, dict], **tables: dict) -> bytes:
     meta = {"1": {"app": "incident-tui", "schema": 2, "gen": 3}}
     bodies = seg.group_bodies(events, "incident_id")
     high = max((int(k) for k in events if k.isdigit()), default=None)
-    return seg.encode_snapshot(meta, tables, "events", "incident_id", bodies.items(), count=len(events), high=high)
+    raw, segment = seg.encode_snapshot(meta, tables, "events", "incident_id", bodies, count=len(events), high=high)
+    assert seg.decode_prefix(raw[: segment.start], segment.start, segment.end, len(raw))[1] == segment
+    return raw
 
 
 def _open(raw: bytes) -> tuple[dict, seg.Segment]:
@@ -155,6 +157,18 @@ def test_wrong_count_in_the_index_is_refused_when_everything_is_read():
     events = _events()
     raw = _snapshot(events)
     _, segment = _open(raw)
-    lying = seg.Segment(segment.table, segment.key, segment.start, segment.end, segment.groups, 3, segment.high)
+    lying = seg.Segment(segment.table, segment.key, segment.start, segment.end, segment.groups, segment.ranges, 3,
+                        segment.high)
     with pytest.raises(seg.SegmentError, match="index says 3"):
         seg.decode_all(raw[segment.start:segment.end], lying)
+
+
+def test_id_ranges_name_the_groups_that_may_hold_a_document():
+    events = _events()
+    raw = _snapshot(events)
+    _, segment = _open(raw)
+    for doc_id, doc in events.items():
+        group = seg.group_key(doc, "incident_id")
+        assert group in segment.groups_holding(int(doc_id))
+    assert segment.groups_holding(10_000) == []
+    assert segment.ranges["INC-2"] == (6, 10)
