@@ -6,7 +6,7 @@ timeline events) is parsed from a slice of the file on demand::
 
     {"_meta":{"1":{"segment":"000000004321:000000098765", ...meta...,
                    "segment_index":{"table":"events","key":"incident_id","count":N,"high":H,
-                                    "groups":[["INC-1",0,812,1,40],["INC-2",813,2040,2,57],...]}}},
+                                    "groups":[["INC-1",0,812,1,40,3735928559],["INC-2",813,2040,2,57,305419896],...]}}},
      "incidents":{...}, "samples":{...}, ...,
      "events":{<group INC-1>,<group INC-2>,<rest>}}
 
@@ -22,7 +22,8 @@ timeline events) is parsed from a slice of the file on demand::
   ``key`` field, a string; ``null`` for the documents whose field is missing or not a string)
   the span ``[s, e)`` of its documents relative to START, and the lowest and highest numeric doc
   id in it (``null`` when it has none), so a document can be found by id without parsing
-  every group.  A group's bytes are
+  every group, and the CRC-32 of its bytes: a slice read later, or copied as it is into the
+  next snapshot by a compaction, is checked against it, so damage is refused, never spread.  A group's bytes are
   ``"id":{doc},"id":{doc}`` (in the table's order, which is id order unless documents were
   written with explicit ids) and parse as ``b"{" + bytes + b"}"``;
   groups are separated by one comma.  ``count`` is the number of documents and ``high`` the
@@ -37,6 +38,7 @@ bytes come from (a ``pread`` of the open snapshot) and keeps the journal's later
 from __future__ import annotations
 
 import heapq
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -92,8 +94,16 @@ class Segment:
     groups: dict[str | None, tuple[int, int]]
     #: group key -> (lowest, highest) numeric doc id in it, or None when it has none.
     ranges: dict[str | None, tuple[int, int] | None]
+    #: group key -> CRC-32 of its bytes.
+    crcs: dict[str | None, int]
     count: int
     high: int | None
+
+    def check(self, group: str | None, body: bytes) -> bytes:
+        """``body`` if it is the group's bytes as written (its CRC-32 matches), else SegmentError."""
+        if zlib.crc32(body) != self.crcs.get(group):
+            raise SegmentError(f"the bytes of group {group!r} do not match their checksum")
+        return body
 
     def groups_holding(self, doc_id: int) -> list[str | None]:
         """The groups whose id range includes ``doc_id`` (the only ones that may hold it)."""
@@ -174,7 +184,7 @@ def encode_snapshot(
         seen.add(group)
         if parts:
             pos += 1  # the comma between groups
-        groups.append([group, pos, pos + len(body), lo, hi])
+        groups.append([group, pos, pos + len(body), lo, hi, zlib.crc32(body)])
         parts.append(body)
         pos += len(body)
     placeholder = "0" * _WIDTH + ":" + "0" * _WIDTH
@@ -198,7 +208,8 @@ def encode_snapshot(
     ranges: dict[str | None, tuple[int, int] | None] = {
         g[0]: (g[3], g[4]) if g[3] is not None and g[4] is not None else None for g in groups
     }
-    return payload, Segment(table, key, start, end, spans, ranges, count, high)
+    crcs: dict[str | None, int] = {g[0]: g[5] for g in groups}
+    return payload, Segment(table, key, start, end, spans, ranges, crcs, count, high)
 
 
 def read_header(head: bytes) -> tuple[int, int] | None:
@@ -257,13 +268,15 @@ def decode_prefix(prefix: bytes, start: int, end: int, size: int) -> tuple[dict[
         raise SegmentError("segment index has no group list")
     spans: dict[str | None, tuple[int, int]] = {}
     ranges: dict[str | None, tuple[int, int] | None] = {}
+    crcs: dict[str | None, int] = {}
     pos = 0
     length = end - start
     for entry in groups:
-        if (not isinstance(entry, list) or len(entry) != 5 or not (entry[0] is None or isinstance(entry[0], str))
-                or type(entry[1]) is not int or type(entry[2]) is not int):
+        if (not isinstance(entry, list) or len(entry) != 6 or not (entry[0] is None or isinstance(entry[0], str))
+                or type(entry[1]) is not int or type(entry[2]) is not int or type(entry[5]) is not int):
             raise SegmentError("segment index has an invalid group entry")
-        group, s, e, lo, hi = entry
+        group, s, e, lo, hi, crc = entry
+        crcs[group] = crc
         if lo is None and hi is None:
             ranges[group] = None
         elif type(lo) is int and type(hi) is int and 0 <= lo <= hi:
@@ -278,7 +291,7 @@ def decode_prefix(prefix: bytes, start: int, end: int, size: int) -> tuple[dict[
         raise SegmentError("segment index does not cover the segment")
     if not groups and length:
         raise SegmentError("segment index does not cover the segment")
-    return data, Segment(table, key, start, end, spans, ranges, count, high)
+    return data, Segment(table, key, start, end, spans, ranges, crcs, count, high)
 
 
 def decode_group(body: bytes, key: str, group: str | None) -> dict[str, dict[str, Any]]:
@@ -303,6 +316,8 @@ def decode_all(body: bytes, segment: Segment) -> dict[str, dict[str, Any]]:
     """
     if len(body) != segment.end - segment.start:
         raise SegmentError("segment bytes have the wrong length")
+    for group, (s, e) in segment.groups.items():
+        segment.check(group, body[s:e])
     # Groups are joined by commas: the whole body is one object, parsed in one call.
     try:
         merged = orjson.loads(b"{" + body + b"}")

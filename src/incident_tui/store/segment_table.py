@@ -85,7 +85,7 @@ class SegmentedTable:
         span = self.segment.span(group)
         if span is None:
             return {}
-        return decode_group(self.read(*span), self.segment.key, group)
+        return decode_group(self.segment.check(group, self.read(*span)), self.segment.key, group)
 
     def group(self, group: str | None) -> dict[str, dict[str, Any]]:
         """The current documents of one group, ``{doc_id: doc}`` in table order.
@@ -214,7 +214,7 @@ class SegmentedTable:
 
         def gen() -> Iterator[Body]:
             for group, span in seg.groups.items():
-                body = self.read(seg.start + span[0], seg.start + span[1])
+                body = seg.check(group, self.read(seg.start + span[0], seg.start + span[1]))
                 old = seg.ranges.get(group)
                 more = added.pop(group, None)
                 if not more:

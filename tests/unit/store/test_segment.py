@@ -150,6 +150,9 @@ def test_a_slice_that_is_not_its_group_is_refused():
         seg.decode_group(raw[b[0]:b[1]], "incident_id", "INC-1")  # someone else's documents
     with pytest.raises(seg.SegmentError):
         seg.decode_group(raw[a[0] + 1:a[1]], "incident_id", "INC-1")  # off by one
+    with pytest.raises(seg.SegmentError, match="checksum"):
+        segment.check("INC-1", raw[a[0]:a[1] - 1] + b" ")  # same length, one byte changed
+    assert segment.check("INC-1", raw[a[0]:a[1]]) == raw[a[0]:a[1]]
     assert issubclass(seg.SegmentError, IncidentTuiError)
 
 
@@ -157,8 +160,8 @@ def test_wrong_count_in_the_index_is_refused_when_everything_is_read():
     events = _events()
     raw = _snapshot(events)
     _, segment = _open(raw)
-    lying = seg.Segment(segment.table, segment.key, segment.start, segment.end, segment.groups, segment.ranges, 3,
-                        segment.high)
+    lying = seg.Segment(segment.table, segment.key, segment.start, segment.end, segment.groups, segment.ranges,
+                        segment.crcs, 3, segment.high)
     with pytest.raises(seg.SegmentError, match="index says 3"):
         seg.decode_all(raw[segment.start:segment.end], lying)
 
