@@ -213,10 +213,12 @@ _MEASURE = Console(width=400, color_system=None, legacy_windows=False)
 
 def _hang(text: Text, width: int, indent: int) -> Text:
     """Wrap ``text`` to ``width`` with continuation lines indented by ``indent`` cells."""
-    if width <= indent + 10 or text.cell_len <= width:
+    multiline = "\n" in text.plain
+    if width <= indent + 10 or (text.cell_len <= width and not multiline):
         return text
     head, body = text.divide([indent])
-    lines = body.wrap(_MEASURE, width - indent)
+    # A note written with line breaks (the CLI keeps them) hangs every line, not just wrapped ones.
+    lines = [wrapped for part in body.split("\n", allow_blank=True) for wrapped in part.wrap(_MEASURE, width - indent)]
     out = Text()
     out.append_text(head)
     for n, line in enumerate(lines):

@@ -14,6 +14,7 @@ import pytest
 
 from incident_tui.store import segment as segment_mod
 from incident_tui.store import storage as storage_mod
+from incident_tui.store.storage import snapshot as snapshot_mod
 from incident_tui.store.storage import (
     CorruptDatabaseError,
     SchemaVersionError,
@@ -276,7 +277,7 @@ def test_foreign_json_and_a_plain_tinydb_file_are_still_refused(db_path):
 def test_a_schema_1_reader_refuses_a_schema_2_file_with_the_one_line_error(db_path, monkeypatch):
     raw = _v2_bytes(db_path)
     # The previous version parses the whole file (it knows no segment header) and reads up to schema 1.
-    monkeypatch.setattr(storage_mod, "read_header", lambda head: None)
+    monkeypatch.setattr(snapshot_mod, "read_header", lambda head: None)
     monkeypatch.setattr(storage_mod, "SCHEMA_VERSION", 1)
     with pytest.raises(SchemaVersionError) as info:
         open_db(db_path)

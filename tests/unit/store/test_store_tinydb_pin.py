@@ -5,7 +5,7 @@ JournalTable overrides Table's write methods and relies on private details
 ``_query_cache``, ``_storage``, ``_name``) and on TinyDB routing
 ``drop_table``/``drop_tables`` through ``storage.write``.  Upgrading tinydb
 means re-reading tinydb/table.py and tinydb/database.py against
-src/incident_tui/store/storage.py, then updating the pins below.
+src/incident_tui/store/storage/tinydb_hook.py, then updating the pins below.
 """
 
 from __future__ import annotations

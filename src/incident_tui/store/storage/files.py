@@ -1,0 +1,199 @@
+"""The database's files on disk: opening them safely, refusing what is not a regular file, syncing.
+
+Every file of a database (snapshot, journal, lock, compaction temp files) is
+opened with O_NOFOLLOW (created with O_EXCL, mode 0600); a symlink,
+directory, FIFO, device or socket in its place is refused with
+:class:`UnsafeFileError`, never followed, truncated or replaced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import glob
+import os
+import secrets
+import stat
+from collections.abc import Iterator
+
+from incident_tui.store.storage.errors import unsafe
+
+JOURNAL_SUFFIX = ".journal"
+LOCK_SUFFIX = ".lock"
+# Temp files of a compaction are ``<path>.compact-<pid>-<random>.tmp``.  They
+# are written outside the lock, so one found at open may also be a live
+# compaction of another process: deleting it (under the exclusive lock) makes
+# that compaction find its temp file gone at the swap and start over.
+TMP_INFIX = ".compact-"
+TMP_SUFFIX = ".tmp"
+
+datasync = getattr(os, "fdatasync", os.fsync)
+
+
+# Why each kind of file that is not a regular one is refused, in the words of the error.
+_REFUSED = (
+    (stat.S_ISDIR, "is a directory"),
+    (stat.S_ISFIFO, "is a FIFO (named pipe)"),
+    (stat.S_ISCHR, "is a character device"),
+    (stat.S_ISBLK, "is a block device"),
+    (stat.S_ISSOCK, "is a socket"),
+    (stat.S_ISLNK, "is a symbolic link"),
+)
+
+
+def refuse_kind(st: os.stat_result) -> str | None:
+    """Why a file of this type is refused, or None for a regular file."""
+    mode = st.st_mode
+    if stat.S_ISREG(mode):
+        return None
+    for is_kind, why in _REFUSED:
+        if is_kind(mode):
+            return why
+    return "is not a regular file"
+
+
+@contextlib.contextmanager
+def naming(path: str) -> Iterator[None]:
+    """Give an OSError from an fd-level call (no file name of its own) the file it is about."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None:
+            exc.filename = path
+        raise
+
+
+def stat_key(st: os.stat_result) -> tuple[int, int, int]:
+    """What identifies one state of a snapshot or journal file.
+
+    Snapshots are only ever replaced (new inode) and journals only appended
+    to or reset, so (inode, size, mtime) identifies a state of either file.
+    """
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def fsync_dir(dirname: str) -> None:
+    fd = os.open(dirname, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def close_fds(fds: list[int]) -> None:
+    """Close every open fd of ``fds`` and mark it -1 (the list is shared with a finalizer)."""
+    for i, fd in enumerate(fds):
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+            fds[i] = -1
+
+
+def refuse_unsafe_siblings(db_path: str) -> None:
+    """Refuse a symlinked or special journal or lock file before either is created."""
+    for sibling, what in ((db_path + JOURNAL_SUFFIX, "journal"), (db_path + LOCK_SUFFIX, "lock file")):
+        try:
+            kind = refuse_kind(os.lstat(sibling))
+        except FileNotFoundError:
+            continue
+        if kind is not None:
+            raise unsafe(db_path, sibling, what, kind)
+
+
+def open_file(db_path: str, path: str, flags: int, what: str, *, create: bool = True) -> int:
+    """Open one of the database's files, never through a symlink, never anything but a regular file.
+
+    Created (O_EXCL, mode 0600) when missing and ``create``; the directory
+    entry is made durable before the caller writes acknowledged data into
+    it.  A symlink, directory, FIFO, device or socket is refused with
+    :class:`UnsafeFileError` and left as it is.
+    """
+    # O_NONBLOCK: opening a FIFO must not hang; it is refused below anyway.
+    base = flags | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
+    created = False
+    try:
+        try:
+            fd = os.open(path, base)
+        except FileNotFoundError:
+            if not create:
+                raise
+            try:
+                fd = os.open(path, base | os.O_CREAT | os.O_EXCL, 0o600)
+                created = True
+            except FileExistsError:  # another process created it just now
+                fd = os.open(path, base)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO, errno.EOPNOTSUPP):
+            try:
+                kind = refuse_kind(os.lstat(path))
+            except OSError:
+                kind = None
+            if kind is not None:
+                raise unsafe(db_path, path, what, kind) from None
+        raise
+    try:
+        st = os.fstat(fd)
+        kind = refuse_kind(st)
+        if kind is not None:
+            raise unsafe(db_path, path, what, kind)
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        if created:
+            fsync_dir(os.path.dirname(path))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def leftover_temps(db_path: str) -> list[str]:
+    """Compaction temp files beside the database (of a crashed, or a live, compaction)."""
+    return glob.glob(glob.escape(db_path) + TMP_INFIX + "*" + TMP_SUFFIX)
+
+
+def write_temp(db_path: str, payload: bytes) -> str:
+    """A new temp file beside the snapshot holding ``payload``, fsynced; its path."""
+    tmp = f"{db_path}{TMP_INFIX}{os.getpid()}-{secrets.token_hex(8)}{TMP_SUFFIX}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        with naming(tmp):
+            try:
+                os.fchmod(fd, 0o600)  # exact mode whatever the umask
+                write_all(fd, payload)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
+def replace_snapshot(db_path: str, tmp: str) -> None:
+    """Rename the temp file over the snapshot and make it durable; the temp file is gone either way.
+
+    Never replaces what is not a regular file (it was checked at open, but
+    the path may have been swapped since).
+    """
+    try:
+        try:
+            kind = refuse_kind(os.lstat(db_path))
+        except FileNotFoundError:
+            kind = None
+        if kind is not None:
+            raise unsafe(db_path, db_path, "snapshot", kind)
+        os.replace(tmp, db_path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with naming(db_path):
+        fsync_dir(os.path.dirname(db_path))
