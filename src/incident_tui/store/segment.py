@@ -4,32 +4,39 @@ A snapshot is still one valid TinyDB JSON file.  What schema 2 adds is an order 
 so that opening a database parses only the small tables and one group (one incident's
 timeline events) is parsed from a slice of the file on demand::
 
-    {"_meta":{"1":{"segment":"000000004321:000000098765", ...meta...,
+    {"_meta":{"1":{"segment":"000000004321:000000012345:000000098765", ...meta...,
                    "segment_index":{"table":"events","key":"incident_id","count":N,"high":H,
-                                    "groups":[["INC-1",0,812,1,40,3735928559],["INC-2",813,2040,2,57,305419896],...]}}},
+                                    "groups":[["INC-1",0,812,1,40,3735928559],...]},
+                   "segment_tables":[["incidents","000000004340","000000007000"],...]}},
      "incidents":{...}, "samples":{...}, ...,
      "events":{<group INC-1>,<group INC-2>,<rest>}}
 
 * The segmented table (``events``) is the LAST key of the top-level object; every other table
   comes before it.
 * ``segment`` is the first field of the first ``_meta`` document and has a fixed width:
-  ``START:END``, twelve digits each.  START is the byte offset of the first byte inside the
-  segmented table's ``{``, END the offset of its closing ``}``; the file ends right after it
-  with ``}`` (the top level's), so its size is END + 2.  Reading the first :data:`HEADER_LEN`
-  bytes gives both; parsing ``file[:START] + b"}}"`` gives every other table (and the
-  segmented table as ``{}``).
+  ``META_END:START:END``, twelve digits each.  META_END is the offset just after the ``_meta``
+  table's value, START the offset of the first byte inside the segmented table's ``{``, END
+  the offset of its closing ``}``; the file ends right after it with ``}`` (the top level's),
+  so its size is END + 2.  Reading the first :data:`HEADER_LEN` bytes gives all three.
+* ``segment_tables`` gives every other table's value span ``[s, e)`` (fixed-width numbers in
+  strings, so ``_meta``'s length is known before the offsets it records).  Open parses
+  ``_meta`` and then each table from its own slice: the memory a parse needs on top of its
+  result is that of the biggest table, never of the whole file.  The separators between the
+  slices (``,"name":``) are checked, so a file whose index does not match is refused.
 * ``segment_index.groups`` lists the groups in file order: the group key (the documents'
-  ``key`` field, a string; ``null`` for the documents whose field is missing or not a string)
-  the span ``[s, e)`` of its documents relative to START, and the lowest and highest numeric doc
+  ``key`` field, a string; ``null`` for the documents whose field is missing or not a string),
+  the span ``[s, e)`` of its documents relative to START, the lowest and highest numeric doc
   id in it (``null`` when it has none), so a document can be found by id without parsing
   every group, and the CRC-32 of its bytes: a slice read later, or copied as it is into the
-  next snapshot by a compaction, is checked against it, so damage is refused, never spread.  A group's bytes are
-  ``"id":{doc},"id":{doc}`` (in the table's order, which is id order unless documents were
-  written with explicit ids) and parse as ``b"{" + bytes + b"}"``;
+  next snapshot by a compaction, is checked against it, so damage is refused, never spread.
+  A group's bytes are ``"id":{doc},"id":{doc}`` (in the table's order, which is id order
+  unless documents were written with explicit ids) and parse as ``b"{" + bytes + b"}"``;
   groups are separated by one comma.  ``count`` is the number of documents and ``high`` the
   highest numeric doc id (``null`` when none is numeric).
 * Offsets are byte offsets of orjson's UTF-8 output.  Nothing is found by scanning for
   text, so document text (quotes, ``"events":``, U+2028, any unicode) cannot move them.
+* A reader that does not know this layout (schema 1) parses the whole file as JSON and finds
+  ``"schema": 2``: it refuses the file as written by a newer version.
 
 Everything here is a pure function over bytes and JSON values; the storage decides where the
 bytes come from (a ``pread`` of the open snapshot) and keeps the journal's later changes on top.
@@ -39,7 +46,7 @@ from __future__ import annotations
 
 import heapq
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +68,8 @@ __all__ = [
     "Body",
     "encode_snapshot",
     "read_header",
+    "Header",
+    "TABLES_FIELD",
     "decode_prefix",
     "decode_group",
     "decode_all",
@@ -68,13 +77,14 @@ __all__ = [
 
 SEGMENT_FIELD = "segment"
 INDEX_FIELD = "segment_index"
+TABLES_FIELD = "segment_tables"
 _WIDTH = 12
 _MAX_OFFSET = 10**_WIDTH - 1
 META_TABLE = "_meta"
 META_DOC_ID = "1"
 HEADER_PREFIX = b'{"' + META_TABLE.encode() + b'":{"' + META_DOC_ID.encode() + b'":{"' + SEGMENT_FIELD.encode() + b'":"'
 #: Bytes to read from the start of a file to know whether it has a segment, and where.
-HEADER_LEN = len(HEADER_PREFIX) + 2 * _WIDTH + 2
+HEADER_LEN = len(HEADER_PREFIX) + 3 * _WIDTH + 3
 _OPTS = orjson.OPT_NON_STR_KEYS
 
 
@@ -151,6 +161,10 @@ def group_bodies(docs: Mapping[str, Mapping[str, Any]], key: str) -> list[Body]:
     return [(group, encode_group(members), *id_range(members)) for group, members in grouped.items()]
 
 
+def _num(n: int) -> str:
+    return f"{n:0{_WIDTH}d}"
+
+
 def encode_snapshot(
     meta_table: Mapping[str, Mapping[str, Any]],
     tables: Mapping[str, Mapping[str, Any]],
@@ -161,7 +175,7 @@ def encode_snapshot(
     count: int,
     high: int | None,
 ) -> tuple[bytes, Segment]:
-    """A whole snapshot: ``_meta`` first (with the header and index), ``tables``, then ``table`` last.
+    """A whole snapshot: ``_meta`` first (with the header and indexes), ``tables``, then ``table`` last.
 
     Returns the bytes and the :class:`Segment` describing them (what :func:`decode_prefix`
     would read back).
@@ -187,86 +201,137 @@ def encode_snapshot(
         groups.append([group, pos, pos + len(body), lo, hi, zlib.crc32(body)])
         parts.append(body)
         pos += len(body)
-    placeholder = "0" * _WIDTH + ":" + "0" * _WIDTH
     first = dict(meta_table[META_DOC_ID])
-    first.pop(SEGMENT_FIELD, None)
-    first.pop(INDEX_FIELD, None)
+    for field in (SEGMENT_FIELD, INDEX_FIELD, TABLES_FIELD):
+        first.pop(field, None)
     index = {"table": table, "key": key, "count": count, "high": high, "groups": groups}
-    meta_out: dict[str, Any] = {META_DOC_ID: {SEGMENT_FIELD: placeholder, **first, INDEX_FIELD: index}}
-    meta_out.update((k, v) for k, v in meta_table.items() if k != META_DOC_ID)
-    head = orjson.dumps({META_TABLE: meta_out, **tables, table: {}}, option=_OPTS)
-    # head ends with '"<table>":{}}': the segmented table's body goes between its braces.
-    start = len(head) - 2
+    encoded = [(_key_bytes(name), orjson.dumps(docs, option=_OPTS)) for name, docs in tables.items()]
+
+    def meta_bytes(header: str, spans: list[list[str]]) -> bytes:
+        doc = {SEGMENT_FIELD: header, **first, INDEX_FIELD: index, TABLES_FIELD: spans}
+        out: dict[str, Any] = {META_DOC_ID: doc}
+        out.update((k, v) for k, v in meta_table.items() if k != META_DOC_ID)
+        return orjson.dumps(out, option=_OPTS)
+
+    # Every number in the header and the table index has a fixed width, so the
+    # _meta table's length is known before the offsets it records.
+    zero = _num(0)
+    names = list(tables)
+    meta_len = len(meta_bytes(":".join([zero] * 3), [[name, zero, zero] for name in names]))
+    lead = b'{"' + META_TABLE.encode() + b'":'
+    meta_end = len(lead) + meta_len
+    at = meta_end
+    spans: list[list[str]] = []
+    for (name_bytes, docs_bytes), name in zip(encoded, names):
+        at += 1 + len(name_bytes) + 1  # ,"name":
+        spans.append([name, _num(at), _num(at + len(docs_bytes))])
+        at += len(docs_bytes)
+    start = at + 1 + len(_key_bytes(table)) + 2  # ,"table":{
     end = start + pos
     if end > _MAX_OFFSET:
         raise ValueError("snapshot too large for the segment header")
-    header = f"{start:0{_WIDTH}d}:{end:0{_WIDTH}d}".encode()
-    if not head.startswith(HEADER_PREFIX + placeholder.encode() + b'"'):  # pragma: no cover - dict order
-        raise ValueError("the segment header is not the first field")
-    payload = b"".join([HEADER_PREFIX, header, head[len(HEADER_PREFIX) + len(header):start], b",".join(parts), b"}}"])
-    spans: dict[str | None, tuple[int, int]] = {g[0]: (g[1], g[2]) for g in groups}
+    meta = meta_bytes(f"{_num(meta_end)}:{_num(start)}:{_num(end)}", spans)
+    if len(meta) != meta_len or not (lead + meta).startswith(HEADER_PREFIX):  # pragma: no cover - fixed widths
+        raise ValueError("the segment header did not keep its width")
+    # One join (the groups with their commas in it): a single copy of the segment's bytes.
+    pieces = [lead, meta]
+    for name_bytes, docs_bytes in encoded:
+        pieces += [b",", name_bytes, b":", docs_bytes]
+    pieces += [b",", _key_bytes(table), b":{"]
+    for i, part in enumerate(parts):
+        if i:
+            pieces.append(b",")
+        pieces.append(part)
+    pieces.append(b"}}")
+    del parts, encoded
+    payload = b"".join(pieces)
+    del pieces
+    spans_by_group: dict[str | None, tuple[int, int]] = {g[0]: (g[1], g[2]) for g in groups}
     ranges: dict[str | None, tuple[int, int] | None] = {
         g[0]: (g[3], g[4]) if g[3] is not None and g[4] is not None else None for g in groups
     }
     crcs: dict[str | None, int] = {g[0]: g[5] for g in groups}
-    return payload, Segment(table, key, start, end, spans, ranges, crcs, count, high)
+    return payload, Segment(table, key, start, end, spans_by_group, ranges, crcs, count, high)
 
 
-def read_header(head: bytes) -> tuple[int, int] | None:
-    """``(start, end)`` from a file's first bytes; None when the file has no segment header.
+def _key_bytes(name: str) -> bytes:
+    return orjson.dumps(name)
+
+
+@dataclass(frozen=True)
+class Header:
+    """The fixed-width header: where ``_meta`` ends, where the segmented table's body starts and ends."""
+
+    meta_end: int
+    start: int
+    end: int
+
+
+def read_header(head: bytes) -> Header | None:
+    """The header from a file's first :data:`HEADER_LEN` bytes; None when the file has no segment header.
 
     Raises :class:`SegmentError` when the header is there but malformed.
     """
     if not head.startswith(HEADER_PREFIX):
         return None
     raw = head[len(HEADER_PREFIX):HEADER_LEN]
-    if len(raw) < 2 * _WIDTH + 2 or raw[_WIDTH:_WIDTH + 1] != b":" or raw[-1:] != b'"':
+    numbers = raw[:-1].split(b":")
+    if raw[-1:] != b'"' or len(numbers) != 3 or not all(len(n) == _WIDTH and n.isdigit() for n in numbers):
         raise SegmentError("malformed segment header")
-    a, b = raw[:_WIDTH], raw[_WIDTH + 1:2 * _WIDTH + 1]
-    if not (a.isdigit() and b.isdigit()):
-        raise SegmentError("malformed segment header")
-    start, end = int(a), int(b)
-    if not HEADER_LEN < start <= end:
-        raise SegmentError(f"segment offsets out of order ({start}, {end})")
-    return start, end
+    meta_end, start, end = map(int, numbers)
+    if not HEADER_LEN < meta_end < start <= end:
+        raise SegmentError(f"segment offsets out of order ({meta_end}, {start}, {end})")
+    return Header(meta_end, start, end)
 
 
-def decode_prefix(prefix: bytes, start: int, end: int, size: int) -> tuple[dict[str, Any], Segment]:
-    """Parse ``file[:start]`` (every table but the segmented one) and validate the index.
+def decode_prefix(
+    read: Callable[[int, int], bytes], header: Header, size: int,
+    loads: Callable[[bytes], Any] = orjson.loads,
+) -> tuple[dict[str, Any], Segment]:
+    """Parse every table but the segmented one, each from its own slice, and validate the indexes.
 
-    ``size`` is the file's size.  Returns the tables (the segmented one as ``{}``, the
-    ``_meta`` document without the two segment fields) and the :class:`Segment`.  Raises
-    ``orjson.JSONDecodeError`` when the prefix is not JSON, :class:`SegmentError` when the
-    header, index or size disagree.
+    ``read(start, end)`` gives the file's bytes; ``size`` is the file's size; ``loads`` parses
+    one table.  Returns the tables (the ``_meta`` document without the segment fields) and the
+    :class:`Segment`.  Raises ``orjson.JSONDecodeError`` when a slice is not JSON,
+    :class:`SegmentError` when the header, indexes, separators or size disagree.
     """
-    if len(prefix) != start:
-        raise SegmentError(f"file ends at byte {len(prefix)}, inside its tables (segment starts at {start})")
+    start, end = header.start, header.end
     if size != end + 2:
         kind = "truncated" if size < end + 2 else "longer than its segment header says"
         raise SegmentError(f"{kind} ({size} bytes, the header says {end + 2})")
-    if not prefix.endswith(b":{"):
-        raise SegmentError("segment start does not point at a table")
-    data = orjson.loads(prefix + b"}}")
-    if not isinstance(data, dict):
-        raise SegmentError("top level is not an object")
-    meta_table = data.get(META_TABLE)
+    meta_table = loads(read(len(b'{"' + META_TABLE.encode() + b'":'), header.meta_end))
     meta = meta_table.get(META_DOC_ID) if isinstance(meta_table, dict) else None
     if not isinstance(meta, dict):
         raise SegmentError("no meta document")
     meta.pop(SEGMENT_FIELD, None)
     index = meta.pop(INDEX_FIELD, None)
-    if not isinstance(index, dict):
+    spans = meta.pop(TABLES_FIELD, None)
+    if not isinstance(index, dict) or not isinstance(spans, list):
         raise SegmentError("no segment index")
+    data: dict[str, Any] = {META_TABLE: meta_table}
+    at = header.meta_end
+    for entry in spans:
+        if (not isinstance(entry, list) or len(entry) != 3 or not all(isinstance(x, str) for x in entry)
+                or not (entry[1].isdigit() and entry[2].isdigit())):
+            raise SegmentError("table index has an invalid entry")
+        name, s, e = entry[0], int(entry[1]), int(entry[2])
+        gap = b"," + _key_bytes(name) + b":"
+        if s != at + len(gap) or not s <= e <= start or name in data or read(at, s) != gap:
+            raise SegmentError(f"table index does not match the file at table {name!r}")
+        data[name] = loads(read(s, e))
+        at = e
     table, key, count, high, groups = (index.get(f) for f in ("table", "key", "count", "high", "groups"))
     if not isinstance(table, str) or not isinstance(key, str):
         raise SegmentError("segment index names no table or key")
-    if list(data)[-1] != table or data[table] != {}:
-        raise SegmentError(f"table {table!r} is not the last one")
+    gap = b"," + _key_bytes(table) + b":{"
+    if start != at + len(gap) or table in data or read(at, start) != gap or read(end, end + 2) != b"}}":
+        raise SegmentError(f"table {table!r} is not where the header says, last")
+    data[table] = {}
     if type(count) is not int or count < 0 or not (high is None or (type(high) is int and high >= 0)):
         raise SegmentError("segment index has an invalid count or high id")
     if not isinstance(groups, list):
         raise SegmentError("segment index has no group list")
-    spans: dict[str | None, tuple[int, int]] = {}
+    group_spans: dict[str | None, tuple[int, int]] = {}
     ranges: dict[str | None, tuple[int, int] | None] = {}
     crcs: dict[str | None, int] = {}
     pos = 0
@@ -275,7 +340,7 @@ def decode_prefix(prefix: bytes, start: int, end: int, size: int) -> tuple[dict[
         if (not isinstance(entry, list) or len(entry) != 6 or not (entry[0] is None or isinstance(entry[0], str))
                 or type(entry[1]) is not int or type(entry[2]) is not int or type(entry[5]) is not int):
             raise SegmentError("segment index has an invalid group entry")
-        group, s, e, lo, hi, crc = entry
+        group, gs, ge, lo, hi, crc = entry
         crcs[group] = crc
         if lo is None and hi is None:
             ranges[group] = None
@@ -283,15 +348,13 @@ def decode_prefix(prefix: bytes, start: int, end: int, size: int) -> tuple[dict[
             ranges[group] = (lo, hi)
         else:
             raise SegmentError("segment index has an invalid id range")
-        if not (pos <= s < e <= length) or group in spans:
+        if not (pos <= gs < ge <= length) or group in group_spans:
             raise SegmentError("segment index has overlapping or out-of-range groups")
-        spans[group] = (s, e)
-        pos = e + 1
-    if groups and spans[groups[-1][0]][1] != length:
+        group_spans[group] = (gs, ge)
+        pos = ge + 1
+    if (groups and group_spans[groups[-1][0]][1] != length) or (not groups and length):
         raise SegmentError("segment index does not cover the segment")
-    if not groups and length:
-        raise SegmentError("segment index does not cover the segment")
-    return data, Segment(table, key, start, end, spans, ranges, crcs, count, high)
+    return data, Segment(table, key, start, end, group_spans, ranges, crcs, count, high)
 
 
 def decode_group(body: bytes, key: str, group: str | None) -> dict[str, dict[str, Any]]:

@@ -38,15 +38,16 @@ def _snapshot(events: dict[str, dict], **tables: dict) -> bytes:
     bodies = seg.group_bodies(events, "incident_id")
     high = max((int(k) for k in events if k.isdigit()), default=None)
     raw, segment = seg.encode_snapshot(meta, tables, "events", "incident_id", bodies, count=len(events), high=high)
-    assert seg.decode_prefix(raw[: segment.start], segment.start, segment.end, len(raw))[1] == segment
+    header = seg.read_header(raw[: seg.HEADER_LEN])
+    assert header is not None
+    assert seg.decode_prefix(lambda s, e: raw[s:e], header, len(raw))[1] == segment
     return raw
 
 
 def _open(raw: bytes) -> tuple[dict, seg.Segment]:
     header = seg.read_header(raw[: seg.HEADER_LEN])
     assert header is not None
-    start, end = header
-    return seg.decode_prefix(raw[:start], start, end, len(raw))
+    return seg.decode_prefix(lambda s, e: raw[s:e], header, len(raw))
 
 
 def test_snapshot_is_plain_json_with_the_table_last_and_everything_in_it():
@@ -136,8 +137,7 @@ def test_inconsistent_files_are_refused(mangle):
     with pytest.raises((seg.SegmentError, orjson.JSONDecodeError)):
         header = seg.read_header(raw[: seg.HEADER_LEN])
         assert header is not None
-        start, end = header
-        seg.decode_prefix(raw[:start], start, end, len(raw))
+        seg.decode_prefix(lambda s, e: raw[s:e], header, len(raw))
 
 
 def test_a_slice_that_is_not_its_group_is_refused():

@@ -308,5 +308,6 @@ def _group_texts(db, inc: str) -> list[str]:
 def test_header_field_is_first_and_fixed_width(db_path):
     raw = _v2_bytes(db_path)
     assert raw.startswith(segment_mod.HEADER_PREFIX)
-    start, end = segment_mod.read_header(raw[: segment_mod.HEADER_LEN])
-    assert raw[start - 10:start] == b'"events":{' and raw[end:] == b"}}"
+    header = segment_mod.read_header(raw[: segment_mod.HEADER_LEN])
+    assert raw[header.start - 10:header.start] == b'"events":{' and raw[header.end:] == b"}}"
+    assert raw[header.meta_end:header.meta_end + 1] == b","

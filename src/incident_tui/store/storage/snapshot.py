@@ -20,6 +20,7 @@ import contextlib
 import os
 import weakref
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import orjson
@@ -163,10 +164,8 @@ def read_snapshot(db_path: str, schema_version: int) -> Snapshot | None:
         else:
             # Schema 2: parse everything before the events segment; the
             # events stay in the file, read one incident at a time.
-            start, end = header
             try:
-                prefix = pread_range(fd, db_path, 0, min(start, st.st_size))
-                data, seg = decode_prefix(prefix, start, end, st.st_size)
+                data, seg = decode_prefix(partial(pread_range, fd, db_path), header, st.st_size, loads_bulk)
             except orjson.JSONDecodeError as exc:
                 raise corrupt(db_path, f"corrupt JSON before the events segment ({exc.msg})") from None
             except SegmentError as exc:
