@@ -311,3 +311,16 @@ def test_header_field_is_first_and_fixed_width(db_path):
     header = segment_mod.read_header(raw[: segment_mod.HEADER_LEN])
     assert raw[header.start - 10:header.start] == b'"events":{' and raw[header.end:] == b"}}"
     assert raw[header.meta_end:header.meta_end + 1] == b","
+
+
+def test_a_handle_that_loaded_every_event_lets_them_go_at_its_next_compaction(segmented):
+    path, expected = segmented
+    db = open_db(path)
+    assert len(db.table("events").all()) == 21
+    assert not db.storage.is_segmented("events")
+    db.table("events").insert(_ev("INC-1", 900))
+    db.storage.compact()
+    assert db.storage.is_segmented("events") and "events" not in db.storage._data
+    assert _group(db, "INC-1") == expected["INC-1"] + [900]
+    assert db.table("events").insert(_ev("INC-1", 901)) == 23
+    db.close()

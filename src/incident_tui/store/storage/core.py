@@ -329,7 +329,7 @@ class JournalStorage(Storage):
         # The migrated state is written as a whole new snapshot (atomic
         # replace), so a crash mid-migration leaves the old file intact; the
         # events are read from its segment from then on.
-        self._compact_locked(segment=True)
+        self._compact_locked()
 
     # --------------------------------------------------------------- locking
 
@@ -723,17 +723,13 @@ class JournalStorage(Storage):
                 data[SEGMENT_TABLE] = self._seg
         return encode_snapshot(self.path, data, gen)
 
-    def _compact_locked(self, *, segment: bool = False) -> None:
-        """Compact entirely under the lock the caller holds (creation, migration, fallback).
-
-        With ``segment``, SEGMENT_TABLE is read from the new snapshot's segment
-        afterwards even if it was an in-memory table before (a migration).
-        """
+    def _compact_locked(self) -> None:
+        """Compact entirely under the lock the caller holds (creation, migration, fallback)."""
         gen = self._gen + 1
         payload, seg, docs = self._snapshot_bytes(gen)
         tmp = self._write_temp(payload)
         del payload
-        self._swap(tmp, gen, docs, seg, self._reopen(tmp) if seg is not None else -1, lazy=segment)
+        self._swap(tmp, gen, docs, seg, self._reopen(tmp) if seg is not None else -1)
 
     @staticmethod
     def _reopen(tmp: str) -> int:
@@ -747,19 +743,19 @@ class JournalStorage(Storage):
         """A new temp file beside the snapshot holding ``payload``, fsynced; its path."""
         return write_temp(self.path, payload)
 
-    def _swap(self, tmp: str, gen: int, docs: int, seg: Segment | None = None, rfd: int = -1,
-              *, lazy: bool = False) -> None:
+    def _swap(self, tmp: str, gen: int, docs: int, seg: Segment | None = None, rfd: int = -1) -> None:
         """Make the temp file the snapshot of generation ``gen``; caller holds the exclusive lock.
 
         ``seg`` and ``rfd`` are the temp file's segment and a read-only fd on it
-        (closed here unless kept): a handle reading SEGMENT_TABLE from a segment
-        (or ``lazy``) reads it from the new file from now on, its overlay
-        being in that file.
+        (closed here unless kept).  The new snapshot holds the current state,
+        so from now on SEGMENT_TABLE is read from its segment with an empty
+        overlay, even if it was an in-memory table before: a process that once
+        loaded every event (or a migration) lets them go at its next compaction.
         """
         keep = False
         try:
             self._swap_files(tmp, gen, docs)
-            if seg is not None and rfd >= 0 and (lazy or self._seg is not None):
+            if seg is not None and rfd >= 0 and self._depth == 0:
                 self._set_segment(seg, rfd)
                 keep = True
         finally:
