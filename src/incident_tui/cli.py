@@ -11,11 +11,13 @@ from pathlib import Path
 
 import click
 
+from incident_tui.domain.models import DetectionMethod, Milestone, Severity, TriageCategory
 from incident_tui.cli_common import (  # noqa: F401  (re-exported for command modules and tests)
     CliContext,
     OneLineGroup,
     decode_text_params,
     TextCommand,
+    choice,
     default_db_path,
     echo,
     echo_json,
@@ -97,8 +99,8 @@ def warn_skipped(lines: list[str]) -> None:
         click.echo(f"incident-tui: warning: {line} (left out; fix or remove it)", err=True)
 
 
-SEVERITIES = click.Choice(["P1", "P2", "P3"], case_sensitive=False)
-DETECTION = click.Choice(["alert", "user-report", "downstream", "manual"])
+SEVERITIES = choice(Severity, case_sensitive=False)
+DETECTION = choice(DetectionMethod)
 
 
 @main.command()
@@ -272,7 +274,7 @@ def _new_prompt_hint(exc) -> str:
 
 @main.command()
 @click.argument("incident_id")
-@click.argument("category", type=click.Choice(["prompt-quality", "api", "upstream-data", "model-behaviour"]))
+@click.argument("category", type=choice(TriageCategory))
 @click.option("--hypothesis", default="", help="Root cause hypothesis.")
 @click.option("--prompt", "prompt_id", help="Set the incident's prompt (e.g. one an alert left unassigned).")
 @click.option("--version", "version", type=int, help="Its version (default: production).")
@@ -326,7 +328,7 @@ def kill_switch(cli: CliContext, incident_id) -> None:
 
 @main.command()
 @click.argument("incident_id")
-@click.argument("which", type=click.Choice(["impact-resolved", "root-cause", "staging", "promoted", "closed"]))
+@click.argument("which", type=choice(Milestone))
 @click.option("--text", default="", help="The root cause, for root-cause.")
 @click.option("--version", type=int, help="Registered prompt version, for staging and promoted.")
 @click.option("--yes", is_flag=True, help="Promote even though the fix was not validated (or passed too few).")
@@ -386,7 +388,7 @@ def demo(cli: CliContext, db_path, count, no_open) -> None:
     if not explicit:
         reset_demo_file(cli.db_path)  # the default demo file is ours: fresh data, fresh clocks
     try:
-        summary = seed_demo(cli.open_db(), incidents=count)
+        summary = seed_demo(cli.stores(), incidents=count)
     except DemoError as exc:
         fail(f"{cli.db_path}: {exc}")
     click.echo(f"demo data in {cli.db_path}: {summary}", err=not no_open)

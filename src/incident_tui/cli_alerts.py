@@ -12,12 +12,15 @@ import click
 
 from incident_tui.cli_common import (
     CliContext,
+    choice,
     echo,
     echo_json,
     fail,
     handle_errors,
     parse_time_option,
 )
+from incident_tui.domain.alerts import KINDS
+from incident_tui.domain.models import Severity
 
 # Piped payloads may be a bigger batch than one HTTP notification, but are still bounded:
 # a runaway pipe must not eat the machine's memory.
@@ -38,7 +41,7 @@ def _read_payload(file: Path | None) -> bytes:
 
 
 @click.command("ingest")
-@click.argument("kind", type=click.Choice(["alertmanager", "grafana"]))
+@click.argument("kind", type=choice(KINDS))
 @click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Read the payload from FILE instead of stdin.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
@@ -59,7 +62,7 @@ def ingest(cli: CliContext, kind: str, file: Path | None, as_json: bool) -> None
         payload = decode_json(_read_payload(file))
     except ValueError as exc:
         fail(f"{file or 'stdin'}: {exc}; nothing was recorded")
-    service = AlertService(cli.open_db(), config=cli.config)
+    service = AlertService(cli.stores(), config=cli.config)
     try:
         report = service.ingest(kind, payload)
     except PayloadError as exc:
@@ -94,7 +97,7 @@ def serve_webhook(cli: CliContext, host: str, port: int, max_bytes: int, token: 
     from incident_tui.services.alerts import AlertService
     from incident_tui.services.webhook import WebhookConfigError, make_server
 
-    service = AlertService(cli.open_db(), config=cli.config)
+    service = AlertService(cli.stores(), config=cli.config)
 
     def log(line: str) -> None:  # the server hands over lines with controls already made visible
         click.echo(line, err=True)
@@ -120,7 +123,7 @@ def serve_webhook(cli: CliContext, host: str, port: int, max_bytes: int, token: 
         server.server_close()
 
 
-SEVERITIES = click.Choice(["P1", "P2", "P3"], case_sensitive=False)
+SEVERITIES = choice(Severity, case_sensitive=False)
 
 
 @click.command("metrics")
@@ -142,7 +145,7 @@ def metrics(cli: CliContext, as_json: bool, prompt_id, severity, since, until) -
         since=parse_time_option(since),
         until=parse_time_option(until),
     )
-    report = MetricsService(cli.open_db()).report(filters)
+    report = MetricsService(cli.stores()).report(filters)
     if as_json:
         echo_json(report.to_dict())
     else:

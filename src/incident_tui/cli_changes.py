@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from incident_tui.cli_common import CliContext, echo_json, fail, handle_errors, parse_time_option
+from incident_tui.cli_common import CliContext, choice, echo_json, fail, handle_errors, parse_time_option
+from incident_tui.domain.changes import ChangeKind
 
-KINDS = ["model", "config", "prompt", "data", "deploy", "other"]
 
 
 def _service(cli: CliContext):
@@ -21,7 +21,7 @@ def change() -> None:
 
 
 @change.command("add")
-@click.option("--kind", required=True, type=click.Choice(KINDS), help="What kind of change.")
+@click.option("--kind", required=True, type=choice(ChangeKind), help="What kind of change.")
 @click.option("--summary", required=True, help="What changed, in a line.")
 @click.option("--prompt", "prompt_id", help="The prompt it applies to (default: every prompt).")
 @click.option("--at", "at", help="When it landed: ISO 8601, 14:32 or -2h (default: now).")

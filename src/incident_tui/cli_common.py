@@ -10,7 +10,9 @@ import json
 import os
 import re
 import sys
+from collections.abc import Iterable
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,13 @@ import click
 from incident_tui.config import Config, ConfigError, load_config
 
 DB_ENV = "INCIDENT_TUI_DB"
+
+
+def choice(values: type[Enum] | Iterable[str], *, case_sensitive: bool = True) -> click.Choice:
+    """A click choice of a domain enum's values (or of a domain tuple), in their order: the words a
+    command accepts are the ones the services and the dashboard use."""
+    words = [member.value for member in values] if isinstance(values, type) else list(values)
+    return click.Choice(words, case_sensitive=case_sensitive)
 
 
 def default_db_path() -> Path:
@@ -38,6 +47,7 @@ class CliContext:
         self.config_path = config_path
         self._config: Config | None = None
         self._db = None
+        self._stores = None
 
     @property
     def config(self) -> Config:
@@ -58,15 +68,24 @@ class CliContext:
                                holder_name=ctx.command_path if ctx is not None else None)
         return self._db
 
+    def stores(self):
+        """The repositories of the database (opened on first use), shared by this command's services."""
+        if self._stores is None or self._stores.db is not self.open_db():
+            from incident_tui.store.stores import Stores
+
+            self._stores = Stores(self.open_db())
+        return self._stores
+
     def incidents(self):
         from incident_tui.services.incidents import IncidentService
 
-        return IncidentService(self.open_db(), config=self.config)
+        return IncidentService(self.stores(), config=self.config)
 
     def close(self) -> None:
         if self._db is not None:
             self._db.close()
             self._db = None
+            self._stores = None
 
 
 def echo(text: Any = "", *, err: bool = False, nl: bool = True) -> None:

@@ -33,7 +33,7 @@ def export(cli: CliContext, incident_id: str, fmt: str, output: str | None, forc
     from incident_tui.services.files import OutputExists, write_output
     from incident_tui.services.postmortem import PostmortemService
 
-    text = PostmortemService(cli.open_db(), cli.incidents()).render(incident_id, fmt)
+    text = PostmortemService(cli.stores(), cli.incidents()).render(incident_id, fmt)
     incident_id = incident_id.strip().upper()
     to_stdout = output == "-" or (output is None and not copy)
     if output is not None and output != "-":

@@ -1,7 +1,8 @@
 """`incident-tui prompts …`: import prompt versions, list them, diff two of them.
 
 Scripts call these, so this module never imports textual (startup stays fast). The main
-CLI sets `ctx.obj` to an object whose `.open_db()` returns the TinyDB, and owns closing it.
+CLI sets `ctx.obj` to an object whose `.stores()` returns the database's repositories (or whose
+`.open_db()` returns the database), and owns closing it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import click
 
-from incident_tui.cli_common import echo, handle_errors
+from incident_tui.cli_common import choice, echo, handle_errors
 from incident_tui.domain.diff import (
     DELETE,
     EQUAL,
@@ -27,7 +28,7 @@ from incident_tui.domain.diff import (
     visible,
     wrap_points,
 )
-from incident_tui.domain.prompts import PromptError, PromptVersion
+from incident_tui.domain.prompts import LABELS, PromptError, PromptVersion
 from incident_tui.domain.text import json_safe, neutralise
 from incident_tui.services.prompts import PromptService
 
@@ -36,7 +37,8 @@ from incident_tui.services.prompts import PromptService
 def _service(obj: Any) -> PromptService:
     if obj is None or not hasattr(obj, "open_db"):
         raise PromptError("no database: run this as `incident-tui prompts …`")
-    return PromptService(obj.open_db())
+    stores = getattr(obj, "stores", None)
+    return PromptService(stores() if callable(stores) else obj.open_db())
 
 
 def _range(added: list[PromptVersion]) -> str:
@@ -101,7 +103,7 @@ def add(obj: Any, prompt_id: str, file: Path, author: str | None, note: str | No
 @prompts.command("label")
 @click.argument("prompt_id")
 @click.argument("version", type=int)
-@click.argument("label", type=click.Choice(["production", "staging", "last-known-good"]))
+@click.argument("label", type=choice(LABELS))
 @click.option("--why", default="", help="Why the label moves (kept in the audit trail).")
 @click.option("--who", default=None, help="Who moves it (default: the config's user).")
 @click.pass_obj

@@ -20,6 +20,7 @@ from incident_tui.domain.times import local_now
 from incident_tui.services.incidents import IncidentService
 from incident_tui.services.prompts import PromptService
 from incident_tui.store.storage import transaction
+from incident_tui.store.stores import Database, Stores
 
 OPENHANDS = "openhands-codeact-system-prompt"
 
@@ -84,18 +85,19 @@ def _data_dir() -> Path:
     return Path(str(resources.files("incident_tui") / "data" / "openhands"))
 
 
-def seed_demo(db, *, incidents: int = 0, now: datetime | None = None, seed: int = 7) -> str:
+def seed_demo(db: Stores | Database, *, incidents: int = 0, now: datetime | None = None, seed: int = 7) -> str:
     """Fill an empty database with the demo; returns a one-line summary.
 
     ``incidents`` adds that many synthetic incidents (about 50 events each) for scale tests.
     Refuses a database that already has incidents, so a real database is never mixed up.
     """
-    if db.table("incidents").all():
+    stores = Stores.of(db)
+    if stores.incidents.incident_count():
         raise DemoError("this database already has incidents; give the demo a new file with --db")
     now = now or local_now()
     clock = _Clock(now)
-    prompts = PromptService(db, clock=clock)
-    service = IncidentService(db, config=Config(user="ana"), clock=clock, prompts=prompts)
+    prompts = PromptService(stores, clock=clock)
+    service = IncidentService(stores, config=Config(user="ana"), clock=clock, prompts=prompts)
 
     _seed_prompts(prompts, clock, now)
     clock.now = now
@@ -105,10 +107,10 @@ def seed_demo(db, *, incidents: int = 0, now: datetime | None = None, seed: int 
     _faq_incident(service, clock, now)
     _closed_incident(service, clock, now)
     if incidents:
-        _synthetic(db, service, clock, now, incidents, random.Random(seed))
+        _synthetic(stores.db, service, clock, now, incidents, random.Random(seed))
     clock.now = now
-    total = len(db.table("incidents"))
-    return f"{total} incidents, {len(db.table('events'))} timeline events, {len(prompts.list_prompts())} prompts"
+    total, events = stores.incidents.incident_count(), stores.incidents.event_count()
+    return f"{total} incidents, {events} timeline events, {len(prompts.list_prompts())} prompts"
 
 
 def _seed_prompts(prompts: PromptService, clock: _Clock, now: datetime) -> None:

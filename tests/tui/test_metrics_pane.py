@@ -1,6 +1,7 @@
 """The metrics pane in a tiny host app (Pilot)."""
 
 import json
+import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from incident_tui.config import Config
 from incident_tui.domain.metrics import MetricFilter
 from incident_tui.services.alerts import AlertService
 from incident_tui.services.incidents import IncidentService
+from incident_tui.services.metrics import MetricsService
 from incident_tui.tui.widgets.metrics_pane import MetricsPane, bar_cells
 
 PAYLOADS = Path(__file__).parents[1] / "unit" / "payloads"
@@ -24,7 +26,7 @@ class Host(App):
         self.kwargs = kwargs
 
     def compose(self) -> ComposeResult:
-        yield MetricsPane(self.db, clock=lambda: NOW, id="metrics", **self.kwargs)
+        yield MetricsPane(MetricsService(self.db, clock=lambda: NOW), id="metrics", **self.kwargs)
 
 
 def part(pane, name) -> str:
@@ -126,3 +128,42 @@ async def test_narrow_terminal_does_not_wrap_rows(db):
         pane = pilot.app.query_one(MetricsPane)
         chart = pane.query_one("#metrics-chart", Static)
         assert chart.size.height == len(part(pane, "chart").splitlines())
+
+
+async def test_the_pane_reads_under_the_lock_it_is_given(db):
+    seed(db)
+    lock = threading.RLock()
+    service = MetricsService(db, clock=lambda: NOW)
+    held = []
+    report = service.report
+
+    def watched(filters=None):
+        # RLock has no public "held by me"; a non-blocking acquire from another thread tells.
+        probe = threading.Thread(target=lambda: held.append(not lock.acquire(blocking=False)))
+        probe.start()
+        probe.join()
+        return report(filters)
+
+    service.report = watched
+
+    class LockedHost(App):
+        def compose(self) -> ComposeResult:
+            yield MetricsPane(service, lock=lock, id="metrics")
+
+    async with LockedHost().run_test(size=(100, 40)) as pilot:
+        pane = pilot.app.query_one(MetricsPane)
+        pane.refresh_metrics()
+        await pilot.pause()
+        assert pane.report.incident_count == 2
+    assert held and all(held)
+
+
+async def test_the_dashboard_pane_shares_the_app_service_and_lock(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("5")
+        await pilot.pause()
+        pane = app.query_one(MetricsPane)
+        assert pane.service.stores is app.service.stores
+        assert pane._store_lock() is app.db_lock
+        assert pane.report.incident_count == len(app.service.list(include_closed=True))

@@ -202,7 +202,7 @@ async def test_typing_into_a_final_postmortem_reopens_it_as_a_draft(make_app):
         with app.db_lock:
             service.save_field(P1, "review_date", "2026-12-02")
             # Marked final (as after the checklist), whatever lint says of the demo's text.
-            service.table.update({"status": DocStatus.FINAL.value}, where("incident_id") == P1)
+            app.db.table("postmortems").update({"status": DocStatus.FINAL.value}, where("incident_id") == P1)
         pane.reload()
         await settle(pilot)
         assert pane.pm.status is DocStatus.FINAL

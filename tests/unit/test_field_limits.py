@@ -171,13 +171,6 @@ def test_an_alert_with_lone_surrogates_is_stored_not_lost(db, clock):
     assert (incident.prompt_id, incident.title) == ("sum\ufffdmary", "bad \ufffd news")
 
 
-def test_an_alert_line_over_the_limit_is_cut_not_dropped(svc, incident):
-    svc.add_alert_key(incident.id, "am:fp:1", "Alert firing: " + "A" * 200_000)
-    line = svc.timeline(incident.id)[-1].text
-    assert line.startswith("Alert firing: AAAA") and text_bytes(line) <= MAX_TEXT_BYTES
-    assert line.endswith(" KiB]") and "… [truncated 131." in line
-
-
 # --- CLI: a clear line and a non-zero exit ----------------------------------------------------
 
 

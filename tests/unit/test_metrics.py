@@ -1,9 +1,7 @@
 """Metrics arithmetic: mean and median, missing times, filters, weekly series, action items."""
 
 import json
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from enum import Enum
 
 import pytest
 from hypothesis import given
@@ -27,6 +25,7 @@ from incident_tui.domain.models import (
     Stage,
     TriageCategory,
 )
+from incident_tui.domain.postmortem import ActionItem, ActionStatus, Postmortem
 from incident_tui.services.metrics import MetricsService
 
 TZ = timezone(timedelta(hours=1))
@@ -173,44 +172,38 @@ def test_week_buckets_use_the_local_zone():
 # --- action items ------------------------------------------------------------------------------
 
 
-class Status(Enum):
-    OPEN = "open"
-    DONE = "done"
-
-
-@dataclass
-class ActionItem:  # shaped like domain/postmortem.ActionItem
-    text: str
-    owner: str
-    due: date | None
-    status: Status
+def item(owner="ana", due="", status=ActionStatus.OPEN):
+    return ActionItem(text="x", owner=owner, due=due, status=status)
 
 
 def test_action_item_states():
     today = date(2026, 11, 25)
-    assert action_item_state({"owner": "ana", "due": "2026-11-24", "status": "open"}, today).overdue
-    assert not action_item_state({"owner": "ana", "due": "2026-11-25", "status": "open"}, today).overdue  # due today
-    assert not action_item_state({"owner": "ana", "due": "2026-11-01", "status": "Done"}, today).open
-    assert not action_item_state({"owner": "ana", "due": "2026-11-01", "status": "won't fix"}, today).open
-    assert action_item_state({"owner": "ana"}, today).open  # no status: open
-    bad_due = action_item_state({"owner": "bo", "due": "someday"}, today)
+    assert action_item_state(item(due="2026-11-24"), today).overdue
+    assert not action_item_state(item(due="2026-11-25"), today).overdue  # due today
+    assert not action_item_state(item(due="2026-11-01", status=ActionStatus.DONE), today).open
+    assert not action_item_state(item(due="2026-11-01", status=ActionStatus.WONT_DO), today).open
+    in_progress = action_item_state(item(due="2026-11-01", status=ActionStatus.IN_PROGRESS), today)
+    assert in_progress.open and in_progress.overdue and in_progress.status == "in-progress"
+    assert action_item_state(item(), today).open  # no due date: open, never overdue
+    bad_due = action_item_state(item(owner="bo", due="someday"), today)
     assert bad_due.open and not bad_due.overdue and bad_due.due is None
-    assert action_item_state({"owner": "  ", "due": None}, today).owner == UNASSIGNED
-    assert action_item_state({"owner": 3, "status": 4, "due": 5}, today).owner == UNASSIGNED  # never raises
-    obj = action_item_state(ActionItem("x", "cy", date(2026, 11, 1), Status.OPEN), today)
-    assert obj.open and obj.overdue and obj.owner == "cy"
-    assert not action_item_state(ActionItem("x", "cy", date(2026, 11, 1), Status.DONE), today).open
-    assert action_item_state({"owner": "d", "due": "2026-11-20T12:00:00+01:00"}, today).overdue
+    assert action_item_state(item(owner="  "), today).owner == UNASSIGNED
+    assert action_item_state(item(owner="d", due="2026-11-20T12:00:00+01:00"), today).overdue
+    assert action_item_state(item(), today, "INC-20261124-001").incident_id == "INC-20261124-001"
+
+
+def test_every_action_status_is_open_or_finished():
+    assert {s for s in ActionStatus if s.finished} == {ActionStatus.DONE, ActionStatus.WONT_DO}
 
 
 def test_action_items_by_owner_sorted_most_overdue_first():
     today = date(2026, 11, 25)
     items = [
-        {"owner": "ana", "due": "2026-12-01", "status": "open"},
-        {"owner": "ana", "due": "2026-12-02", "status": "in progress"},
-        {"owner": "bo", "due": "2026-11-01", "status": "open"},
-        {"owner": "bo", "due": None, "status": "open"},
-        {"owner": "cy", "due": "2026-11-01", "status": "done"},
+        item("ana", "2026-12-01"),
+        item("ana", "2026-12-02", ActionStatus.IN_PROGRESS),
+        item("bo", "2026-11-01"),
+        item("bo", ""),
+        item("cy", "2026-11-01", ActionStatus.DONE),
     ]
     rows = action_items_by_owner(action_item_state(i, today) for i in items)
     assert [(r.owner, r.open, r.overdue, r.no_due_date) for r in rows] == [("bo", 2, 1, 1), ("ana", 2, 0, 0)]
@@ -218,15 +211,15 @@ def test_action_items_by_owner_sorted_most_overdue_first():
 
 def test_action_items_follow_the_incident_filter():
     incidents = sample()
-    items = [
-        {"owner": "ana", "due": "2026-11-01", "incident_id": incidents[0].id},
-        {"owner": "bo", "due": "2026-11-01", "incident_id": incidents[2].id},
-        {"owner": "cy", "due": "2026-11-01"},  # names no incident
+    postmortems = [
+        Postmortem(incidents[0].id, action_items=[item("ana", "2026-11-01")]),
+        Postmortem(incidents[2].id, action_items=[item("bo", "2026-11-01")]),
+        Postmortem("INC-20200101-001", action_items=[item("cy", "2026-11-01")]),  # an incident not shown
     ]
-    everything = compute_metrics(incidents, items, now=NOW)
+    everything = compute_metrics(incidents, postmortems, now=NOW)
     assert [r.owner for r in everything.actions] == ["ana", "bo", "cy"]
     assert everything.open_actions == 3 and everything.overdue_actions == 3
-    faq = compute_metrics(incidents, items, now=NOW, filters=MetricFilter(prompt="faq-answer"))
+    faq = compute_metrics(incidents, postmortems, now=NOW, filters=MetricFilter(prompt="faq-answer"))
     assert [r.owner for r in faq.actions] == ["bo"]
 
 
@@ -239,14 +232,15 @@ def test_service_reads_incidents_and_postmortem_action_items(db):
     db.table("incidents").insert({"id": "INC-broken", "title": "no severity"})
     pm = db.table("postmortems")
     pm.insert({"incident_id": "INC-20261116-001",
-               "action_items": [{"owner": "ana", "due": "2026-11-20", "status": "open"}, "junk", 5]})
-    pm.insert({"incident_id": "INC-20261124-003", "action_items": "not a list"})
+               "action_items": [{"owner": "ana", "due": "2026-11-20", "status": "open"}]})
+    pm.insert({"incident_id": "INC-20261124-003", "action_items": [{"owner": "bo", "status": "finished?"}]})
     pm.insert({"something": "else"})
     service = MetricsService(db, clock=lambda: NOW)
     report = service.report()
-    assert report.incident_count == 4 and service.skipped == 1
+    # One incident and two postmortems cannot be read: counted, never fatal.
+    assert report.incident_count == 4 and service.skipped == 3
     assert [(r.owner, r.open, r.overdue) for r in report.actions] == [("ana", 1, 1)]
-    assert service.action_items()[0]["incident_id"] == "INC-20261116-001"
+    assert [p.incident_id for p in service.postmortems()] == ["INC-20261116-001"]
 
 
 def test_service_without_postmortems_table(db):

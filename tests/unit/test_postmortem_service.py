@@ -20,7 +20,8 @@ from incident_tui.domain.postmortem import (
 )
 from incident_tui.services.incidents import IncidentService, ServiceError
 from incident_tui.services.files import OutputExists
-from incident_tui.services.postmortem import TABLE, PostmortemError, PostmortemService
+from incident_tui.services.postmortem import PostmortemError, PostmortemService
+from incident_tui.store.postmortems import POSTMORTEMS
 from incident_tui.store.storage import open_db
 
 TZ = timezone(timedelta(hours=1))
@@ -43,7 +44,7 @@ def test_load_prefills_without_writing(services, db):
     assert pm.get("incident_id") == iid and pm.get("prompt_version") == "v7" and pm.get("detection_gap") == "12m"
     assert "Detection: alert fired" in pm.get("timeline")
     assert pm.edited == set() and pm.status is DocStatus.DRAFT
-    assert db.table(TABLE).all() == []
+    assert db.table(POSTMORTEMS).all() == []
 
 
 def test_unknown_incident_is_a_service_error(services):
@@ -109,9 +110,9 @@ def test_unknown_or_non_text_fields_are_refused(services):
 def test_an_unchanged_save_writes_nothing(services, db):
     _, pms, iid, _ = services
     pms.save_field(iid, "summary", "Same.")
-    before = db.table(TABLE).all()
+    before = db.table(POSTMORTEMS).all()
     pms.save_field(iid, "summary", "Same.")
-    assert db.table(TABLE).all() == before
+    assert db.table(POSTMORTEMS).all() == before
 
 
 def test_contributing_factors_add_edit_move_delete(services):

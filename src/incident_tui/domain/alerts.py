@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from incident_tui.domain.errors import IncidentTuiError
-from .prompts import UNASSIGNED
+from .prompts import UNASSIGNED, parse_version
 from .limits import cap_chars
 from .text import clean
 
@@ -485,9 +485,6 @@ class DeclareParams:
     unassigned: str = ""
 
 
-_VERSION_RE = re.compile(r"^v?(\d{1,9})$", re.IGNORECASE)
-
-
 def severity_for(labels: Mapping[str, str], mapping: AlertMapping) -> str:
     """P1/P2/P3 from the severity label: the configured map (case-insensitive), a literal
     P1–P3, else the default."""
@@ -513,9 +510,9 @@ def version_of(alert: AlertRecord, mapping: AlertMapping) -> tuple[int | None, s
     raw = alert.labels.get(mapping.version_label, "").strip()
     if not raw:
         return None, ""
-    match = _VERSION_RE.match(raw)
-    if match:
-        return int(match.group(1)), ""
+    version = parse_version(raw)
+    if version is not None:
+        return version, ""
     return None, f"label {mapping.version_label}={_truncate(raw, 40)!r} is not a version number; version left unknown"
 
 

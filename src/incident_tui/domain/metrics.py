@@ -1,6 +1,6 @@
 """Incident metrics across time: how fast we detect, contain and resolve, and what is left to do.
 
-Pure: takes Incident objects and action items, returns plain dataclasses. An incident that
+Pure: takes Incident and Postmortem objects, returns plain dataclasses. An incident that
 lacks a time (impact start never recorded, not contained yet, impact never marked resolved)
 is counted as *missing* for that figure — never as zero, which would flatter the mean.
 
@@ -15,16 +15,15 @@ and it is when an incident enters the process.
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
-from enum import Enum
 from typing import Any, cast
 
 from .models import Incident
+from .postmortem import ActionItem, Postmortem
 
 METRICS: tuple[str, ...] = ("detect", "contain", "resolve")
 METRIC_LABELS: dict[str, str] = {
@@ -35,9 +34,6 @@ METRIC_LABELS: dict[str, str] = {
 UNTRIAGED = "untriaged"
 UNASSIGNED = "(unassigned)"
 
-# Status words that mean an action item needs nothing more; anything else counts as open.
-_DONE = {"done", "closed", "complete", "completed", "resolved", "fixed", "cancelled", "canceled",
-         "wontfix", "wontdo", "dropped", "obsolete"}
 
 
 # --- filters -------------------------------------------------------------------------------
@@ -287,50 +283,36 @@ class OwnerActions:
         return {"owner": self.owner, "open": self.open, "overdue": self.overdue, "no_due_date": self.no_due_date}
 
 
-def _field(item: Any, name: str) -> Any:
-    if isinstance(item, Mapping):
-        return item.get(name)
-    return getattr(item, name, None)
-
-
-def _as_date(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and value.strip():
-        text = value.strip()
+def _as_date(value: str) -> date | None:
+    """An action item's due date as typed: YYYY-MM-DD (or a full ISO time); None when unreadable."""
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
         try:
-            return date.fromisoformat(text[:10])
+            return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
         except ValueError:
-            try:
-                return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
-            except ValueError:
-                return None
-    return None
+            return None
 
 
-def action_item_state(item: Any, today: date, incident_id: str | None = None) -> ActionItemState:
-    """Read an action item (a dict or an object with owner, due, status); never raises.
+def action_item_state(item: ActionItem, today: date, incident_id: str | None = None) -> ActionItemState:
+    """What the metrics need of an action item of ``incident_id``'s postmortem.
 
-    A missing status counts as open; an unreadable or missing due date is never overdue.
+    Open unless its status is finished (ActionStatus.finished); an unreadable or missing due
+    date is never overdue; an item with no owner is counted under UNASSIGNED.
     """
-    owner = _field(item, "owner")
-    owner = owner.strip() if isinstance(owner, str) and owner.strip() else UNASSIGNED
-    status = _field(item, "status")
-    if isinstance(status, Enum):
-        status = status.value
-    status = status if isinstance(status, str) else ""
-    is_open = re.sub(r"[^a-z]", "", status.lower()) not in _DONE
-    due = _as_date(_field(item, "due"))
-    item_incident = _field(item, "incident_id")
+    owner = item.owner.strip() or UNASSIGNED
+    is_open = not item.status.finished
+    due = _as_date(item.due)
     return ActionItemState(
         owner=owner,
         due=due,
-        status=status or "open",
+        status=item.status.value,
         open=is_open,
         overdue=is_open and due is not None and due < today,
-        incident_id=item_incident if isinstance(item_incident, str) else incident_id,
+        incident_id=incident_id,
     )
 
 
@@ -404,16 +386,15 @@ def _counts(values: Iterable[str]) -> dict[str, int]:
 
 def compute_metrics(
     incidents: Iterable[Incident],
-    action_items: Iterable[Any] = (),
+    postmortems: Iterable[Postmortem] = (),
     *,
     now: datetime,
     filters: MetricFilter | None = None,
 ) -> MetricsReport:
     """Figures for the incidents that pass ``filters``, weeks in ``now``'s time zone.
 
-    ``action_items`` are dicts or objects with owner, due, status and (to be filtered with
-    their incident) incident_id. With a filter set, items of other incidents — and items
-    that name no incident — are left out; without one, every item counts.
+    The action items are those of ``postmortems``. With a filter set, items of other
+    incidents are left out; without one, every item counts.
     """
     filters = filters or MetricFilter()
     tz = now.tzinfo
@@ -429,7 +410,7 @@ def compute_metrics(
 
     today = now.astimezone(tz).date()
     ids = {i.id for i in chosen}
-    states = [action_item_state(item, today) for item in action_items]
+    states = [action_item_state(item, today, pm.incident_id) for pm in postmortems for item in pm.action_items]
     if filters.active:
         states = [s for s in states if s.incident_id in ids]
 

@@ -21,6 +21,11 @@ class Severity(str, Enum):
     def rank(self) -> int:
         return int(self.value[1])
 
+    @property
+    def description(self) -> str:
+        """What the severity means, for a picker."""
+        return {"P1": "major user impact", "P2": "degraded", "P3": "minor"}[self.value]
+
 
 class DetectionMethod(str, Enum):
     ALERT = "alert"
@@ -97,6 +102,26 @@ class EventKind(str, Enum):
 class ContainmentAction(str, Enum):
     KILL_SWITCH = "kill-switch"
     ROLLBACK = "rollback"
+
+
+class Milestone(str, Enum):
+    """What a responder stamps on the way to the end of an incident, in that order."""
+
+    IMPACT_RESOLVED = "impact-resolved"
+    ROOT_CAUSE = "root-cause"
+    STAGING = "staging"
+    PROMOTED = "promoted"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return {
+            "impact-resolved": "User impact resolved",
+            "root-cause": "Root cause confirmed",
+            "staging": "Remediation deployed to staging",
+            "promoted": "Remediation validated and promoted to production",
+            "closed": "Close the incident",
+        }[self.value]
 
 
 def to_iso(value: datetime | None) -> str | None:

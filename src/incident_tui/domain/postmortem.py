@@ -56,6 +56,11 @@ class ActionStatus(str, Enum):
     def label(self) -> str:
         return {"open": "open", "in-progress": "in progress", "done": "done", "wont-do": "won't do"}[self.value]
 
+    @property
+    def finished(self) -> bool:
+        """Nothing more is to be done: done, or decided against. Anything else is open."""
+        return self in (ActionStatus.DONE, ActionStatus.WONT_DO)
+
 
 @dataclass
 class ActionItem:

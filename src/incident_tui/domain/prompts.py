@@ -159,6 +159,16 @@ def natural_key(name: str) -> list[Any]:
     return [int(part) if i % 2 else part.casefold() for i, part in enumerate(re.split(r"(\d+)", name))]
 
 
+# "7", "v7" or "V7"; up to nine digits, so a pasted hash or timestamp is not read as a version.
+_VERSION_RE = re.compile(r"v?(\d{1,9})", re.IGNORECASE)
+
+
+def parse_version(text: str) -> int | None:
+    """A version number as people type it ("7", "v7", " V7 "); None when ``text`` is not one."""
+    match = _VERSION_RE.fullmatch(text.strip())
+    return int(match.group(1)) if match else None
+
+
 def validate_label(label: str) -> str:
     """Return the label if it is one of LABELS, else raise PromptError naming them."""
     if label not in LABELS:

@@ -26,8 +26,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from tinydb import TinyDB
-
 from incident_tui.config import Config
 from incident_tui.domain.alerts import (
     AlertError,
@@ -44,8 +42,8 @@ from incident_tui.domain.containment import is_unassigned
 from incident_tui.domain.models import EventKind, Incident, TimelineEvent
 from incident_tui.domain.times import local_now
 from incident_tui.services.incidents import IncidentService, ServiceError
-from incident_tui.store.repository import Repository
 from incident_tui.store.storage import transaction
+from incident_tui.store.stores import Database, Stores
 
 __all__ = ["AlertService", "IngestReport", "IngestResult", "PayloadError", "mapping_from_config"]
 
@@ -120,17 +118,17 @@ class AlertService:
 
     def __init__(
         self,
-        db: TinyDB,
+        stores: Stores | Database,
         *,
         config: Config | None = None,
         clock: Callable[[], datetime] = local_now,
         incidents: IncidentService | None = None,
     ) -> None:
-        self.db = db
         self.config = config or Config()
         self.clock = clock
-        self.incidents = incidents or IncidentService(db, config=self.config, clock=clock)
-        self.repo = Repository(db)
+        self.incidents = incidents or IncidentService(stores, config=self.config, clock=clock)
+        self.db = self.incidents.db  # for transactions
+        self.repo = self.incidents.repo
         self.mapping = mapping_from_config(self.config)
         # The storage lock is re-entrant per thread; this keeps two webhook threads from
         # interleaving TinyDB's in-memory caches in one process.
@@ -279,17 +277,8 @@ class AlertService:
         self, incident: Incident, alert: AlertRecord, text: str, at: datetime, *, backdated: bool = False, **meta
     ) -> TimelineEvent:
         meta = {"source": alert.source, "fingerprint": alert.fingerprint, **meta}
-        return self.repo.add_event(
-            TimelineEvent(
-                incident_id=incident.id,
-                at=at,
-                kind=EventKind.ALERT,
-                text=text,
-                author=alert.source,
-                backdated=backdated,
-                meta={k: v for k, v in meta.items() if v is not None},
-            )
-        )
+        return self.incidents.stamp(incident, EventKind.ALERT, text, at=at, author=alert.source, backdated=backdated,
+                                    **meta)
 
     def _alert_events(self, incident: Incident) -> list[TimelineEvent]:
         # One read of the timeline per alert: the events table is the big one.

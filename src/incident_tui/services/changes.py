@@ -9,17 +9,16 @@ from datetime import datetime, timedelta
 
 from incident_tui.domain import timeline as words
 from incident_tui.domain.changes import DEFAULT_WINDOW, Change, ChangeKind, Suspect, rank_suspects
-from incident_tui.domain.models import EventKind, TimelineEvent
+from incident_tui.domain.models import EventKind
 from incident_tui.domain.text import clean
 from incident_tui.services.incidents import IncidentService, ServiceError
-from incident_tui.store.changes import ChangeRepository
 from incident_tui.store.storage import transaction
 
 
 class ChangeService:
     def __init__(self, incidents: IncidentService) -> None:
         self.incidents = incidents
-        self.repo = ChangeRepository(incidents.db)
+        self.repo = incidents.stores.changes
 
     def add(self, *, kind: ChangeKind | str, summary: str, prompt_id: str | None = None,
             at: datetime | None = None, link: str = "") -> Change:
@@ -71,9 +70,6 @@ class ChangeService:
             raise ServiceError(f"no change {change_id!r} applies to {incident.id} (see `incident-tui changes {incident.id}`)")
         c = found.change
         with transaction(self.incidents.db):
-            self.incidents.repo.add_event(TimelineEvent(
-                incident_id=incident.id, at=self.incidents.clock(), kind=EventKind.CHANGE,
-                text=words.change_suspected(c.id, c.kind.value, c.summary), author=self.incidents.author,
-                meta={"change": c.id},
-            ))
+            self.incidents.stamp(incident, EventKind.CHANGE, words.change_suspected(c.id, c.kind.value, c.summary),
+                                 meta={"change": c.id})
         return found

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from tinydb import TinyDB
-
 from incident_tui.domain.errors import IncidentTuiError
 from incident_tui.config import Config
 from incident_tui.domain import timeline as words
@@ -36,6 +34,7 @@ from incident_tui.domain.models import (
     EventKind,
     FailureSample,
     Incident,
+    Milestone,
     Severity,
     Stage,
     TimelineEvent,
@@ -43,7 +42,8 @@ from incident_tui.domain.models import (
 )
 from incident_tui.domain.text import clean
 from incident_tui.domain.times import BackdateError, check_backdate, local_now, split_time_prefix
-from incident_tui.store.repository import NotFoundError, Repository
+from incident_tui.store.repository import NotFoundError
+from incident_tui.store.stores import Database, Stores
 from incident_tui.store.storage import transaction
 
 if TYPE_CHECKING:
@@ -84,6 +84,29 @@ def fits(lines: dict[str, str | None] | None = None, texts: dict[str, str | None
         raise ServiceError(str(exc)) from None
 
 
+def check_declaration(
+    title: str,
+    prompt_id: str,
+    *,
+    commander: str | None = None,
+    started_at: datetime | None = None,
+    detected_at: datetime | None = None,
+) -> tuple[str, str]:
+    """The rules of a declaration that need no data: sizes, a title, a prompt id, and an impact
+    start no later than detection. Returns the cleaned title and prompt id; raises ServiceError
+    with the line the responder sees (the declare form checks with this too)."""
+    fits(lines={"the title": title, "the prompt id": prompt_id, "the commander": commander})
+    title = clean(title, multiline=False)
+    prompt_id = clean(prompt_id, multiline=False)
+    if not title:
+        raise ServiceError("a title is required")
+    if not prompt_id:
+        raise ServiceError("a prompt id is required")
+    if started_at is not None and detected_at is not None and started_at > detected_at:
+        raise ServiceError("impact start is after detection; give a time in the past")
+    return title, prompt_id
+
+
 @dataclass(frozen=True)
 class ContainmentPlan:
     """What a containment action will do, for the confirmation dialog."""
@@ -118,22 +141,20 @@ class ContainmentResult:
     message: str
 
 
-MILESTONES = ("impact-resolved", "root-cause", "staging", "promoted", "closed")
-
-
 class IncidentService:
     """Declare, note, advance, triage, contain, and the milestones of an incident."""
 
     def __init__(
         self,
-        db: TinyDB,
+        stores: Stores | Database,
         *,
         config: Config | None = None,
         clock: Callable[[], datetime] = local_now,
         prompts: PromptService | None = None,
     ) -> None:
-        self.db = db
-        self.repo = Repository(db)
+        self.stores = Stores.of(stores)
+        self.db = self.stores.db  # for transactions
+        self.repo = self.stores.incidents
         self.config = config or Config()
         self.clock = clock
         self._prompts = prompts
@@ -143,7 +164,7 @@ class IncidentService:
         if self._prompts is None:
             from incident_tui.services.prompts import PromptService
 
-            self._prompts = PromptService(self.db, clock=self.clock)
+            self._prompts = PromptService(self.stores, clock=self.clock)
         return self._prompts
 
     @property
@@ -173,9 +194,9 @@ class IncidentService:
 
     # --- helpers -------------------------------------------------------------------
 
-    def _event(
+    def stamp(
         self,
-        incident: Incident,
+        incident: Incident | str,
         kind: EventKind,
         text: str,
         *,
@@ -183,25 +204,32 @@ class IncidentService:
         backdated: bool = False,
         starred: bool = False,
         author: str | None = None,
-        **meta,
+        meta: dict[str, Any] | None = None,
+        **fields,
     ) -> TimelineEvent:
+        """Write one timeline line of ``incident`` (an Incident or its id): the one place events are written.
+
+        ``at`` defaults to now, ``author`` to the configured user. The line's meta is ``meta`` as
+        given plus the keyword ``fields`` that are not None. Callers hold the transaction that also
+        writes what the line is about.
+        """
         return self.repo.add_event(
             TimelineEvent(
-                incident_id=incident.id,
+                incident_id=incident if isinstance(incident, str) else incident.id,
                 at=at or self.clock(),
                 kind=kind,
                 text=text,
                 author=self.author if author is None else author,
                 starred=starred,
                 backdated=backdated,
-                meta={k: v for k, v in meta.items() if v is not None},
+                meta={**(meta or {}), **{k: v for k, v in fields.items() if v is not None}},
             )
         )
 
     def _move_stage(self, incident: Incident, target: Stage, at: datetime) -> None:
         old = incident.stage
         incident.stage = target
-        self._event(incident, EventKind.STAGE, words.stage_change(old, target), at=at, old=old.value, new=target.value)
+        self.stamp(incident, EventKind.STAGE, words.stage_change(old, target), at=at, old=old.value, new=target.value)
 
     # --- declare -------------------------------------------------------------------
 
@@ -226,21 +254,14 @@ class IncidentService:
         unless ``new_prompt`` says it is one the registry does not know yet; a version must be
         registered for a registered prompt. Without a version, the production label's is taken.
         """
-        fits(lines={"the title": title, "the prompt id": prompt_id, "the commander": commander})
-        title = clean(title, multiline=False)
-        prompt_id = clean(prompt_id, multiline=False)
-        if not title:
-            raise ServiceError("a title is required")
-        if not prompt_id:
-            raise ServiceError("a prompt id is required")
+        now = detected_at or self.clock()
+        title, prompt_id = check_declaration(title, prompt_id, commander=commander, started_at=started_at,
+                                             detected_at=now)
         try:
             severity = Severity(severity)
             detected_by = DetectionMethod(detected_by)
         except ValueError as exc:
             raise ServiceError(str(exc)) from None
-        now = detected_at or self.clock()
-        if started_at is not None and started_at > now:
-            raise ServiceError("impact start is after detection; give a time in the past")
         with transaction(self.db):
             self.check_prompt(prompt_id, version, new_prompt=new_prompt)
             if version is None and not is_unassigned(prompt_id):
@@ -262,10 +283,10 @@ class IncidentService:
                 alert_keys=[alert_key] if alert_key else [],
             )
             if started_at is not None:
-                self._event(incident, EventKind.IMPACT_START, words.impact_start(), at=started_at, backdated=True)
-            self._event(incident, EventKind.DETECTION, words.detection(incident), at=now)
+                self.stamp(incident, EventKind.IMPACT_START, words.impact_start(), at=started_at, backdated=True)
+            self.stamp(incident, EventKind.DETECTION, words.detection(incident), at=now)
             for kind, text in extra_events or ():
-                self._event(incident, kind, cap_text(clean(text)), at=now)
+                self.stamp(incident, kind, cap_text(clean(text)), at=now)
             self.repo.insert_incident(incident)
         return incident
 
@@ -303,7 +324,7 @@ class IncidentService:
             return
         incident.prompt_id, incident.prompt_version = prompt_id, version
         change = words.edited("Prompt", _prompt_text(*old), _prompt_text(prompt_id, version))
-        self._event(incident, EventKind.EDIT, change, at=at, field="prompt", prompt_id=prompt_id, version=version)
+        self.stamp(incident, EventKind.EDIT, change, at=at, field="prompt", prompt_id=prompt_id, version=version)
 
     # --- notes ---------------------------------------------------------------------
 
@@ -342,7 +363,7 @@ class IncidentService:
                 if not (exc.confirmable and before_impact):
                     raise
         with transaction(self.db):
-            return self._event(
+            return self.stamp(
                 incident, EventKind.NOTE, text, at=at, backdated=backdated, starred=star, author=author
             )
 
@@ -378,16 +399,16 @@ class IncidentService:
             uncontained = leaves_uncontained(incident, target)
             now = self.clock()
             if uncontained:
-                self._event(incident, EventKind.STAGE, words.left_uncontained(uncontained), at=now)
+                self.stamp(incident, EventKind.STAGE, words.left_uncontained(uncontained), at=now)
             if overridden:
                 incident.contain_override = clean(reason, multiline=False)
-                self._event(
+                self.stamp(
                     incident, EventKind.OVERRIDE, words.contain_override(incident.contain_override, self.author), at=now
                 )
             self._move_stage(incident, target, now)
             if target is Stage.CLOSED:
                 incident.closed_at = now
-                self._event(incident, EventKind.MILESTONE, words.incident_closed(), at=now, milestone="closed")
+                self.stamp(incident, EventKind.MILESTONE, words.incident_closed(), at=now, milestone="closed")
             self.repo.save_incident(incident)
         return incident
 
@@ -426,7 +447,7 @@ class IncidentService:
             incident.category = category
             incident.hypothesis = clean(hypothesis).strip()
             incident.triaged_at = now
-            self._event(
+            self.stamp(
                 incident, EventKind.TRIAGE, words.triage_complete(category, incident.hypothesis), at=now,
                 category=category.value,
             )
@@ -515,7 +536,7 @@ class IncidentService:
             incident = self.get(plan.incident_id)
             now = self.clock()
             if hook_result is not None:
-                self._event(
+                self.stamp(
                     incident,
                     EventKind.HOOK,
                     words.hook_result(
@@ -529,17 +550,17 @@ class IncidentService:
                     detail = "hook timed out" if hook_result.exit_code is None else f"hook exit {hook_result.exit_code}"
                     if hook_result.exit_code is None and hook_result.tail.startswith("could not start"):
                         detail = f"hook {hook_result.tail}"
-                    self._event(incident, EventKind.CONTAINMENT, words.containment_failed(action_word, detail), at=now)
+                    self.stamp(incident, EventKind.CONTAINMENT, words.containment_failed(action_word, detail), at=now)
                     self.repo.save_incident(incident)
                     return ContainmentResult(plan, False, hook_result, f"{action_word} failed: {detail}")
             else:
-                self._event(incident, EventKind.HOOK, words.no_hook(action_word.lower()), at=now)
+                self.stamp(incident, EventKind.HOOK, words.no_hook(action_word.lower()), at=now)
             if plan.action is ContainmentAction.ROLLBACK:
                 text = words.rollback(plan.prompt_id, plan.from_version, plan.to_version)
                 self._move_production(plan.prompt_id, plan.to_version, f"rollback in {incident.id}", incident.id, now)
             else:
                 text = words.kill_switch(plan.prompt_id, plan.from_version, plan.to_version)
-            self._event(
+            self.stamp(
                 incident, EventKind.CONTAINMENT, text, at=now, action=plan.action.value,
                 from_version=plan.from_version, to_version=plan.to_version,
             )
@@ -567,29 +588,36 @@ class IncidentService:
 
     # --- milestones ------------------------------------------------------------------
 
-    def milestone(self, incident_id: str, which: str, *, text: str = "", version: int | None = None) -> Incident:
-        """Stamp one of MILESTONES, with the time the postmortem needs."""
+    def milestone(
+        self, incident_id: str, which: Milestone | str, *, text: str = "", version: int | None = None
+    ) -> Incident:
+        """Stamp a Milestone, with the time the postmortem needs."""
         fits(texts={"the root cause": text})
-        if which not in MILESTONES:
-            raise ServiceError(f"unknown milestone {which!r} (one of: {', '.join(MILESTONES)})")
-        if which == "closed":
+        try:
+            milestone = Milestone(which)
+        except ValueError:
+            raise ServiceError(
+                f"unknown milestone {which!r} (one of: {', '.join(m.value for m in Milestone)})"
+            ) from None
+        which = milestone.value
+        if milestone is Milestone.CLOSED:
             return self.advance(incident_id, Stage.CLOSED)
         with transaction(self.db):
             incident = self.get(incident_id)
             if not incident.is_open:
                 raise ServiceError(f"{incident.id} is closed")
             now = self.clock()
-            if which == "impact-resolved":
+            if milestone is Milestone.IMPACT_RESOLVED:
                 incident.impact_resolved_at = now
                 line = words.impact_resolved()
-            elif which == "root-cause":
+            elif milestone is Milestone.ROOT_CAUSE:
                 cause = clean(text).strip()
                 if not cause:
                     raise ServiceError("say what the root cause is")
                 incident.root_cause = cause
                 incident.root_cause_at = now
                 line = words.root_cause_confirmed(cause)
-            elif which == "staging":
+            elif milestone is Milestone.STAGING:
                 version = self._remediation_version(incident, version, "deployed to staging")
                 incident.staging_at = now
                 incident.staging_version = version
@@ -605,7 +633,7 @@ class IncidentService:
                 incident.promoted_version = version
                 line = words.remediation_promoted(incident.prompt_id, version)
                 self._move_production(incident.prompt_id, version, f"remediation of {incident.id}", incident.id, now)
-            self._event(incident, EventKind.MILESTONE, line, at=now, milestone=which, version=version)
+            self.stamp(incident, EventKind.MILESTONE, line, at=now, milestone=which, version=version)
             self.repo.save_incident(incident)
         return incident
 
@@ -637,13 +665,13 @@ class IncidentService:
                 old = getattr(incident, name)
                 if value != old:
                     setattr(incident, name, value)
-                    self._event(incident, EventKind.EDIT, words.edited(name.capitalize(), old, value), at=now)
+                    self.stamp(incident, EventKind.EDIT, words.edited(name.capitalize(), old, value), at=now)
             if responders is not None:
                 new = [clean(r, multiline=False) for r in responders if clean(r, multiline=False)]
                 if new != incident.responders:
                     old = ", ".join(incident.responders)
                     incident.responders = new
-                    self._event(incident, EventKind.EDIT, words.edited("Responders", old, ", ".join(new)), at=now)
+                    self.stamp(incident, EventKind.EDIT, words.edited("Responders", old, ", ".join(new)), at=now)
             self.repo.save_incident(incident)
         return incident
 
@@ -670,7 +698,7 @@ class IncidentService:
                 if not title:
                     raise ServiceError("a title cannot be empty")
                 if title != incident.title:
-                    self._event(incident, EventKind.EDIT, words.edited("Title", incident.title, title), at=now)
+                    self.stamp(incident, EventKind.EDIT, words.edited("Title", incident.title, title), at=now)
                     incident.title = title
             if severity is not None:
                 try:
@@ -678,7 +706,7 @@ class IncidentService:
                 except ValueError:
                     raise ServiceError(f"unknown severity {severity!r} (P1, P2 or P3)") from None
                 if severity is not incident.severity:
-                    self._event(
+                    self.stamp(
                         incident, EventKind.EDIT, words.edited("Severity", incident.severity.value, severity.value), at=now
                     )
                     incident.severity = severity
@@ -695,18 +723,8 @@ class IncidentService:
             sample = self.repo.add_sample(
                 FailureSample(incident.id, clean(input), clean(output), clean(note), at=now, author=self.author)
             )
-            self._event(incident, EventKind.SAMPLE, words.sample_added(clean(note, multiline=False)), at=now)
+            self.stamp(incident, EventKind.SAMPLE, words.sample_added(clean(note, multiline=False)), at=now)
         return sample
-
-    def add_alert_key(self, incident_id: str, key: str, text: str) -> Incident:
-        """Attach an alert fingerprint to an incident and stamp the alert's line."""
-        with transaction(self.db):
-            incident = self.get(incident_id)
-            if key and key not in incident.alert_keys:
-                incident.alert_keys.append(key)
-            self._event(incident, EventKind.ALERT, cap_text(clean(text)), at=self.clock())  # an alert is never refused
-            self.repo.save_incident(incident)
-        return incident
 
 
 def _prompt_text(prompt_id: str, version: int | None) -> str:

@@ -1,6 +1,6 @@
 """The postmortem of an incident: load it prefilled, autosave each change, render it for other tools.
 
-One document per incident in the ``postmortems`` table. Every change is a read-modify-write
+One stored postmortem per incident (store/postmortems.py). Every change is a read-modify-write
 inside one store transaction (one durable commit), so a change acknowledged to the caller
 survives a kill, and two terminals editing different fields do not undo each other.
 """
@@ -12,11 +12,9 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from tinydb import TinyDB, where
-
 from incident_tui.domain import export as exporter
 from incident_tui.domain import postmortem as pmdomain
-from incident_tui.domain.models import EventKind, TimelineEvent
+from incident_tui.domain.models import EventKind
 from incident_tui.domain.postmortem import (
     FIELDS,
     LINE,
@@ -32,8 +30,8 @@ from incident_tui.domain.text import clean
 from incident_tui.services.files import write_output
 from incident_tui.services.incidents import IncidentService, ServiceError, fits
 from incident_tui.store.storage import transaction
+from incident_tui.store.stores import Database, Stores
 
-TABLE = "postmortems"
 _FACTORS, _ACTIONS = FIELDS["contributing_factors"].label, FIELDS["action_items"].label
 ACTION_FIELDS = ("text", "owner", "due", "kind", "status", "link")
 
@@ -45,22 +43,21 @@ class PostmortemError(ServiceError):
 class PostmortemService:
     """Load, autosave, lint and render postmortems. Every write method returns the new Postmortem."""
 
-    def __init__(self, db: TinyDB, incidents: IncidentService, *, clock: Callable[[], datetime] | None = None) -> None:
-        self.db = db
+    def __init__(
+        self, stores: Stores | Database, incidents: IncidentService, *, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        self.stores = Stores.of(stores)
+        self.db = self.stores.db  # for transactions
+        self.repo = self.stores.postmortems
         self.incidents = incidents
         self.clock = clock or incidents.clock
-
-    @property
-    def table(self):
-        return self.db.table(TABLE)
 
     # --- reading -------------------------------------------------------------------------
 
     def load(self, incident_id: str) -> Postmortem:
         """The postmortem: saved edits over values computed from the incident and its timeline."""
         incident = self.incidents.get(incident_id)
-        doc = self.table.get(where("incident_id") == incident.id)
-        pm = Postmortem.from_dict(doc) if doc else Postmortem(incident_id=incident.id)
+        pm = self.repo.find(incident.id) or Postmortem(incident_id=incident.id)
         return pm.with_prefill(pmdomain.prefill(incident, self.incidents.timeline(incident.id)))
 
     def lint(self, incident_id: str) -> list[Finding]:
@@ -98,13 +95,11 @@ class PostmortemService:
                     self._stamp(pm.incident_id, now, f"Postmortem reopened as draft by {self.incidents.author}: "
                                                      f"{what} edited after it was marked final")
                 pm.updated_at = now.isoformat()
-                self.table.upsert(pm.to_dict(), where("incident_id") == pm.incident_id)
+                self.repo.save(pm)
         return pm
 
     def _stamp(self, incident_id: str, at: datetime, text: str) -> None:
-        self.incidents.repo.add_event(
-            TimelineEvent(incident_id=incident_id, at=at, kind=EventKind.EDIT, text=text, author=self.incidents.author)
-        )
+        self.incidents.stamp(incident_id, EventKind.EDIT, text, at=at)
 
     def save_field(self, incident_id: str, field: str, value: str) -> Postmortem:
         """Autosave one text field. Setting a prefilled field to its computed value is not an edit."""

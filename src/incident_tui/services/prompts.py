@@ -1,12 +1,10 @@
 """The prompt registry: import versions (git, a directory, one file), move labels, diff.
 
-Stored in two TinyDB tables of the db it is given: `prompt_versions` (one document per
-version, text included) and `label_moves` (one per move, never rewritten).
+Versions and label moves are stored by the prompt repository (store/prompts.py).
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import os
 from collections import Counter
@@ -16,44 +14,30 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from incident_tui.domain.prompts import (
-    LAST_KNOWN_GOOD,
     PRODUCTION,
     UNASSIGNED,
     LabelMove,
     PromptError,
     PromptSummary,
     PromptVersion,
-    UnknownPrompt,
-    UnknownVersion,
     is_new_text,
     labels_at,
     natural_key,
     next_version_number,
-    ordered,
     text_sha256,
     validate_label,
 )
 from incident_tui.domain.prompts import last_known_good as _last_known_good
 from incident_tui.domain.prompts import version_live_at as _version_live_at
-from incident_tui.store.storage import JournalStorage, transaction
+from incident_tui.store.stores import Database, Stores
 
 if TYPE_CHECKING:  # the diff engine and subprocess load when a diff or a git import runs
     from incident_tui.domain.diff import DiffResult
 
-VERSIONS_TABLE = "prompt_versions"
-MOVES_TABLE = "label_moves"
 # A directory may describe its files in this manifest (version, commit, authored,
 # subject, file), as tests/data/openhands-codeact does; it then decides order and dates.
 MANIFEST = "versions.tsv"
 _GIT_TIMEOUT_S = 60
-
-
-def _atomic(db: Any) -> contextlib.AbstractContextManager[Any]:
-    """One atomic commit on the app's journaled db; a bare TinyDB (a script's, a
-    MemoryStorage in a test) has no transactions and writes document by document."""
-    if isinstance(db.storage, JournalStorage):
-        return transaction(db)
-    return contextlib.nullcontext(db)
 
 
 def _local_now() -> datetime:
@@ -84,80 +68,30 @@ def _decode(data: bytes, where: str) -> str:
 class PromptService:
     """What a responder does with prompt versions; the CLI and the TUI both call it."""
 
-    def __init__(self, db: Any, clock: Callable[[], datetime] | None = None) -> None:
-        self.db = db
+    def __init__(self, stores: Stores | Database, clock: Callable[[], datetime] | None = None) -> None:
+        self.stores = Stores.of(stores)
+        self.db = self.stores.db
+        self.repo = self.stores.prompts
         self.clock = clock or _local_now
-        # table -> (the storage's change count it is valid for, prompt id -> doc ids in table order),
-        # so one prompt's versions and moves are read without going through every prompt's.
-        self._by_prompt: dict[str, tuple[int, dict[Any, list[str]]]] = {}
 
     # --- reading -----------------------------------------------------------------------
 
-    def _change_count(self, table: str) -> int | None:
-        change_count = getattr(self.db.storage, "change_count", None)
-        return change_count(table) if change_count is not None else None
-
-    def _prompt_index(self, table: str) -> dict[Any, list[str]] | None:
-        """Prompt id -> doc ids of ``table``; None on a storage without change counts."""
-        count = self._change_count(table)
-        if count is None:
-            return None
-        cached = self._by_prompt.get(table)
-        if cached is not None and cached[0] == count:
-            return cached[1]
-        index: dict[Any, list[str]] = {}
-        for key, doc in self.db.storage.read().get(table, {}).items():
-            prompt_id = doc.get("prompt_id")
-            if isinstance(prompt_id, str):
-                index.setdefault(prompt_id, []).append(key)
-        self._by_prompt[table] = (count, index)
-        return index
-
-    def _insert(self, table: str, docs: list[dict[str, Any]]) -> None:
-        """Insert ``docs``; the prompt index follows when nothing else changed the table meanwhile."""
-        before = self._change_count(table)
-        cached = self._by_prompt.get(table)
-        ids = self.db.table(table).insert_multiple(docs) if len(docs) != 1 else [self.db.table(table).insert(docs[0])]
-        if cached is not None and cached[0] == before and self._change_count(table) == before + len(docs):
-            index = cached[1]
-            for doc, doc_id in zip(docs, ids):
-                if isinstance(doc.get("prompt_id"), str):
-                    index.setdefault(doc["prompt_id"], []).append(str(doc_id))
-            self._by_prompt[table] = (before + len(docs), index)
-
-    def _docs_of(self, table: str, prompt_id: str) -> list[dict[str, Any]]:
-        index = self._prompt_index(table)
-        if index is None:  # a plain TinyDB: scan
-            return [d for d in self.db.table(table).all() if d.get("prompt_id") == prompt_id]
-        raw = self.db.storage.read().get(table, {})
-        return [raw[key] for key in index.get(prompt_id, ())]
-
-    def _version_docs(self, prompt_id: str | None = None) -> list[dict[str, Any]]:
-        if prompt_id is None:
-            if self._change_count(VERSIONS_TABLE) is None:
-                return self.db.table(VERSIONS_TABLE).all()
-            return list(self.db.storage.read().get(VERSIONS_TABLE, {}).values())  # read-only, no copies
-        return self._docs_of(VERSIONS_TABLE, prompt_id)
-
     def _moves(self, prompt_id: str) -> list[LabelMove]:
-        return ordered(LabelMove.from_doc(d) for d in self._docs_of(MOVES_TABLE, prompt_id))
+        return self.repo.moves(prompt_id)
 
     def versions(self, prompt_id: str) -> list[PromptVersion]:
         """Every version of `prompt_id`, oldest first ([] for an unknown prompt)."""
-        return sorted((PromptVersion.from_doc(d) for d in self._version_docs(prompt_id)), key=lambda v: v.version)
+        return self.repo.versions(prompt_id)
 
     def registry(self) -> dict[str, set[int]]:
         """Every registered prompt id with its version numbers (texts are not read)."""
-        out: dict[str, set[int]] = {}
-        for doc in self._version_docs():
-            out.setdefault(doc["prompt_id"], set()).add(int(doc["version"]))
-        return out
+        return self.repo.registry()
 
     def list_prompts(self) -> list[PromptSummary]:
         """One summary per prompt id, sorted by id."""
         by_prompt: dict[str, list[PromptVersion]] = {}
-        for doc in self._version_docs():
-            by_prompt.setdefault(doc["prompt_id"], []).append(PromptVersion.from_doc(doc))
+        for version in self.repo.all_versions():
+            by_prompt.setdefault(version.prompt_id, []).append(version)
         out = []
         for prompt_id in sorted(by_prompt, key=natural_key):
             versions = by_prompt[prompt_id]
@@ -169,15 +103,7 @@ class PromptService:
 
     def get(self, prompt_id: str, version: int) -> PromptVersion:
         """One version; UnknownPrompt / UnknownVersion (PromptError) if it is not registered."""
-        docs = self._version_docs(prompt_id)
-        if not docs:
-            raise UnknownPrompt(f"no prompt {prompt_id!r} is registered")
-        for doc in docs:
-            if int(doc["version"]) == int(version):
-                return PromptVersion.from_doc(doc)
-        numbers = sorted(int(d["version"]) for d in docs)
-        known = f"v{numbers[0]}" if len(numbers) == 1 else f"v{numbers[0]}–v{numbers[-1]}"
-        raise UnknownVersion(f"{prompt_id} has no version {version} (it has {known})")
+        return self.repo.get(prompt_id, version)
 
     def latest(self, prompt_id: str) -> PromptVersion | None:
         versions = self.versions(prompt_id)
@@ -242,10 +168,9 @@ class PromptService:
         if prompt_id == UNASSIGNED:
             raise PromptError(f"{UNASSIGNED} marks an incident without a prompt; it cannot be registered")
         added: list[PromptVersion] = []
-        with _atomic(self.db):
+        with self.repo.transaction():
             versions = self.versions(prompt_id)
             seen = {self._key_of(v) for v in versions}
-            docs = []
             previous_sha = None
             for cand in candidates:
                 key = cand.pop("key", None)
@@ -269,9 +194,7 @@ class PromptService:
                 if key is not None:
                     seen.add(key)
                 added.append(version)
-                docs.append(version.to_doc())
-            if docs:
-                self._insert(VERSIONS_TABLE, docs)
+            self.repo.add_versions(added)
         return added
 
     @staticmethod
@@ -504,7 +427,7 @@ class PromptService:
     ) -> LabelMove:
         """Point `label` at `version`, keeping the move (who, when, why, incident) forever."""
         validate_label(label)
-        with _atomic(self.db):
+        with self.repo.transaction():
             self.get(prompt_id, version)  # raises for an unknown prompt or version
             moves = self._moves(prompt_id)
             move = LabelMove(
@@ -518,9 +441,5 @@ class PromptService:
                 incident_id=incident_id,
                 seq=max((m.seq for m in moves), default=0) + 1,
             )
-            self._insert(MOVES_TABLE, [move.to_doc()])
+            self.repo.add_move(move)
         return move
-
-    def mark_last_known_good(self, prompt_id: str, version: int, who: str, why: str, incident_id: str | None = None) -> LabelMove:
-        """Shorthand for moving the last-known-good label."""
-        return self.move_label(prompt_id, LAST_KNOWN_GOOD, version, who, why, incident_id)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from incident_tui.domain import timeline as words
-from incident_tui.domain.models import EventKind, FailureSample, TimelineEvent
+from incident_tui.domain.models import EventKind, FailureSample
 from incident_tui.domain.phrases import LengthStats, PhraseScore, length_stats, rank_phrases
 from incident_tui.domain.sample_files import Fields, SampleFileError, SampleRecord, parse_samples
 from incident_tui.domain.text import clean
@@ -67,11 +67,10 @@ class SampleService:
         ]
         with transaction(self.incidents.db):
             self.incidents.repo.add_samples(samples)
-            self.incidents.repo.add_event(TimelineEvent(
-                incident_id=incident.id, at=now, kind=EventKind.SAMPLE, author=author,
-                text=words.samples_imported(len(samples), good, clean(source, multiline=False)),
-                meta={"count": len(samples), "good": good},
-            ))
+            self.incidents.stamp(
+                incident, EventKind.SAMPLE, words.samples_imported(len(samples), good, clean(source, multiline=False)),
+                at=now, author=author, meta={"count": len(samples), "good": good},
+            )
         return len(samples)
 
     def common(self, incident_id: str, *, limit: int = 20) -> CommonGround:

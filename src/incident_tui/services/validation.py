@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from incident_tui.domain import timeline as words
-from incident_tui.domain.models import EventKind, TimelineEvent
+from incident_tui.domain.models import EventKind
 from incident_tui.domain.prompts import PromptError
 from incident_tui.domain.validation import PassRate, parse_pass_rate, promotion_warning
 from incident_tui.services.hooks import HookResult, run_hook
@@ -85,12 +85,11 @@ class ValidationService:
                                            f"{hook.name} printed no pass rate as its last line (pass=0.93 or 93/100)")
         with transaction(self.incidents.db):
             incident = self.incidents.get(incident_id)
-            self.incidents.repo.add_event(TimelineEvent(
-                incident_id=incident.id, at=self.incidents.clock(), kind=EventKind.MILESTONE, text=text,
-                author=self.incidents.author,
+            self.incidents.stamp(
+                incident, EventKind.MILESTONE, text,
                 meta={"milestone": "validated", "version": version, "samples": samples,
                       "rate": None if rate is None else rate.rate, "ok": hook.ok, "exit_code": hook.exit_code},
-            ))
+            )
         return Validation(version, samples, rate, hook, text)
 
     def validate(self, incident_id: str, version: int) -> Validation:

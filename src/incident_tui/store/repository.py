@@ -1,8 +1,9 @@
 """Turns the TinyDB documents into domain objects and back.
 
 Tables: ``incidents`` (one document per incident, keyed by its ``id`` field), ``events``
-(the timeline), ``samples`` (failure samples). Prompt versions and postmortems have their
-own services.
+(the timeline), ``samples`` (failure samples). Prompt versions, postmortems and changes have
+their own repositories beside this one (store/prompts.py, postmortems.py, changes.py), all
+bundled by store/stores.py.
 """
 
 from __future__ import annotations
@@ -235,6 +236,10 @@ class Repository:
         if not updated:
             raise NotFoundError(f"no incident {incident.id}")
 
+    def incident_count(self) -> int:
+        """How many incident documents there are (closed ones and unreadable ones too)."""
+        return len(self.incidents)
+
     def incident_by_alert_key(self, key: str) -> Incident | None:
         """The open incident an alert fingerprint or group key already belongs to."""
         docs = self.incidents.search(
@@ -245,18 +250,8 @@ class Repository:
     # --- timeline ----------------------------------------------------------------
 
     def add_event(self, event: TimelineEvent) -> TimelineEvent:
-        return self.add_events([event])[0]
-
-    def add_events(self, events: Iterable[TimelineEvent]) -> list[TimelineEvent]:
-        events = list(events)
-        docs = [e.to_dict() for e in events]
-        if len(docs) == 1:
-            ids = [self.events.insert(docs[0])]
-        else:
-            ids = self.events.insert_multiple(docs)
-        for event, doc_id in zip(events, ids):
-            event.doc_id = doc_id
-        return events
+        event.doc_id = self.events.insert(event.to_dict())
+        return event
 
     def timeline(self, incident_id: str) -> list[TimelineEvent]:
         """The incident's events, oldest first (ties in the order they were written).
@@ -288,6 +283,14 @@ class Repository:
             keys: set[str] = group_keys(EVENTS, "incident_id")
             return keys
         return {i for i in (doc.get("incident_id") for doc in self.events) if isinstance(i, str)}
+
+    def event_count(self) -> int:
+        """How many timeline events there are, of every incident (counted without loading them)."""
+        count = getattr(self.db.storage, "count", None)
+        if count is not None:
+            n: int = count(EVENTS)
+            return n
+        return len(self.events)
 
     def get_event(self, doc_id: int, incident_id: str | None = None) -> TimelineEvent:
         """One event by id; ``incident_id`` (where it probably is) spares looking elsewhere."""

@@ -161,6 +161,28 @@ class SegmentedTable:
         """Documents in the snapshot part (what the journal adds is counted by the storage)."""
         return self.segment.count
 
+    def _in_base(self, doc_id: str) -> bool:
+        if not doc_id.isdigit():
+            return doc_id in self.base()
+        return any(doc_id in self._base_group(g) for g in self.segment.groups_holding(int(doc_id)))
+
+    def size(self) -> int:
+        """How many documents the table holds now, without parsing it.
+
+        New ids (above the snapshot's highest) count as they are; an overlay entry for an older
+        id (an update or a delete, rare) looks that document up in the groups that may hold it.
+        """
+        seg = self.segment
+        n = seg.count
+        floor = seg.high or 0
+        for doc_id, doc in self.overlay.items():
+            new = doc_id.isdigit() and int(doc_id) > floor and (seg.high is not None or not seg.count)
+            if new:
+                n += doc is not None
+            else:
+                n += (doc is not None) - self._in_base(doc_id)
+        return n
+
     def base(self) -> dict[str, dict[str, Any]]:
         """Every document of the snapshot part, ``{doc_id: doc}`` in id order (parses it all)."""
         seg = self.segment

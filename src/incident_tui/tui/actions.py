@@ -18,16 +18,18 @@ from incident_tui.domain.containment import RollbackCandidate, is_unassigned
 from incident_tui.domain.lifecycle import leaves_uncontained, next_stage
 from incident_tui.domain.models import (
     ContainmentAction,
+    DetectionMethod,
     Incident,
+    Milestone,
     Severity,
     Stage,
     TriageCategory,
 )
 from incident_tui.domain.playbooks import playbook_for
-from incident_tui.domain.prompts import PromptError
+from incident_tui.domain.prompts import PromptError, parse_version
 from incident_tui.domain.text import clean
 from incident_tui.domain.times import BackdateError, TimeParseError, parse_when
-from incident_tui.services.incidents import ContainmentPlan, ServiceError, UnknownPromptError
+from incident_tui.services.incidents import ContainmentPlan, ServiceError, UnknownPromptError, check_declaration
 from incident_tui.tui.screens import dialogs
 from incident_tui.tui.widgets.incident_list import IncidentList
 from incident_tui.tui.widgets.timeline import NoteInput, TimelinePane
@@ -149,38 +151,36 @@ class ResponderActions:
 
             def go(prompt_id: str, new_prompt: bool) -> None:
                 self.write(self.service.triage, incident.id, category, values["hypothesis"],
-                           prompt_id=prompt_id or None, version=_version(values.get("version", "")),
+                           prompt_id=prompt_id or None, version=parse_version(values.get("version", "")),
                            new_prompt=new_prompt)
 
             if not prompt:
                 go("", False)
                 return
-            self._confirm_prompt(prompt, _version(values.get("version", "")), "use",
+            self._confirm_prompt(prompt, parse_version(values.get("version", "")), "use",
                                  go=go, back=lambda fixed: self._triage_form(incident, category, {**values, **fixed}))
 
         self.push_screen(
             dialogs().FormScreen(f"Triage {incident.id}: {category.label}", fields, submit="Triage complete",
-                                 intro=intro, validate=self._prompt_validator(required=False) if ask_prompt else None),
+                                 intro=intro, validate=self._prompt_validator() if ask_prompt else None),
             submitted,
         )
 
-    def _prompt_validator(self, *, required: bool):
+    def _prompt_validator(self):
         """A form validator for a prompt field and its version: an unknown version of a known
         prompt is refused in the form; an unknown prompt is asked about after (_confirm_prompt)."""
 
         def validate(values: dict[str, str]) -> str | None:
             prompt = values.get("prompt", "").strip()
             raw = values.get("version", "").strip()
-            if required and not prompt:
-                return "a prompt id is required"
-            if raw and not raw.lower().lstrip("v").isdigit():
+            if raw and parse_version(raw) is None:
                 return "version: a number such as 7 (blank = the production version)"
             if raw and not prompt:
                 return "a version needs its prompt id"
             if not prompt:
                 return None
             try:
-                self.read(self.service.check_prompt, prompt, _version(raw))
+                self.read(self.service.check_prompt, prompt, parse_version(raw))
             except UnknownPromptError:
                 return None  # asked after the form: declare it as new, or pick a known one
             except ServiceError as exc:
@@ -304,25 +304,23 @@ class ResponderActions:
         incident = self._need_incident()
         if incident is None:
             return
-        choices = [
-            ("impact-resolved", "User impact resolved"),
-            ("root-cause", "Root cause confirmed…"),
-            ("staging", "Remediation deployed to staging…"),
-            ("validate", "Validate a fix on the failure samples…"),
-            ("promoted", "Remediation validated and promoted to production…"),
-            ("closed", "Close the incident"),
-        ]
+        choices = []
+        for milestone in Milestone:
+            if milestone is Milestone.PROMOTED:  # a fix is validated before it is promoted
+                choices.append(("validate", "Validate a fix on the failure samples…"))
+            asks = milestone in (Milestone.ROOT_CAUSE, Milestone.STAGING, Milestone.PROMOTED)  # a form follows
+            choices.append((milestone.value, milestone.label + ("…" if asks else "")))
         self.push_screen(dialogs().ChoiceScreen(f"Milestone · {incident.id}", choices), lambda w: w and self._milestone(incident, w))
 
     def _milestone(self, incident: Incident, which: str) -> None:
         done = lambda inc: self.notify(f"Stamped: {which.replace('-', ' ')}", timeout=3)  # noqa: E731
-        if which == "impact-resolved":
+        if which == Milestone.IMPACT_RESOLVED:
             self.write(self.service.milestone, incident.id, which, done=done)
-        elif which == "closed":
+        elif which == Milestone.CLOSED:
             self.push_screen(dialogs().ConfirmScreen("Close incident", f"Close {incident.id}? It leaves the active list.",
                                            yes="Close"),
-                             lambda ok: ok and self.write(self.service.milestone, incident.id, "closed", done=done))
-        elif which == "root-cause":
+                             lambda ok: ok and self.write(self.service.milestone, incident.id, which, done=done))
+        elif which == Milestone.ROOT_CAUSE:
             self.push_screen(
                 dialogs().FormScreen("Root cause confirmed",
                            [dialogs().Field("text", "What specifically changed, and why it caused this failure",
@@ -337,8 +335,8 @@ class ResponderActions:
             self.push_screen(
                 dialogs().FormScreen(title,
                            [dialogs().Field("version", "Prompt version of the fix", value=default, placeholder="e.g. 8")],
-                           validate=lambda v: None if v["version"].strip().isdigit() else "a version number"),
-                lambda v: v and self._remediation_version(incident, which, int(v["version"]), done),
+                           validate=lambda v: None if parse_version(v["version"]) is not None else "a version number"),
+                lambda v: v and self._remediation_version(incident, which, parse_version(v["version"]), done),
             )
 
     def _remediation_version(self, incident: Incident, which: str, version: int, done) -> None:
@@ -352,7 +350,7 @@ class ResponderActions:
             self._set_busy("validating…")
             self._validation_worker(validation, incident.id, version)
             return
-        if which == "promoted":
+        if which == Milestone.PROMOTED:
             warning = self.read(validation.promotion_warning, incident.id, version)
             promote = lambda: self.write(self.service.milestone, incident.id, which, version=version,  # noqa: E731
                                          done=done if validation.configured
@@ -390,26 +388,27 @@ class ResponderActions:
         """The declare form, prefilled with ``values`` when it comes back from the prompt question."""
         prompts = self._prompt_ids()
         values = values or {}
-        check_prompt = self._prompt_validator(required=True)
+        check_prompt = self._prompt_validator()
 
         def validate(values: dict[str, str]) -> str | None:
-            if not values["title"].strip():
-                return "a title is required"
-            error = check_prompt(values)
-            if error:
-                return error
+            now = self.clock()
+            started, bad_start = None, ""
             if values["started"].strip():
                 try:
-                    parse_when(values["started"], self.clock())
+                    started = parse_when(values["started"], now)
                 except TimeParseError as exc:
-                    return str(exc)
-            return None
+                    bad_start = str(exc)
+            try:  # the service's own rules: sizes, a title, a prompt id, impact start not after now
+                check_declaration(values["title"], values["prompt"], started_at=started, detected_at=now)
+            except ServiceError as exc:
+                return str(exc)
+            return check_prompt(values) or bad_start or None
 
         def declared(values: dict[str, str] | None) -> None:
             if values is None:
                 return
             started = parse_when(values["started"], self.clock()) if values["started"].strip() else None
-            version = _version(values["version"])
+            version = parse_version(values["version"])
 
             def go(prompt_id: str, new_prompt: bool) -> None:
                 self.write(
@@ -433,11 +432,9 @@ class ResponderActions:
                     dialogs().Field("version", "Version live now", value=values.get("version", ""),
                                     placeholder="blank = the prompt's production version"),
                     dialogs().Field("severity", "Severity", kind="select", value=values.get("severity", "P2"),
-                                    options=[("P1 — major user impact", "P1"), ("P2 — degraded", "P2"),
-                                             ("P3 — minor", "P3")]),
+                                    options=[(f"{s.value} — {s.description}", s.value) for s in Severity]),
                     dialogs().Field("detected", "Detected by", kind="select", value=values.get("detected", ""),
-                          options=[("alert", "alert"), ("user report", "user-report"),
-                                   ("downstream system", "downstream"), ("manual discovery", "manual")]),
+                          options=[(d.label, d.value) for d in DetectionMethod]),
                     dialogs().Field("started", "Impact started (optional)", value=values.get("started", ""),
                                     placeholder="-15m, 14:32 or ISO 8601"),
                 ],
@@ -523,12 +520,6 @@ class ResponderActions:
         self.write(analyse, busy="analysing samples",
                    done=lambda r: self.push_screen(dialogs().SamplesScreen(incident.id, r[0], r[1], r[2])))
 
-
-
-def _version(raw: str) -> int | None:
-    """A version field: "7", "v7", or blank (None). Validated before this is called."""
-    raw = raw.strip().lower().lstrip("v")
-    return int(raw) if raw.isdigit() else None
 
 
 def _candidate_label(candidate: RollbackCandidate, has_history: bool, now: datetime) -> Text:

@@ -19,15 +19,16 @@ def pane_factories(app: IncidentApp) -> dict[str, tuple[str, Callable[[], Any]]]
         return DiffPane(app.service.prompts, changes=ChangeService(app.service))
 
     def metrics():
+        from incident_tui.services.metrics import MetricsService
         from incident_tui.tui.widgets.metrics_pane import MetricsPane
 
-        return MetricsPane(app.db, clock=app.clock)
+        return MetricsPane(MetricsService(app.service.stores, clock=app.clock), lock=app.db_lock)
 
     def postmortem():
         from incident_tui.services.postmortem import PostmortemService
 
         return dashboard_postmortem_class()(
-            PostmortemService(app.db, app.service, clock=app.clock), lock=app.db_lock
+            PostmortemService(app.service.stores, app.service, clock=app.clock), lock=app.db_lock
         )
 
     return {

@@ -93,7 +93,8 @@ def test_an_incident_without_an_id_keeps_its_events_ids_taken(repo):
 def test_timeline_follows_own_and_foreign_appends(repo, db_path):
     repo.add_event(_event("INC-20260301-001", "one"))
     assert [e.text for e in repo.timeline("INC-20260301-001")] == ["one"]
-    repo.add_events([_event("INC-20260301-001", "two"), _event("INC-20260301-002", "other")])
+    repo.add_event(_event("INC-20260301-001", "two"))
+    repo.add_event(_event("INC-20260301-002", "other"))
     assert [e.text for e in repo.timeline("INC-20260301-001")] == ["one", "two"]
     other = open_db(db_path)
     other.table("events").insert(_event("INC-20260301-001", "three").to_dict())

@@ -324,3 +324,23 @@ def test_a_handle_that_loaded_every_event_lets_them_go_at_its_next_compaction(se
     assert _group(db, "INC-1") == expected["INC-1"] + [900]
     assert db.table("events").insert(_ev("INC-1", 901)) == 23
     db.close()
+
+
+def test_count_follows_inserts_updates_and_deletes_without_loading(segmented, monkeypatch):
+    from incident_tui.store.segment_table import SegmentedTable
+
+    path, expected = segmented
+    db = open_db(path)
+    other = open_db(path)
+    assert db.storage.count("events") == 21
+    db.table("events").insert(_ev("INC-1", 950))
+    db.table("events").update({"incident_id": "INC-1", "text": "edited"}, doc_ids=[1])
+    other.table("events").remove(doc_ids=[2, 22])  # through the journal: tombstones for old and new ids
+    other.close()
+    db.storage.refresh()
+    monkeypatch.setattr(SegmentedTable, "base", lambda self: pytest.fail("every event was loaded"))
+    assert db.storage.count("events") == 20
+    assert db.storage.is_segmented("events")
+    monkeypatch.undo()
+    assert db.storage.count("events") == len(db.table("events").all()) == 20
+    db.close()

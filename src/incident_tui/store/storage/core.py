@@ -897,6 +897,17 @@ class JournalStorage(Storage):
         """One table, ``{doc_id: doc}`` (live documents: read-only); {} when missing."""
         return self._table(name) or {}
 
+    def count(self, name: str) -> int:
+        """How many documents table ``name`` holds (the events counted from the segment's index, not loaded)."""
+        with self._mutex:
+            seg = self._seg
+            if seg is not None and name == SEGMENT_TABLE:
+                try:
+                    return seg.size()
+                except SegmentError as exc:
+                    raise segment_error(self.path, exc) from None
+            return len(self._data.get(name) or ())
+
     def is_segmented(self, name: str) -> bool:
         """True while table ``name`` is read from the snapshot's segment (one group at a time)."""
         return self._seg is not None and name == SEGMENT_TABLE

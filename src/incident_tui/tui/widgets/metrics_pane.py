@@ -1,8 +1,8 @@
 """The metrics pane: time to detect / contain / resolve (mean, median, missing), a per-week
 chart of those times, counts per prompt and triage category, and open action items.
 
-Self-contained: ``MetricsPane(db)``; the dashboard mounts it and calls ``refresh_metrics()``
-when the data changes. Everything shown is built as rich Text from data, never markup.
+``MetricsPane(MetricsService(...), lock=app.db_lock)``: the dashboard gives it its service and
+its DB lock, mounts it and calls ``refresh_metrics()`` when the data changes. Everything shown is built as rich Text from data, never markup.
 
 The chart is drawn here rather than with Textual's Sparkline: Sparkline scales from the
 smallest value (so the fastest week looks like zero), spreads the data over the widget's
@@ -12,14 +12,13 @@ scale from zero, and show "·" where nothing was measured, so missing never read
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime
+import threading
+from collections.abc import Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
-from tinydb import TinyDB
 
 from incident_tui.domain.metrics import (
     METRIC_LABELS,
@@ -28,7 +27,7 @@ from incident_tui.domain.metrics import (
     MetricsReport,
 )
 from incident_tui.domain.models import TriageCategory
-from incident_tui.domain.times import format_duration, local_now
+from incident_tui.domain.times import format_duration
 from incident_tui.services.metrics import MetricsService
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -148,20 +147,21 @@ class MetricsPane(VerticalScroll):
 
     def __init__(
         self,
-        db: TinyDB,
+        service: MetricsService,
         *,
+        lock: threading.RLock | None = None,
         filters: MetricFilter | None = None,
         weeks: int = 12,
-        clock: Callable[[], datetime] = local_now,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self.service = MetricsService(db, clock=clock)
+        self.service = service
+        self._given_lock = lock
+        self._own_lock = threading.RLock()
         self.filters = filters or MetricFilter()
         self.weeks = weeks
-        self.clock = clock
         self.report: MetricsReport | None = None
         self.error: str = ""
 
@@ -182,10 +182,16 @@ class MetricsPane(VerticalScroll):
         self.filters = filters or MetricFilter()
         self.refresh_metrics()
 
+    def _store_lock(self) -> threading.RLock:
+        # The dashboard serialises every store access through app.db_lock; share it when present.
+        return self._given_lock or getattr(self.app, "db_lock", None) or self._own_lock
+
     def refresh_metrics(self) -> None:
         """Read the store again and redraw. A failure is one line in the pane, never a crash."""
         try:
-            report = self.service.report(self.filters)
+            with self._store_lock():
+                report = self.service.report(self.filters)
+                skipped = self.service.skipped
         except Exception as exc:  # a damaged store must not take the dashboard down
             self.report = None
             self.error = f"Metrics unavailable: {type(exc).__name__}: {exc}"
@@ -198,8 +204,8 @@ class MetricsPane(VerticalScroll):
         title = Text(no_wrap=True, overflow="ellipsis")
         title.append(f"{report.incident_count} incident{'s' if report.incident_count != 1 else ''}", style="bold")
         title.append(f" · {report.filters.describe()}")
-        if self.service.skipped:
-            title.append(f" · {self.service.skipped} unreadable skipped", style="yellow")
+        if skipped:
+            title.append(f" · {skipped} unreadable skipped", style="yellow")
         self.query_one("#metrics-title", Static).update(title)
         self.query_one("#metrics-figures", Static).update(figures_table(report))
         self.query_one("#metrics-chart", Static).update(weekly_chart(report, self.weeks))
