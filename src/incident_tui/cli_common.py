@@ -18,7 +18,8 @@ from typing import Any
 
 import click
 
-from incident_tui.config import Config, ConfigError, load_config
+from incident_tui.config import Config, load_config
+from incident_tui.domain.errors import IncidentTuiError
 
 DB_ENV = "INCIDENT_TUI_DB"
 
@@ -257,24 +258,11 @@ def handle_errors(func):
     return wrapper
 
 
-# The errors a command reports as one line, by module. A module that was never imported cannot
-# have raised its error, so the check imports nothing: `note` never loads the prompt registry.
-_EXPECTED_ERRORS = (
-    ("incident_tui.store.storage", "StoreError"),
-    ("incident_tui.services.incidents", "ServiceError"),
-    ("incident_tui.domain.lifecycle", "LifecycleError"),
-    ("incident_tui.domain.prompts", "PromptError"),
-    ("incident_tui.domain.times", "TimeParseError"),
-)
-
-
 def _expected_errors() -> tuple[type[BaseException], ...]:
-    found: list[type[BaseException]] = [ConfigError, LookupError]
-    for module, name in _EXPECTED_ERRORS:
-        loaded = sys.modules.get(module)
-        if loaded is not None:
-            found.append(getattr(loaded, name))
-    return tuple(found)
+    # Every error the product raises on purpose is an IncidentTuiError. LookupError stays on the
+    # list deliberately: a KeyError naming what was asked for (an unknown postmortem section, a
+    # field) is an answer about the user's input, and its message is the missing key.
+    return (IncidentTuiError, LookupError)
 
 
 def parse_time_option(value: str | None) -> datetime | None:

@@ -1,5 +1,6 @@
 import subprocess
 import sys
+import threading
 
 from helpers import settle
 from hypothesis import HealthCheck, given, settings
@@ -9,6 +10,7 @@ from textual.widgets import Input, OptionList
 from incident_tui.config import Config, HookConfig
 from incident_tui.domain.models import EventKind, Stage
 from incident_tui.services.prompts import PromptService
+from incident_tui.tui.app import IncidentApp
 from incident_tui.tui.screens.choice import ChoiceScreen
 from incident_tui.tui.screens.form import ConfirmScreen, FormScreen
 from incident_tui.tui.screens.help import HelpScreen
@@ -234,14 +236,26 @@ async def test_close_confirms(make_app):
 
 async def test_a_note_from_another_process_appears(make_app, db_path):
     app = make_app()
-    async with app.run_test(size=(120, 36)) as pilot:
+    seen = []
+    async with app.run_test(size=(120, 36), message_hook=seen.append) as pilot:
         proc = subprocess.run(
             [sys.executable, "-m", "incident_tui", "--db", str(db_path), "note", P1, "from the other terminal"],
             capture_output=True, text=True, timeout=60,
         )
         assert proc.returncode == 0, proc.stderr
+        ui_thread = threading.get_ident()
+        refresh = app.db.storage.refresh
+        looked_from = []
+
+        def watched_refresh(*args, **kwargs):
+            looked_from.append(threading.get_ident())
+            return refresh(*args, **kwargs)
+
+        app.db.storage.refresh = watched_refresh
         app.poll_store()  # what the 0.5 s timer does
-        await pilot.pause()
+        await settle(pilot)
+        assert looked_from and ui_thread not in looked_from  # the file is looked at off the UI thread
+        assert any(isinstance(m, IncidentApp.StoreChanged) for m in seen)  # ... and the UI is told
         shown = [str(o.prompt) for o in app.query_one("#timeline-events", OptionList).options]
         assert any("from the other terminal" in s for s in shown)
 
@@ -392,7 +406,9 @@ def test_widgets_show_user_text_literally(title, note):
             row = app.query_one(IncidentList).get_option_at_index(0).prompt
             assert neutralise(shown_title)[:20] in str(row)
             line = app.query_one("#timeline-events", OptionList).get_option_at_index(0).prompt
-            assert preview(event.text)[0] in str(line)
+            # each line of the note, literally; lines after the first hang under the text
+            shown = str(line)
+            assert all(part.strip() in shown for part in preview(event.text)[0].split("\n"))
             app.export_screenshot()  # renders every widget: must not raise
 
     asyncio.run(run())

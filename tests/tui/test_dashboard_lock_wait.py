@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from helpers import settle
 
 from incident_tui.config import Config
 from incident_tui.tui.widgets.header import StatusHeader
@@ -145,8 +146,8 @@ async def test_refresh_and_writes_do_not_freeze_the_screen_while_another_process
             await pilot.pause()
         assert "typed while locked" in [e.text for e in app.service.timeline(first)]
         assert "waiting for the database lock" not in header_text(app)
-        app.poll_store()
-        await pilot.pause()
+        app.poll_store()  # off the UI thread: wait for its worker and the refresh it asks for
+        await settle(pilot)
         assert declared.id in [i.id for i in app.query_one(IncidentList).incidents]
 
 

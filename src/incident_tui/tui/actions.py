@@ -1,20 +1,25 @@
 """What the responder does from the keyboard: each action opens its dialog and calls the service.
 
-A mixin of IncidentApp, which provides the data (``current``, ``incidents``, ``service``), the
-``read``/``write`` helpers that run service calls under the DB lock, and ``notify``.
+A mixin of IncidentApp, which provides the data (``current``, ``incidents``, ``service``),
+``read`` (a service call under the DB lock), ``write`` (a service call through the app's one
+writer) and ``notify``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from rich.text import Text
 from textual import work
+from textual.message import Message
 from textual.widgets import ContentSwitcher, Input
 
 from incident_tui.config import hook_program_problem
 from incident_tui.domain.containment import RollbackCandidate, is_unassigned
+from incident_tui.domain.errors import IncidentTuiError
 from incident_tui.domain.lifecycle import leaves_uncontained, next_stage
 from incident_tui.domain.models import (
     ContainmentAction,
@@ -29,11 +34,38 @@ from incident_tui.domain.playbooks import playbook_for
 from incident_tui.domain.prompts import PromptError, parse_version
 from incident_tui.domain.text import clean
 from incident_tui.domain.times import BackdateError, TimeParseError, parse_when
-from incident_tui.services.incidents import ContainmentPlan, ServiceError, UnknownPromptError, check_declaration
-from incident_tui.tui.screens import dialogs
+from incident_tui.services.incidents import ContainmentPlan, UnknownPromptError, check_declaration
+from incident_tui.tui.failures import EXPECTED, show_failure
 from incident_tui.tui.widgets.incident_list import IncidentList
 from incident_tui.tui.widgets.timeline import NoteInput, TimelinePane
 
+
+
+@dataclass
+class ContainmentHookRan(Message):
+    """A containment hook finished (or failed, or timed out): record what it did."""
+
+    plan: ContainmentPlan
+    hook: Any
+
+
+@dataclass
+class ValidationHookRan(Message):
+    """The validation hook ran the fix over the failure samples: record the result."""
+
+    validation: Any
+    incident_id: str
+    prompt_id: str
+    version: int
+    samples: int
+    hook: Any
+
+
+@dataclass
+class HookRefused(Message):
+    """A hook could not be prepared or started (unknown version, no samples, no program)."""
+
+    error: Exception
 
 class ResponderActions:
     def action_note(self) -> None:
@@ -57,13 +89,15 @@ class ResponderActions:
         self._stamp_note(incident.id, event.value)
 
     def _stamp_note(self, incident_id: str, text: str, before_impact: bool = False) -> None:
+        from incident_tui.tui.screens.form import ConfirmScreen
+
         note_input = self.query_one(NoteInput)
 
         def refused(exc: Exception) -> bool:
             if isinstance(exc, BackdateError) and exc.confirmable:
                 asked = self.open_dialog(
-                    dialogs().ConfirmScreen("Before the incident began", Text(f"{exc}.\n\nStamp the note there anyway?"),
-                                            yes="Stamp it there"),
+                    ConfirmScreen("Before the incident began", Text(f"{exc}.\n\nStamp the note there anyway?"),
+                                  yes="Stamp it there"),
                     lambda ok: self._stamp_note(incident_id, text, True) if ok else note_input.give_back(text),
                 )
                 if asked:
@@ -82,6 +116,8 @@ class ResponderActions:
                    done=lambda e: self.notify("Starred for the postmortem" if e.starred else "Unstarred", timeout=2))
 
     def action_advance(self) -> None:
+        from incident_tui.tui.screens.form import ConfirmScreen
+
         incident = self._need_incident()
         if incident is None:
             return
@@ -96,10 +132,10 @@ class ResponderActions:
 
         uncontained = leaves_uncontained(incident, target)
         if target is Stage.CLOSED:
-            self.push_screen(dialogs().ConfirmScreen("Close incident", f"Close {incident.id}? It leaves the active list.",
+            self.push_screen(ConfirmScreen("Close incident", f"Close {incident.id}? It leaves the active list.",
                                            yes="Close"), go)
         elif uncontained:  # never silent: the same one question as for a close
-            self.push_screen(dialogs().ConfirmScreen(
+            self.push_screen(ConfirmScreen(
                 f"Move {incident.id} to {target.value}", Text(f"{incident.id} is NOT contained: {uncontained}.\n\n"
                                                              f"Move it to {target.value} anyway? The timeline says why."),
                 yes=f"Move to {target.value}"), go)
@@ -107,6 +143,8 @@ class ResponderActions:
             go()
 
     def action_triage(self) -> None:
+        from incident_tui.tui.screens.choice import ChoiceScreen
+
         incident = self._need_incident()
         if incident is None:
             return
@@ -123,10 +161,12 @@ class ResponderActions:
             if value is not None:
                 self._triage_form(incident, TriageCategory(value), None)
 
-        self.push_screen(dialogs().ChoiceScreen(f"Triage {incident.id}: what kind of failure is it?", choices), chosen)
+        self.push_screen(ChoiceScreen(f"Triage {incident.id}: what kind of failure is it?", choices), chosen)
 
     def _triage_form(self, incident: Incident, category: TriageCategory, values: dict[str, str] | None) -> None:
         """The hypothesis; for an incident without a prompt (an unlabelled alert), the prompt first."""
+        from incident_tui.tui.screens.form import Field, FormScreen
+
         book = playbook_for(category, self.config.playbooks)
         intro = f"Responds: {book.responders}\n" + "\n".join(f" · {a}" for a in book.actions)
         values = values or {}
@@ -135,14 +175,14 @@ class ResponderActions:
         if ask_prompt:
             intro += "\n\nThe alert named no prompt: give it here (blank leaves it unassigned; containment needs it)."
             fields += [
-                dialogs().Field("prompt", "Prompt id", value=values.get("prompt", ""),
-                                placeholder="tab completes a known prompt", suggestions=self._prompt_ids()),
-                dialogs().Field("version", "Version live now", value=values.get("version", ""),
-                                placeholder="blank = the prompt's production version"),
+                Field("prompt", "Prompt id", value=values.get("prompt", ""),
+                      placeholder="tab completes a known prompt", suggestions=self._prompt_ids()),
+                Field("version", "Version live now", value=values.get("version", ""),
+                      placeholder="blank = the prompt's production version"),
             ]
-        fields.append(dialogs().Field("hypothesis", "Root cause hypothesis",
-                                      value=values.get("hypothesis", incident.hypothesis),
-                                      placeholder="e.g. v7 dropped the refund policy paragraph"))
+        fields.append(Field("hypothesis", "Root cause hypothesis",
+                            value=values.get("hypothesis", incident.hypothesis),
+                            placeholder="e.g. v7 dropped the refund policy paragraph"))
 
         def submitted(values: dict[str, str] | None) -> None:
             if values is None:
@@ -161,8 +201,8 @@ class ResponderActions:
                                  go=go, back=lambda fixed: self._triage_form(incident, category, {**values, **fixed}))
 
         self.push_screen(
-            dialogs().FormScreen(f"Triage {incident.id}: {category.label}", fields, submit="Triage complete",
-                                 intro=intro, validate=self._prompt_validator() if ask_prompt else None),
+            FormScreen(f"Triage {incident.id}: {category.label}", fields, submit="Triage complete",
+                       intro=intro, validate=self._prompt_validator() if ask_prompt else None),
             submitted,
         )
 
@@ -183,7 +223,7 @@ class ResponderActions:
                 self.read(self.service.check_prompt, prompt, parse_version(raw))
             except UnknownPromptError:
                 return None  # asked after the form: declare it as new, or pick a known one
-            except ServiceError as exc:
+            except IncidentTuiError as exc:
                 return str(exc)
             return None
 
@@ -196,6 +236,8 @@ class ResponderActions:
         The choice opens on "back to the form", so a stray enter loses nothing and never
         registers a typo; the closest known ids and "yes, it is new" are the other choices.
         """
+        from incident_tui.tui.screens.choice import ChoiceScreen
+
         try:
             self.read(self.service.check_prompt, prompt_id, version)
         except UnknownPromptError as exc:
@@ -222,21 +264,23 @@ class ResponderActions:
                 else:
                     back({})
 
-            self.push_screen(dialogs().ChoiceScreen(f"prompt {shown} is not registered — {verb} it as new?",
-                                                    choices, intro=intro), answered)
-        except ServiceError as exc:
+            self.push_screen(ChoiceScreen(f"prompt {shown} is not registered — {verb} it as new?",
+                                          choices, intro=intro), answered)
+        except IncidentTuiError as exc:
             self.notify(str(exc), severity="error", markup=False, timeout=8)
             back({})
         else:
             go(prompt_id, False)
 
     def action_rollback(self) -> None:
+        from incident_tui.tui.screens.choice import ChoiceScreen
+
         incident = self._need_incident()
         if incident is None:
             return
         try:
             options = self.read(self.service.rollback_options, incident.id)
-        except (ServiceError, LookupError) as exc:
+        except IncidentTuiError as exc:
             # Nothing to route to (unassigned, unregistered, no other version): say so, run nothing.
             self.notify(str(exc), severity="error", markup=False, timeout=12)
             return
@@ -247,9 +291,9 @@ class ResponderActions:
         choices = [(str(c.version), _candidate_label(c, options.has_history, now)) for c in options.candidates]
         live = f"v{options.live}" if options.live is not None else "(live version unknown)"
         self.push_screen(
-            dialogs().ChoiceScreen(f"Roll {incident.prompt_id} {live} back to which version?", choices,
-                                   intro="earlier production versions first, newest first · "
-                                         "enter picks · esc cancels"),
+            ChoiceScreen(f"Roll {incident.prompt_id} {live} back to which version?", choices,
+                         intro="earlier production versions first, newest first · "
+                               "enter picks · esc cancels"),
             lambda value: value is not None and self._confirm_containment(
                 incident, ContainmentAction.ROLLBACK, int(value)),
         )
@@ -263,9 +307,11 @@ class ResponderActions:
         return self.read(self.service.prompts.versions, prompt_id)  # [] when the registry lacks the prompt
 
     def _confirm_containment(self, incident: Incident, action: ContainmentAction, to_version: int | None) -> None:
+        from incident_tui.tui.screens.form import ConfirmScreen
+
         try:
             plan = self.read(self.service.plan_containment, incident.id, action, to_version)
-        except (ServiceError, LookupError, ValueError) as exc:
+        except IncidentTuiError as exc:
             self.notify(str(exc), severity="error", markup=False, timeout=12)
             return
         title = "Roll back" if action is ContainmentAction.ROLLBACK else "Kill switch"
@@ -273,7 +319,7 @@ class ResponderActions:
         body.append("\n\nA failing or hanging hook is shown and does not mark the incident contained.", style="dim")
         if plan.hook and (problem := hook_program_problem(plan.hook)):
             body.append(f"\n\nThe hook cannot start here: {problem}.", style="bold red")
-        self.push_screen(dialogs().ConfirmScreen(f"{title} · {incident.id}", body, yes=title),
+        self.push_screen(ConfirmScreen(f"{title} · {incident.id}", body, yes=title),
                          lambda ok: ok and self._run_containment(plan))
 
     def _run_containment(self, plan: ContainmentPlan) -> None:
@@ -281,26 +327,28 @@ class ResponderActions:
         self._set_busy(f"running {name}…" if name else "recording")
         self._containment_worker(plan)
 
+    # Hooks are the one thing not run by the app's writer: a hook runs for seconds (up to its
+    # timeout) and the writer's queue must not wait for it, or notes typed meanwhile would. The
+    # hook runs in its own worker, outside every lock; what it did is then recorded through the
+    # writer like any other write. A hook worker that fails (a bug) is shown by the app's
+    # Worker.StateChanged handler, which also clears the busy mark.
     @work(thread=True, group="hooks", exit_on_error=False)
     def _containment_worker(self, plan: ContainmentPlan) -> None:
-        from incident_tui.store.storage import StoreError
-
         hook = self.service.run_containment_hook(plan)  # outside the lock: a slow hook blocks nobody
-        try:
-            with self.store_lock(), self.db_lock:
-                result = self.service.record_containment(plan, hook)
-        except (ServiceError, LookupError, ValueError, OSError, StoreError) as exc:
-            self.call_from_thread(self._failed, str(exc))
-            return
-        self.call_from_thread(self._containment_done, result)
+        self.post_message(ContainmentHookRan(plan, hook))
+
+    def on_containment_hook_ran(self, message: ContainmentHookRan) -> None:
+        # A named handler, not @on: the decorator only registers on message-pump classes, not mixins.
+        self.write(self.service.record_containment, message.plan, message.hook, busy="recording",
+                   done=self._containment_done)
 
     def _containment_done(self, result) -> None:
-        self._set_busy("")
-        self.reload()
         self.notify(result.message, severity="information" if result.contained else "error",
                     timeout=3 if result.contained else 12)
 
     def action_milestone(self) -> None:
+        from incident_tui.tui.screens.choice import ChoiceScreen
+
         incident = self._need_incident()
         if incident is None:
             return
@@ -310,20 +358,22 @@ class ResponderActions:
                 choices.append(("validate", "Validate a fix on the failure samples…"))
             asks = milestone in (Milestone.ROOT_CAUSE, Milestone.STAGING, Milestone.PROMOTED)  # a form follows
             choices.append((milestone.value, milestone.label + ("…" if asks else "")))
-        self.push_screen(dialogs().ChoiceScreen(f"Milestone · {incident.id}", choices), lambda w: w and self._milestone(incident, w))
+        self.push_screen(ChoiceScreen(f"Milestone · {incident.id}", choices), lambda w: w and self._milestone(incident, w))
 
     def _milestone(self, incident: Incident, which: str) -> None:
+        from incident_tui.tui.screens.form import ConfirmScreen, Field, FormScreen
+
         done = lambda inc: self.notify(f"Stamped: {which.replace('-', ' ')}", timeout=3)  # noqa: E731
         if which == Milestone.IMPACT_RESOLVED:
             self.write(self.service.milestone, incident.id, which, done=done)
         elif which == Milestone.CLOSED:
-            self.push_screen(dialogs().ConfirmScreen("Close incident", f"Close {incident.id}? It leaves the active list.",
+            self.push_screen(ConfirmScreen("Close incident", f"Close {incident.id}? It leaves the active list.",
                                            yes="Close"),
                              lambda ok: ok and self.write(self.service.milestone, incident.id, which, done=done))
         elif which == Milestone.ROOT_CAUSE:
             self.push_screen(
-                dialogs().FormScreen("Root cause confirmed",
-                           [dialogs().Field("text", "What specifically changed, and why it caused this failure",
+                FormScreen("Root cause confirmed",
+                           [Field("text", "What specifically changed, and why it caused this failure",
                                   value=incident.root_cause or incident.hypothesis)],
                            validate=lambda v: None if v["text"].strip() else "say what the root cause is"),
                 lambda v: v and self.write(self.service.milestone, incident.id, which, text=v["text"], done=done),
@@ -333,14 +383,15 @@ class ResponderActions:
             default = str(latest[-1].version) if latest else ""
             title = "Validate which version" if which == "validate" else "Remediation version"
             self.push_screen(
-                dialogs().FormScreen(title,
-                           [dialogs().Field("version", "Prompt version of the fix", value=default, placeholder="e.g. 8")],
+                FormScreen(title,
+                           [Field("version", "Prompt version of the fix", value=default, placeholder="e.g. 8")],
                            validate=lambda v: None if parse_version(v["version"]) is not None else "a version number"),
                 lambda v: v and self._remediation_version(incident, which, parse_version(v["version"]), done),
             )
 
     def _remediation_version(self, incident: Incident, which: str, version: int, done) -> None:
         from incident_tui.services.validation import MANUAL, ValidationService
+        from incident_tui.tui.screens.form import ConfirmScreen
 
         validation = ValidationService(self.service)
         if which == "validate":
@@ -358,8 +409,8 @@ class ResponderActions:
             if warning:
                 body = Text(f"{warning}.", style="bold")
                 body.append("\n\nm → Validate runs the fix on the failure samples first.", style="dim")
-                self.push_screen(dialogs().ConfirmScreen(f"Promote v{version} · {incident.id}", body,
-                                                         yes="Promote anyway"), lambda ok: ok and promote())
+                self.push_screen(ConfirmScreen(f"Promote v{version} · {incident.id}", body,
+                                               yes="Promote anyway"), lambda ok: ok and promote())
                 return
             promote()
             return
@@ -367,25 +418,34 @@ class ResponderActions:
 
     @work(thread=True, group="hooks", exit_on_error=False)
     def _validation_worker(self, validation, incident_id: str, version: int) -> None:
-        from incident_tui.store.storage import StoreError
-
+        # A hook worker like _containment_worker (see there why it is not the writer): the samples
+        # are read under the lock, the hook runs outside it, the result is recorded by the writer.
         try:
             with self.db_lock:
                 prompt_id, text, version, rows = validation.prepare(incident_id, version)
             hook = validation.run(incident_id, prompt_id, text, version, rows)  # outside the lock
-            with self.store_lock(), self.db_lock:
-                result = validation.record(incident_id, prompt_id, version, len(rows), hook)
-        except (ServiceError, LookupError, ValueError, OSError, StoreError) as exc:
-            self.call_from_thread(self._failed, str(exc))
+        except EXPECTED as exc:
+            self.post_message(HookRefused(exc))
             return
-        self.call_from_thread(self._written, result, lambda r: self.notify(
-            r.message, severity="information" if r.rate is not None else "error", timeout=8))
+        self.post_message(ValidationHookRan(validation, incident_id, prompt_id, version, len(rows), hook))
+
+    def on_hook_refused(self, message: HookRefused) -> None:
+        self._set_busy("")
+        show_failure(self, message.error, timeout=8)
+
+    def on_validation_hook_ran(self, message: ValidationHookRan) -> None:
+        m = message
+        self.write(m.validation.record, m.incident_id, m.prompt_id, m.version, m.samples, m.hook, busy="recording",
+                   done=lambda r: self.notify(r.message, severity="information" if r.rate is not None else "error",
+                                              timeout=8))
 
     def action_declare(self) -> None:
         self._declare_form(None)
 
     def _declare_form(self, values: dict[str, str] | None) -> None:
         """The declare form, prefilled with ``values`` when it comes back from the prompt question."""
+        from incident_tui.tui.screens.form import Field, FormScreen
+
         prompts = self._prompt_ids()
         values = values or {}
         check_prompt = self._prompt_validator()
@@ -400,7 +460,7 @@ class ResponderActions:
                     bad_start = str(exc)
             try:  # the service's own rules: sizes, a title, a prompt id, impact start not after now
                 check_declaration(values["title"], values["prompt"], started_at=started, detected_at=now)
-            except ServiceError as exc:
+            except IncidentTuiError as exc:
                 return str(exc)
             return check_prompt(values) or bad_start or None
 
@@ -422,21 +482,21 @@ class ResponderActions:
                                  back=lambda fixed: self._declare_form({**values, **fixed}))
 
         self.push_screen(
-            dialogs().FormScreen(
+            FormScreen(
                 "Declare an incident",
                 [
-                    dialogs().Field("title", "Title", value=values.get("title", ""),
-                                    placeholder="what users see going wrong"),
-                    dialogs().Field("prompt", "Prompt id", value=values.get("prompt", ""),
-                                    placeholder="tab completes a known prompt", suggestions=prompts),
-                    dialogs().Field("version", "Version live now", value=values.get("version", ""),
-                                    placeholder="blank = the prompt's production version"),
-                    dialogs().Field("severity", "Severity", kind="select", value=values.get("severity", "P2"),
-                                    options=[(f"{s.value} — {s.description}", s.value) for s in Severity]),
-                    dialogs().Field("detected", "Detected by", kind="select", value=values.get("detected", ""),
+                    Field("title", "Title", value=values.get("title", ""),
+                          placeholder="what users see going wrong"),
+                    Field("prompt", "Prompt id", value=values.get("prompt", ""),
+                          placeholder="tab completes a known prompt", suggestions=prompts),
+                    Field("version", "Version live now", value=values.get("version", ""),
+                          placeholder="blank = the prompt's production version"),
+                    Field("severity", "Severity", kind="select", value=values.get("severity", "P2"),
+                          options=[(f"{s.value} — {s.description}", s.value) for s in Severity]),
+                    Field("detected", "Detected by", kind="select", value=values.get("detected", ""),
                           options=[(d.label, d.value) for d in DetectionMethod]),
-                    dialogs().Field("started", "Impact started (optional)", value=values.get("started", ""),
-                                    placeholder="-15m, 14:32 or ISO 8601"),
+                    Field("started", "Impact started (optional)", value=values.get("started", ""),
+                          placeholder="-15m, 14:32 or ISO 8601"),
                 ],
                 submit="Declare",
                 validate=validate,
@@ -460,14 +520,16 @@ class ResponderActions:
         return sorted(ids)
 
     def action_people(self) -> None:
+        from incident_tui.tui.screens.form import Field, FormScreen
+
         incident = self._need_incident()
         if incident is None:
             return
         self.push_screen(
-            dialogs().FormScreen(f"People · {incident.id}", [
-                dialogs().Field("commander", "Commander", value=incident.commander),
-                dialogs().Field("scribe", "Scribe", value=incident.scribe),
-                dialogs().Field("responders", "Responders (comma-separated)", value=", ".join(incident.responders)),
+            FormScreen(f"People · {incident.id}", [
+                Field("commander", "Commander", value=incident.commander),
+                Field("scribe", "Scribe", value=incident.scribe),
+                Field("responders", "Responders (comma-separated)", value=", ".join(incident.responders)),
             ], submit="Save"),
             lambda v: v and self.write(
                 self.service.set_people, incident.id, commander=v["commander"], scribe=v["scribe"],
@@ -475,33 +537,39 @@ class ResponderActions:
         )
 
     def action_edit(self) -> None:
+        from incident_tui.tui.screens.form import Field, FormScreen
+
         incident = self._need_incident()
         if incident is None:
             return
         self.push_screen(
-            dialogs().FormScreen(f"Edit · {incident.id}", [
-                dialogs().Field("title", "Title", value=incident.title),
-                dialogs().Field("severity", "Severity", kind="select", value=incident.severity.value,
+            FormScreen(f"Edit · {incident.id}", [
+                Field("title", "Title", value=incident.title),
+                Field("severity", "Severity", kind="select", value=incident.severity.value,
                       options=[(s.value, s.value) for s in Severity]),
             ], submit="Save", validate=lambda v: None if v["title"].strip() else "a title cannot be empty"),
             lambda v: v and self.write(self.service.edit, incident.id, title=v["title"], severity=v["severity"]),
         )
 
     def action_sample(self) -> None:
+        from incident_tui.tui.screens.form import Field, FormScreen
+
         incident = self._need_incident()
         if incident is None:
             return
         self.push_screen(
-            dialogs().FormScreen(f"Failure sample · {incident.id}", [
-                dialogs().Field("input", "Input (what the user asked)", kind="textarea"),
-                dialogs().Field("output", "Bad output", kind="textarea"),
-                dialogs().Field("note", "Why it is wrong", placeholder="e.g. invents a 90-day refund policy"),
+            FormScreen(f"Failure sample · {incident.id}", [
+                Field("input", "Input (what the user asked)", kind="textarea"),
+                Field("output", "Bad output", kind="textarea"),
+                Field("note", "Why it is wrong", placeholder="e.g. invents a 90-day refund policy"),
             ], submit="Add sample", validate=lambda v: None if v["output"].strip() else "paste the bad output"),
             lambda v: v and self.write(self.service.add_sample, incident.id, input=v["input"], output=v["output"],
                                        note=v["note"], done=lambda s: self.notify("Sample added (S compares them)")),
         )
 
     def action_samples(self) -> None:
+        from incident_tui.tui.screens.samples import SamplesScreen
+
         incident = self._need_incident()
         if incident is None:
             return
@@ -518,7 +586,7 @@ class ResponderActions:
             return samples, SampleService(self.service).common(incident.id), prompt_text
 
         self.write(analyse, busy="analysing samples",
-                   done=lambda r: self.push_screen(dialogs().SamplesScreen(incident.id, r[0], r[1], r[2])))
+                   done=lambda r: self.push_screen(SamplesScreen(incident.id, r[0], r[1], r[2])))
 
 
 

@@ -1,7 +1,12 @@
 """The dashboard: wires the panes to the services and maps every key to an action.
 
 All data access goes through ``self.db_lock`` so the UI thread's reads never race a
-worker's write; writes and hooks run in thread workers so the screen never waits.
+worker's write. Every write goes through the one ``OrderedWriter`` (tui/writer.py), in a
+thread worker and in the order asked for, taking the store's own lock before ``db_lock``;
+it reports back with typed messages. Hooks run in their own workers, outside every lock,
+and record what they did through the writer. The store is polled from a thread worker
+that never waits for a lock and posts ``StoreChanged``. Any worker that fails is shown by
+``on_worker_state_changed``. So the screen never waits, and never stays "⠿ saving".
 """
 
 from __future__ import annotations
@@ -18,20 +23,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult
-from textual.css.query import NoMatches
 from textual.content import Content
 from textual.notifications import SeverityLevel
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import ContentSwitcher, Input, TextArea
-from textual.worker import NoActiveWorker, get_current_worker
+from textual.worker import NoActiveWorker, Worker, WorkerState, get_current_worker
 
 from incident_tui.config import Config
 from incident_tui.domain.lifecycle import LifecycleError
@@ -40,22 +45,23 @@ from incident_tui.domain.models import (
 )
 from incident_tui.domain.playbooks import playbook_for
 from incident_tui.domain.text import clean, neutralise
-from incident_tui.domain.times import TimeParseError, local_now
+from incident_tui.domain.times import local_now
 from incident_tui.services.incidents import (
     IncidentService,
-    ServiceError,
 )
 from incident_tui.tui.actions import ResponderActions
 from incident_tui.tui.bindings import KEYS, app_bindings
 from incident_tui.tui.commands import IncidentCommands
+from incident_tui.tui.failures import EXPECTED, describe, show_failure
 from incident_tui.tui.panes import pane_factories
-from incident_tui.tui.screens import dialogs
+from incident_tui.tui.presence import PresenceOff, ViewersChanged
 from incident_tui.tui.typeahead import TypeAhead
 from incident_tui.tui.widgets.details import DetailsPanel
 from incident_tui.tui.widgets.header import StatusHeader
 from incident_tui.tui.widgets.incident_list import IncidentList
 from incident_tui.tui.widgets.keybar import KeyBar
 from incident_tui.tui.widgets.timeline import NoteInput, TimelinePane
+from incident_tui.tui.writer import OrderedWriter, WriteDone, WriteFailed
 
 NARROW_WIDTH = 100
 APP_ACTIONS = {k.action.split("(")[0] for k in KEYS} - {"help", "quit"}
@@ -108,15 +114,14 @@ class IncidentApp(ResponderActions, App):
         # Keys wait for the previous key's effects, and for the database to be open (typeahead.py).
         self.typeahead = TypeAhead(self, ready=lambda: self.service is not None or bool(self.load_error),
                                    urgent=self._quits_while_opening)
-        # Writes run in threads but are applied in the order they were asked for (five notes typed
-        # in a burst are stored in the order typed).
-        self._write_turn = threading.Condition()
-        self._write_tickets = 0
-        self._write_serving = 0
+        # The one writer: every write of the dashboard and its panes, in the order asked for (five
+        # notes typed in a burst are stored in the order typed), off the UI thread.
+        self.writer = OrderedWriter(self, self._write_locks)
         self._terminal_gone = False
         self.dispatching = 0
         self._skipped_warned: set[str] = set()
         self._poll_error = ""
+        self._polling = False  # a poll worker is looking at the file
         # Heartbeats for team mode; on by default where the app opens the database itself.
         self._presence_wanted = db is None if presence is None else presence
         self.presence = None
@@ -200,15 +205,15 @@ class IncidentApp(ResponderActions, App):
     def _open_worker(self) -> None:
         # In a worker: another process may hold the lock for seconds (or be stopped), and the
         # screen must keep answering q meanwhile. The wait has a deadline (lock_timeout).
-        from incident_tui.config import ConfigError, resolve_lock_timeout
-        from incident_tui.store.storage import StoreError, open_db
+        from incident_tui.config import resolve_lock_timeout
+        from incident_tui.store.storage import open_db
 
         try:
             db = open_db(self.db_path, lock_timeout=resolve_lock_timeout(self.config),
                          holder_name="incident-tui dashboard", on_lock_wait=self._lock_wait)
         except _WaitAbandoned:
             return
-        except (StoreError, ConfigError, OSError) as exc:
+        except EXPECTED as exc:  # a bug is not caught: on_worker_state_changed ends the app with it
             self.post_message(self.StoreOpenFailed(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
             return
         if get_current_worker().is_cancelled:
@@ -282,7 +287,7 @@ class IncidentApp(ResponderActions, App):
         # The whole DB lives in memory for the app's lifetime; a full collection walking it is a
         # 25–45 ms pause at 50k events. Freezing moves what is loaded now out of the collector's way.
         gc.freeze()
-        self.set_interval(1.0, self.tick)
+        # No app-wide clock: the list, the header and the details each tick on their own timer.
         if self.poll_interval:
             self.set_interval(self.poll_interval, self.poll_store)
         self._start_presence()
@@ -294,7 +299,15 @@ class IncidentApp(ResponderActions, App):
         from incident_tui.tui.presence import PresenceTracker
 
         self.presence = tracker = PresenceTracker(self, path)
-        tracker.start()
+        tracker.start(self.query_one(StatusHeader))  # the header shows who else is here
+
+    @on(ViewersChanged)
+    def _viewers_changed(self, message: ViewersChanged) -> None:
+        self.show_viewers(message.line)
+
+    @on(PresenceOff)
+    def _presence_off(self, message: PresenceOff) -> None:
+        self.notify(f"presence is off: {message.error}", severity="warning", markup=False)
 
     def show_viewers(self, line: str) -> None:
         """Who else has the selected incident open ("bo, cy viewing"), in the header."""
@@ -306,6 +319,8 @@ class IncidentApp(ResponderActions, App):
         self.typeahead.stop()
         if self.presence is not None:
             self.presence.stop()
+        # What is still queued reaches the store before the file closes (results are not shown).
+        self.writer.drain_now()
         if self._owns_db and self.db is not None:
             with self.db_lock:  # a write half-way in a worker finishes before the file closes
                 self.db.close()
@@ -366,7 +381,7 @@ class IncidentApp(ResponderActions, App):
         try:
             with self.db_lock:
                 self.service.note(self.current.id, f"{text} (typed, not sent: {why})", before_impact=True)
-        except (ServiceError, TimeParseError, ValueError, LookupError, OSError):
+        except EXPECTED:
             pass  # nowhere left to say it; the store's journal keeps what was written before
 
     @staticmethod
@@ -477,45 +492,57 @@ class IncidentApp(ResponderActions, App):
             return Text("2 Timeline")
         return Text(f"2 Timeline · {incident.id} · {incident.severity.value} · {incident.stage.value}")
 
-    def tick(self) -> None:
-        """Once a second: the elapsed clocks move."""
-        if not self.is_running or self._exit:
-            return  # the timer can outlive the screen by one beat while the app shuts down
-        now = self.clock()
-        try:
-            incident_list = self.query_one(IncidentList)
-        except NoMatches:  # shutting down: the dashboard's widgets are already gone
-            return
-        incident_list.show(self.incidents, now, compact=self.narrow)
-        self.query_one(StatusHeader).show(self.incidents, now, busy=self.busy, compact_details=self._summary())
-        if not self.narrow:
-            self._show_details(now)
+    @dataclass
+    class StoreChanged(Message):
+        """Another terminal or the CLI wrote to the database: the screen reads it again."""
+
+    @dataclass
+    class StorePollFailed(Message):
+        """The file vanished or is damaged: said once, the screen stays."""
+
+        error: Exception
 
     def poll_store(self) -> None:
         """Pick up what another terminal or the CLI wrote (a stat when nothing changed).
 
-        Never waits: while a worker of ours is writing, or another process holds the lock (maybe
-        stopped), this poll is skipped and the next one catches up.
+        The look runs in a thread worker, never on the UI thread; it posts ``StoreChanged`` and the
+        refresh happens here, on the UI thread. One poll at a time: a slow one is not stacked on.
         """
-        from incident_tui.store.storage import StoreError
+        if self.service is None or self._polling:
+            return
+        self._polling = True
+        self.run_worker(self._poll_worker, thread=True, group="poll", exit_on_error=False)
 
-        refresh = getattr(self.db.storage, "refresh", None)
-        if refresh is None:
-            return
-        if not self.db_lock.acquire(blocking=False):
-            return
+    def _poll_worker(self) -> None:
+        """Never waits: while a worker of ours is writing, or another process holds the lock (maybe
+        stopped), this poll is skipped and the next one catches up."""
         try:
-            changed = refresh(wait=False)
-        except (StoreError, OSError) as exc:  # a vanished or damaged file: say so, keep the screen
-            changed = False
-            if str(exc) != self._poll_error:
-                self._poll_error = str(exc)
-                self.notify(str(exc).splitlines()[0], severity="error", timeout=12, markup=False)
+            refresh = getattr(self.db.storage, "refresh", None)
+            if refresh is None or not self.db_lock.acquire(blocking=False):
+                return
+            try:
+                changed = refresh(wait=False)
+            except EXPECTED as exc:  # a vanished or damaged file: say so, keep the screen
+                self.post_message(self.StorePollFailed(exc))
+                return
+            finally:
+                self.db_lock.release()
+            if changed:
+                self.post_message(self.StoreChanged())
         finally:
-            self.db_lock.release()
-        if changed:
-            self.reload()
-            self._refresh_side_pane()
+            self._polling = False
+
+    @on(StoreChanged)
+    def _store_changed(self, _message: StoreChanged) -> None:
+        self.reload()
+        self._refresh_side_pane()
+
+    @on(StorePollFailed)
+    def _store_poll_failed(self, message: StorePollFailed) -> None:
+        text = describe(message.error)
+        if text != self._poll_error:
+            self._poll_error = text
+            self.notify(text, severity="error", timeout=12, markup=False)
 
     def store_lock(self) -> contextlib.AbstractContextManager[Any]:
         """For a worker about to write: wait for the database lock before taking ``db_lock``.
@@ -590,45 +617,62 @@ class IncidentApp(ResponderActions, App):
     # --- writes --------------------------------------------------------------------
 
     def write(self, fn: Callable[..., Any], *args, done: Callable[[Any], None] | None = None,
-              busy: str = "saving", failed: Callable[[Exception], None] | None = None, **kwargs) -> None:
-        """Run a service call in a thread worker; errors become one-line notifications.
+              busy: str = "saving", failed: Callable[[Exception], bool] | None = None, **kwargs) -> None:
+        """Queue a service call on the app's one writer; its error becomes a one-line notification.
 
-        Calls are applied in the order they were made. ``failed`` (if given) gets the error after
-        the notification, e.g. to give typed text back.
+        Calls are applied in the order they were made. ``failed`` (if given) gets the error first,
+        e.g. to give typed text back; it returns True when it told the user itself.
         """
         self._set_busy(busy)
-        ticket = self._write_tickets
-        self._write_tickets += 1
-        self._write_worker(fn, args, kwargs, done, ticket, failed)
+        self.writer.submit(partial(fn, *args, **kwargs), done=partial(self._written, done),
+                           failed=partial(self._write_failed, failed, args))
 
-    @work(thread=True, group="writes", exit_on_error=False)
-    def _write_worker(self, fn, args, kwargs, done, ticket: int = 0, failed=None) -> None:
-        from incident_tui.store.storage import StoreError
+    def _write_locks(self) -> contextlib.ExitStack:
+        """The store's lock first (its wait never holds ``db_lock``), then ``db_lock``."""
+        stack = contextlib.ExitStack()
+        stack.enter_context(self.store_lock())
+        stack.enter_context(self.db_lock)
+        return stack
 
-        with self._write_turn:
-            self._write_turn.wait_for(lambda: self._write_serving == ticket)
-        try:
-            try:
-                with self.store_lock(), self.db_lock:
-                    result = fn(*args, **kwargs)
-            except LifecycleError as exc:
-                self.call_from_thread(self._lifecycle_refused, exc, args)
-                return
-            except (ServiceError, TimeParseError, ValueError, LookupError, OSError, StoreError) as exc:
-                self.call_from_thread(self._failed, str(exc), failed, exc)
-                return
-            self.call_from_thread(self._written, result, done)
-        finally:
-            with self._write_turn:
-                self._write_serving += 1
-                self._write_turn.notify_all()
+    @on(WriteDone)
+    @on(WriteFailed)
+    def _write_finished(self, message: WriteDone | WriteFailed) -> None:
+        message.stop()
+        message.writer.finish(message)
 
-    def _written(self, result: Any, done: Callable[[Any], None] | None) -> None:
+    def _written(self, done: Callable[[Any], None] | None, result: Any) -> None:
         self._set_busy("")
         self.reload()
         self._refresh_side_pane()
         if done is not None:
             done(result)
+
+    def _write_failed(self, then: Callable[[Exception], bool] | None, args: tuple, error: Exception) -> None:
+        self._set_busy("")
+        if isinstance(error, _WaitAbandoned):
+            return  # the app is quitting while the write waited for another process's lock
+        if isinstance(error, LifecycleError):
+            self._lifecycle_refused(error, args)
+            return
+        if then is not None and then(error):
+            return  # handled: the caller asks the user instead
+        show_failure(self, error, timeout=8)
+
+    @on(Worker.StateChanged)
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a worker's failure surfaces: any worker that ends in ERROR is shown as one
+        line (a bug as "bug: …", its traceback logged) and the busy mark goes. Workers of widgets
+        run on the app (``self.app.run_worker``), so their state changes arrive here too."""
+        if event.state is not WorkerState.ERROR or event.worker.error is None:
+            return
+        error = event.worker.error
+        if isinstance(error, _WaitAbandoned):
+            return  # the app is quitting
+        if event.worker.group == "open" and self.service is None:
+            self._open_failed(describe(error))  # the dashboard cannot start: the CLI prints the line
+            return
+        self._set_busy("")
+        show_failure(self, error)
 
     def notify(self, message: str | Content | Text, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -647,18 +691,16 @@ class IncidentApp(ResponderActions, App):
         super().notify(text, title=neutralise(clean(title, multiline=False)), severity=severity, timeout=timeout,
                        markup=markup)
 
-    def _failed(self, message: str, then: Callable[[Exception], None] | None = None,
-                error: Exception | None = None) -> None:
-        self._set_busy("")
-        if then is not None and error is not None and then(error):
-            return  # handled: the caller asks the user instead
-        self.notify(message.splitlines()[0] if message else "failed", severity="error", timeout=8, markup=False)
-
     def _set_busy(self, text: str) -> None:
         self.busy = text
+        if not self.is_running or self._exit:
+            return  # shutting down: the header may be gone
         self.query_one(StatusHeader).show(self.incidents, self.clock(), busy=text, compact_details=self._summary())
 
     def _lifecycle_refused(self, exc: LifecycleError, args: tuple) -> None:
+        from incident_tui.tui.screens.choice import ChoiceScreen
+        from incident_tui.tui.screens.form import Field, FormScreen
+
         self._set_busy("")
         if not exc.needs_override:
             self.notify(str(exc), severity="warning", timeout=8)
@@ -681,10 +723,10 @@ class IncidentApp(ResponderActions, App):
                 self.action_kill_switch()
             elif choice == "override":
                 self.push_screen(
-                    dialogs().FormScreen(
+                    FormScreen(
                         "Contain first: override",
-                        [dialogs().Field("reason", "Override reason (goes on the timeline)",
-                                         placeholder="why diagnose before containing?")],
+                        [Field("reason", "Override reason (goes on the timeline)",
+                               placeholder="why diagnose before containing?")],
                         submit="Override and advance",
                         validate=lambda v: None if v["reason"].strip() else "a reason is required to override",
                     ),
@@ -693,7 +735,7 @@ class IncidentApp(ResponderActions, App):
 
         # Focus is on the choices, not in a text box: r and K do what they say.
         self.open_dialog(
-            dialogs().ChoiceScreen(
+            ChoiceScreen(
                 "Contain first", [
                     ("rollback", Text("r  Roll back to the previous good version (confirms first)")),
                     ("kill", Text("K  Use the kill switch (confirms first)")),
@@ -772,7 +814,9 @@ class IncidentApp(ResponderActions, App):
             screen.maximized = node
 
     def action_help(self) -> None:
-        self.push_screen(dialogs().HelpScreen(self.keymap_overrides))
+        from incident_tui.tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen(self.keymap_overrides))
 
     def action_toggle_closed(self) -> None:
         self.show_closed = not self.show_closed

@@ -5,18 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from incident_tui.tui.context import PaneContext
+
 if TYPE_CHECKING:
     from incident_tui.tui.app import IncidentApp
 
 
 def pane_factories(app: IncidentApp) -> dict[str, tuple[str, Callable[[], Any]]]:
     """Pane name → (border title, builder)."""
+    context = PaneContext(db_lock=app.db_lock, writer=app.writer, write=app.write, clock=app.clock)
 
     def diff():
         from incident_tui.services.changes import ChangeService
         from incident_tui.tui.widgets.diff_pane import DiffPane
 
-        return DiffPane(app.service.prompts, changes=ChangeService(app.service))
+        return DiffPane(app.service.prompts, changes=ChangeService(app.service), context=context)
 
     def metrics():
         from incident_tui.services.metrics import MetricsService
@@ -28,7 +31,7 @@ def pane_factories(app: IncidentApp) -> dict[str, tuple[str, Callable[[], Any]]]
         from incident_tui.services.postmortem import PostmortemService
 
         return dashboard_postmortem_class()(
-            PostmortemService(app.service.stores, app.service, clock=app.clock), lock=app.db_lock
+            PostmortemService(app.service.stores, app.service, clock=app.clock), context=context
         )
 
     return {

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from textual.message import Message
+from textual.widget import Widget
 
 from incident_tui.domain.presence import Presence, viewers, viewers_line
 from incident_tui.store.presence import PresenceBoard
@@ -20,6 +24,20 @@ def where_am_i() -> str:
     return "browser" if "web_driver" in os.environ.get("TEXTUAL_DRIVER", "") else "terminal"
 
 
+@dataclass
+class ViewersChanged(Message):
+    """Who else has the selected incident open changed ("bo, cy viewing", or "")."""
+
+    line: str
+
+
+@dataclass
+class PresenceOff(Message):
+    """The heartbeat directory cannot be used: presence stops, the dashboard goes on."""
+
+    error: OSError
+
+
 class PresenceTracker:
     """Owns this dashboard's heartbeat file; puts "bo, cy viewing" into the header."""
 
@@ -33,9 +51,11 @@ class PresenceTracker:
         self.line = ""
         self.failed = False
 
-    def start(self) -> None:
+    def start(self, owner: Widget) -> None:
+        """Beat now and once a second on ``owner``'s timer (the widget that shows the result), so
+        the clock ends with it and never outlives the screen."""
         self.tick()
-        self.app.set_interval(1.0, self.tick)
+        owner.set_interval(1.0, self.tick)
 
     def tick(self) -> None:
         if self.failed:
@@ -58,14 +78,15 @@ class PresenceTracker:
             entries = self.board.read(now)
         except OSError as exc:  # a read-only or hostile directory: presence off, the dashboard goes on
             self.failed = True
-            self.app.call_from_thread(
-                self.app.notify, f"presence is off: {exc}", severity="warning", markup=False
-            )
+            self.app.post_message(PresenceOff(exc))
             return
+        except Exception:
+            self.failed = True  # a bug: the app's worker handler shows it once, not once a second
+            raise
         line = viewers_line(viewers(entries, me=self.session, incident_id=incident_id, now=now))
         if line != self.line:
             self.line = line
-            self.app.call_from_thread(self.app.show_viewers, line)
+            self.app.post_message(ViewersChanged(line))
 
     def stop(self) -> None:
         try:

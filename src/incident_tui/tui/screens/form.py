@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 
 from rich.text import Text
 from textual import on
-from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.suggester import SuggestFromList
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
-from incident_tui.tui.screens.dialog import Dialog
+from incident_tui.tui.screens.dialog import Dialog, form_keys
 
 
 @dataclass
@@ -40,11 +40,7 @@ class FormScreen(Dialog[dict[str, str] | None]):
     BINDINGS = [
         Binding("escape", "cancel", "cancel"),
         Binding("ctrl+s", "submit", "submit"),
-        # A priority binding runs as the key is read, so focus moves before the next key arrives:
-        # text typed (or pasted) straight after enter lands in the next field, not this one.
-        Binding("enter", "next_field", "next", show=False, priority=True),
-        Binding("tab", "cycle(1)", "next field", show=False, priority=True),
-        Binding("shift+tab", "cycle(-1)", "previous field", show=False, priority=True),
+        *form_keys(),  # enter: next field, submit on the last; tab / shift+tab (see Dialog)
     ]
 
     def __init__(self, title: str, fields: list[Field], *, submit: str = "OK", intro: str = "",
@@ -99,25 +95,8 @@ class FormScreen(Dialog[dict[str, str] | None]):
     def show_error(self, message: str) -> None:
         self.query_one("#form-error", Static).update(Text(message, style="bold red"))
 
-    def action_cycle(self, step: int) -> None:
-        """Tab / shift+tab, moving focus at once (the stock focus_next is deferred)."""
-        chain = self.focus_chain
-        if not chain:
-            return
-        index = chain.index(self.focused) if self.focused in chain else -1
-        self.set_focus(chain[(index + step) % len(chain)])
-
-    def action_next_field(self) -> None:
-        widgets = [self.query_one(f"#f-{f.name}") for f in self.fields]
-        focused = self.focused
-        if not isinstance(focused, Input) or focused not in widgets:
-            raise SkipAction()  # enter opens a select, breaks a line in a text area, presses a button
-        index = widgets.index(focused)
-        if index < len(widgets) - 1:
-            self.set_focus(widgets[index + 1])
-        else:
-            # Submit once the field has handled the keys queued before this enter.
-            focused.call_later(self.action_submit)
+    def form_fields(self) -> list[Widget]:
+        return [self.query_one(f"#f-{f.name}") for f in self.fields]
 
     @on(Button.Pressed, "#form-ok")
     def action_submit(self) -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -22,7 +23,9 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker
 
 from incident_tui.domain.diff import DiffResult, diff_texts, unified_diff, visible
-from incident_tui.domain.prompts import PromptVersion
+from incident_tui.domain.prompts import PromptVersion, UnknownVersion
+from incident_tui.tui.context import PaneContext
+from incident_tui.tui.failures import EXPECTED, describe, is_bug
 from incident_tui.tui.screens.dialog import Dialog
 from incident_tui.tui.widgets.diff_view import DiffView, measure_rows
 from incident_tui.tui.widgets.suspects import SuspectList
@@ -74,10 +77,28 @@ class DiffPane(Vertical):
         old_version: int
         new_version: int
 
-    def __init__(self, prompt_service: Any, *, changes: Any | None = None, name: str | None = None,
-                 id: str | None = None, classes: str | None = None) -> None:
+    # What the pane's thread workers post back (the workers run on the app, so a bug in one
+    # reaches the app's Worker.StateChanged handler; these carry the results).
+    @dataclass
+    class SuspectsLoaded(Message):
+        incident_id: str
+        found: list
+
+    @dataclass
+    class Loaded(Message):
+        loaded: _Loaded
+
+    @dataclass
+    class LoadFailed(Message):
+        token: int
+        message: str
+        bug: bool  # the app's worker handler says it already
+
+    def __init__(self, prompt_service: Any, *, changes: Any | None = None, context: PaneContext | None = None,
+                 name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.prompt_service = prompt_service
+        self.context = context  # the dashboard's lock, writer and clock; None on a bare host
         # A ChangeService: with it, "what changed" (the incident's suspects) sits above the diff.
         self.changes = changes
         self.incident_id: str | None = None
@@ -134,20 +155,24 @@ class DiffPane(Vertical):
         if self.changes is not None and self.incident_id is not None:
             self._load_suspects(self.incident_id)
 
-    @work(thread=True, group="diff-suspects", exclusive=True, exit_on_error=False)
     def _load_suspects(self, incident_id: str) -> None:
+        self.app.run_worker(partial(self._suspects_worker, incident_id), thread=True, group="diff-suspects",
+                            exclusive=True, exit_on_error=False)
+
+    def _suspects_worker(self, incident_id: str) -> None:
         try:
             with self._db_lock():
                 found = self.changes.suspects(incident_id)
-        except Exception as exc:  # shown as one line, never a traceback
-            self.app.call_from_thread(self.notify, f"what changed: {visible(str(exc))}", severity="error",
-                                      markup=False)
+        except EXPECTED as exc:  # shown as one line, never a traceback
+            self.post_message(self.LoadFailed(-1, f"what changed: {visible(describe(exc))}", False))
             return
-        self.app.call_from_thread(self._suspects_loaded, incident_id, found)
+        self.post_message(self.SuspectsLoaded(incident_id, found))
 
-    def _suspects_loaded(self, incident_id: str, found: list) -> None:
-        if incident_id == self.incident_id:
-            self.query_one(SuspectList).show(found)
+    @on(SuspectsLoaded)
+    def _suspects_loaded(self, message: SuspectsLoaded) -> None:
+        message.stop()
+        if message.incident_id == self.incident_id:
+            self.query_one(SuspectList).show(message.found)
 
     @on(SuspectList.OpenPrompt)
     def _open_prompt_change(self, event: SuspectList.OpenPrompt) -> None:
@@ -156,10 +181,9 @@ class DiffPane(Vertical):
 
     @on(SuspectList.Link)
     def _link_change(self, event: SuspectList.Link) -> None:
-        write = getattr(self.app, "write", None)
-        if write is None or self.incident_id is None:
+        if self.context is None or self.incident_id is None:
             return
-        write(self.changes.link, self.incident_id, event.change_id,
+        self.context.write(self.changes.link, self.incident_id, event.change_id,
               done=lambda s: self.notify(f"{s.change.id} linked as a suspect on the timeline", timeout=3,
                                          markup=False))
 
@@ -173,18 +197,16 @@ class DiffPane(Vertical):
         prompt_id = self.prompt_id or (self.incident_target[0] if self.incident_target else "")
 
         def recorded(values: dict[str, str] | None) -> None:
-            write = getattr(self.app, "write", None)
-            if not values or write is None:
+            if not values or self.context is None:
                 return
-            from incident_tui.domain.times import local_now, parse_when
+            from incident_tui.domain.times import parse_when
 
-            clock = getattr(self.app, "clock", local_now)
             try:
-                at = parse_when(values["at"], clock()) if values["at"].strip() else None
+                at = parse_when(values["at"], self.context.clock()) if values["at"].strip() else None
             except ValueError as exc:
                 self.notify(visible(str(exc)), severity="error", markup=False)
                 return
-            write(self.changes.add, kind=values["kind"], summary=values["summary"],
+            self.context.write(self.changes.add, kind=values["kind"], summary=values["summary"],
                   prompt_id=values["prompt"].strip() or None, at=at, link=values["link"].strip(),
                   done=lambda c: (self.notify(f"recorded {c.id}", timeout=3, markup=False), self.load_suspects()))
 
@@ -205,27 +227,45 @@ class DiffPane(Vertical):
         return self._load(self._token, prompt_id, old, new, roles, self.ignore_whitespace)
 
     def _db_lock(self) -> contextlib.AbstractContextManager[Any]:
-        # The dashboard serialises db access with app.db_lock; a bare host has none.
-        lock = getattr(self.app, "db_lock", None)
-        return lock if lock is not None else contextlib.nullcontext()
+        # The dashboard serialises db access with its db_lock; a bare host has none.
+        return self.context.db_lock if self.context is not None else contextlib.nullcontext()
 
-    @work(thread=True, group="diff-pane", exit_on_error=False)
-    def _load(self, token: int, prompt_id: str, old: int | None, new: int, roles: tuple[str, str] | None, ignore_ws: bool) -> None:
+    def _load(self, token: int, prompt_id: str, old: int | None, new: int, roles: tuple[str, str] | None,
+              ignore_ws: bool) -> Worker:
+        return self.app.run_worker(partial(self._load_worker, token, prompt_id, old, new, roles, ignore_ws),
+                                   thread=True, group="diff-pane", exit_on_error=False)
+
+    def _load_worker(self, token: int, prompt_id: str, old: int | None, new: int, roles: tuple[str, str] | None,
+                     ignore_ws: bool) -> None:
         try:
             with self._db_lock():
                 if old is None:
                     old = self.prompt_service.last_known_good(prompt_id, new)
                     if old is None:
-                        raise LookupError(f"{prompt_id} has no good version before v{new} to compare with")
+                        raise UnknownVersion(f"{prompt_id} has no good version before v{new} to compare with")
                 old_text = self.prompt_service.get(prompt_id, old).text
                 new_text = self.prompt_service.get(prompt_id, new).text
             result = diff_texts(old_text, new_text, ignore_whitespace=ignore_ws)
             loaded = _Loaded(token, prompt_id, old, new, roles, old_text, new_text, result, measure_rows(result))
-        except Exception as exc:  # shown as one line in the pane, never a traceback
-            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            self.app.call_from_thread(self._failed, token, message)
+        except Exception as exc:  # one line in the pane, never a traceback; a bug is also raised (see LoadFailed)
+            self.post_message(self.LoadFailed(token, describe(exc), is_bug(exc)))
+            if is_bug(exc):
+                raise
             return
-        self.app.call_from_thread(self._loaded, loaded)
+        self.post_message(self.Loaded(loaded))
+
+    @on(Loaded)
+    def _loaded_message(self, message: Loaded) -> None:
+        message.stop()
+        self._loaded(message.loaded)
+
+    @on(LoadFailed)
+    def _load_failed(self, message: LoadFailed) -> None:
+        message.stop()
+        if message.token == -1:  # the suspects: the diff itself stands
+            self.notify(message.message, severity="error", markup=False)
+            return
+        self._failed(message.token, message.message, notify=not message.bug)
 
     def _loaded(self, loaded: _Loaded) -> None:
         if loaded.token != self._token:
@@ -244,14 +284,15 @@ class DiffPane(Vertical):
         self._update_header()
         self.post_message(self.Shown(self, loaded.prompt_id, loaded.old, loaded.new))
 
-    def _failed(self, token: int, message: str) -> None:
+    def _failed(self, token: int, message: str, notify: bool = True) -> None:
         if token != self._token:
             return
         self.status = ""
         self._texts = None
         self.view.set_diff(None, message=message)
         self._update_header()
-        self.notify(visible(message), severity="error", timeout=6, markup=False)
+        if notify:
+            self.notify(visible(message), severity="error", timeout=6, markup=False)
 
     # --- header ------------------------------------------------------------------------
 

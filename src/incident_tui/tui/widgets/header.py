@@ -13,13 +13,28 @@ from incident_tui.tui.render import severity_badge, short
 
 
 class StatusHeader(Static):
-    """One line; the worst active incident first, the time zone, where help is."""
+    """One line; the worst active incident first, the time zone, where help is.
+
+    Its clock is its own: once a second it paints what it last showed at the host's time
+    (``app.clock``), and the timer ends with the widget.
+    """
 
     viewers = ""  # "bo, cy viewing": the others on the selected incident (team mode)
+
+    def on_mount(self) -> None:
+        self._shown: tuple[list[Incident], str, Incident | None] | None = None
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        clock = getattr(self.app, "clock", None)
+        if self._shown is not None and clock is not None:
+            incidents, busy, compact_details = self._shown
+            self.show(incidents, clock(), busy=busy, compact_details=compact_details)
 
     def show(self, incidents: list[Incident], now: datetime, *, busy: str = "",
              compact_details: Incident | None = None) -> None:
         """Line one always; on narrow screens a second line carries the selected incident's details."""
+        self._shown = (incidents, busy, compact_details)
         active = [i for i in incidents if i.is_open]
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" incident-tui", style="bold")

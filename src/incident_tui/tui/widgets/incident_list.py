@@ -44,6 +44,15 @@ class IncidentList(OptionList):
         self._plain: list[str] = []
         self._spans: list = []
 
+    def on_mount(self) -> None:
+        # The elapsed clocks move once a second; the timer is this widget's and ends with it.
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        clock = getattr(self.app, "clock", None)
+        if clock is not None and self.incidents:
+            self.show(self.incidents, clock(), compact=self.compact)
+
     @property
     def current_id(self) -> str | None:
         option = self.highlighted_option

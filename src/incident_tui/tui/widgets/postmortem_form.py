@@ -35,23 +35,36 @@ from incident_tui.domain.postmortem import (
     DocStatus,
     Finding,
     Postmortem,
+    filled,
+    lint,
+    section,
 )
+from incident_tui.tui.widgets.postmortem.dialogs import ExportChoice, ExportDialog
 from incident_tui.services.postmortem import PostmortemService
-from incident_tui.tui.widgets.postmortem.display import NARROW, DisplayMixin
-from incident_tui.tui.widgets.postmortem.fields import FieldRow, Refused
-from incident_tui.tui.widgets.postmortem.list_ops import ListOpsMixin
+from incident_tui.tui.widgets.postmortem.display import (
+    NARROW,
+    actions_lint,
+    head_line,
+    lint_by_field,
+    nav_text,
+    origin,
+    section_title,
+)
+from incident_tui.tui.widgets.postmortem.fields import FieldRow, Refused, update_if_changed
+from incident_tui.tui.widgets.postmortem.list_ops import ListEditor
 from incident_tui.tui.widgets.postmortem.lists import (
     ActionList,
     EditableList,
     FactorList,
 )
-from incident_tui.tui.widgets.postmortem.output import OutputMixin
-from incident_tui.tui.widgets.postmortem.writer import OrderedWriter
+from incident_tui.tui.widgets.postmortem.output import ClipboardCopied, PostmortemOutput, final_checklist
+from incident_tui.tui.context import PaneContext
+from incident_tui.tui.writer import OrderedWriter, WriteDone, WriteFailed
 
 WITH_NAV = 130  # from here: the section list on the left
 
 
-class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
+class PostmortemPane(Vertical):
     """The postmortem form of one incident."""
 
     BINDINGS = [
@@ -99,7 +112,7 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
         self,
         service: PostmortemService,
         *,
-        lock: threading.RLock | None = None,
+        context: PaneContext | None = None,
         directory: Path | None = None,
         name: str | None = None,
         id: str | None = None,
@@ -113,9 +126,15 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
         self.fmt = FORMATS[0]
         self.pm: Postmortem | None = None
         self.findings: list[Finding] = []
-        self._given_lock = lock
+        # The dashboard's one writer when hosted there; a pane mounted on its own keeps its own,
+        # with its own lock.
         self._own_lock = threading.RLock()
-        self.writer = OrderedWriter(self, self._store_lock, idle=self._store_idle)
+        self.writer = context.writer if context is not None else OrderedWriter(self, lambda: self._own_lock)
+        self.writer.on_idle(self._store_idle)
+        self.lists = ListEditor(service, store=self._store_lists, ask=self._ask,
+                                say=lambda text: self.notify(text, timeout=3, markup=False))
+        self.output = PostmortemOutput(service, host=self, failed=self._store_failed,
+                                       submit=lambda call, done, failed: self.writer.submit(call, done, failed))
         self._dirty: set[str] = set()  # changed on screen, no save queued (a save failed)
         self._in_flight: dict[str, int] = {}  # saves queued or running, per field
         self._overriding: set[str] = set()  # auto fields opened for typing, nothing typed yet
@@ -126,9 +145,11 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
         self._sections: dict[str, Widget] = {}
         self._marked: tuple[FieldRow | None, str] = (None, "")
 
-    def _store_lock(self):
-        # The dashboard serialises every store access through app.db_lock; share it when present.
-        return self._given_lock or getattr(self.app, "db_lock", None) or self._own_lock
+    @on(WriteDone)
+    @on(WriteFailed)
+    def _write_finished(self, message: WriteDone | WriteFailed) -> None:
+        message.stop()  # this pane's own writer (mounted without the dashboard)
+        message.writer.finish(message)
 
     # --- layout ---------------------------------------------------------------------------
 
@@ -485,14 +506,175 @@ class PostmortemPane(DisplayMixin, ListOpsMixin, OutputMixin, Vertical):
         self._refresh()
         self.refresh_bindings()
 
+    # --- what the pane shows about itself (texts from postmortem/display.py) -----------------
+
+    def _mark_current(self) -> None:
+        """Highlight the row and section with focus (CSS :focus-within leaves siblings' labels stale).
+
+        Only the label and title that change are touched: a class change restyles the node and
+        its children, and a focus move must cost one frame, not a restyle of a whole section.
+        """
+        focused = self.screen.focused if self.is_attached else None
+        inside = focused is not None and self in focused.ancestors
+        row = next((n for n in (focused.ancestors if inside else []) if isinstance(n, FieldRow)), None)
+        section_key = self.current_section if inside else ""
+        old_row, old_section = self._marked
+        if row is not old_row:
+            if old_row is not None:
+                old_row.mark_current(False)
+            if row is not None:
+                row.mark_current(True)
+        if section_key != old_section:
+            if old_section in self._sections:
+                self._section_title(old_section).set_class(False, "-current")
+            if section_key in self._sections:
+                self._section_title(section_key).set_class(True, "-current")
+        self._marked = (row, section_key)
+
+    def _section_title(self, key: str) -> Static:
+        return self._sections[key].query_one(".pm-section-title", Static)
+
+    def _refresh(self, only: str | None = None) -> None:
+        """Lint, origin labels, progress and the section list, from the local copy.
+
+        ``only``: the field being typed in; its row is the only one whose lint can have changed.
+        """
+        if self.pm is None or self._closing or self._rows is None:
+            return
+        self.findings = lint(self.pm)
+        by_field = lint_by_field(self.findings)
+        rows = [self._rows[only]] if only in self._rows else self._rows.values()
+        for row in rows:
+            # Empty fields are what the guidance and the checklist are for; lint speaks once there is text.
+            row.show_lint(by_field.get(row.key, []) if filled(self.pm, row.key) else [])
+            self._show_origin(row)
+        update_if_changed(self.query_one("#pm-actions-lint", Static), actions_lint(self.pm, by_field))
+        for n, spec in enumerate(SECTIONS, 1):
+            update_if_changed(self.query_one(f"#pm-sec-{spec.key} .pm-section-title", Static),
+                              section_title(n, spec, self.pm, self.findings))
+        self._refresh_head()
+        self._refresh_nav()
+
+    def _show_origin(self, row: FieldRow) -> None:
+        """Label the row auto / edited ✎ / open for typing, and lock it accordingly."""
+        if self.pm is None:
+            return
+        shown = origin(self.pm, row.key, self._overriding)
+        if shown is None:
+            row.show_origin(False, False)
+            return
+        row.set_locked(shown.locked)
+        row.show_origin(shown.auto, shown.edited, shown.opened)
+
+    def _refresh_head(self) -> None:
+        if self.pm is not None:
+            text = head_line(self.pm, self.findings, self.current_section, self.fmt, self._save_state,
+                             wide=self.size.width >= NARROW)
+            update_if_changed(self.query_one("#pm-head", Static), text)
+
+    def _refresh_nav(self) -> None:
+        if self.pm is not None:
+            update_if_changed(self.query_one("#pm-nav", Static), nav_text(self.pm, self.findings, self.current_section))
+
     # --- lists ------------------------------------------------------------------------------------
 
     @on(EditableList.Request)
     def _list_request(self, event: EditableList.Request) -> None:
         event.stop()
-        if self.pm is None:
+        if self.pm is None or self.incident_id is None:
             return
         if isinstance(event.list, FactorList):
-            self.factor_request(event.what, event.index, event.delta)
+            self.lists.factor_request(self.incident_id, self.pm, event.what, event.index, event.delta)
         else:
-            self.action_request(event.what, event.index, event.delta)
+            self.lists.item_request(self.incident_id, self.pm, event.what, event.index, event.delta)
+
+    def _ask(self, dialog, callback) -> None:
+        self.app.push_screen(dialog, callback)
+
+    def _store_lists(self, call, keep_factor: int | None, keep_action: int | None, message: str) -> None:
+        self.writer.submit(call, done=partial(self._lists_stored, keep_factor, keep_action, message),
+                           failed=self._store_failed)
+
+    def _lists_stored(self, keep_factor: int | None, keep_action: int | None, message: str, pm: Postmortem) -> None:
+        if self.pm is None or not self.is_attached or pm.incident_id != self.incident_id:
+            return
+        self.pm.contributing_factors = pm.contributing_factors
+        self.pm.action_items = pm.action_items
+        self.pm.waivers = pm.waivers
+        self._status_followed(pm)
+        self._show_lists(keep_factor, keep_action)
+        self._refresh()
+        if message:
+            self.notify(message, timeout=4, markup=False)
+
+    def focus_list(self, which: str) -> None:
+        (self.query_one(FactorList) if which == "factors" else self.query_one(ActionList)).focus()
+
+    # --- getting it out (postmortem/output.py) ------------------------------------------------------
+
+    def _what(self, whole: bool) -> str:
+        return "the postmortem" if whole else f"section {section(self.current_section).title}"
+
+    def action_cycle_format(self) -> None:
+        self.fmt = FORMATS[(FORMATS.index(self.fmt) + 1) % len(FORMATS)]
+        self._refresh_head()
+        self.notify(f"Copies are now {self.fmt}", timeout=3, markup=False)
+
+    def action_copy(self, whole: bool = True, fmt: str | None = None) -> None:
+        if self.pm is None or self.incident_id is None:
+            self.notify("Select an incident first", severity="warning", timeout=4, markup=False)
+            return
+        self._flush_dirty()  # the copy holds what is on screen
+        self.output.copy(self.incident_id, None if whole else self.current_section, fmt or self.fmt,
+                         self._what(whole))
+
+    @on(ClipboardCopied)
+    def _copied(self, message: ClipboardCopied) -> None:
+        message.stop()
+        self.output.copied(message)
+
+    def action_export(self) -> None:
+        if self.pm is None:
+            self.notify("Select an incident first", severity="warning", timeout=4, markup=False)
+            return
+        dialog = ExportDialog(self.fmt, section(self.current_section).title, f"{self.incident_id}-postmortem",
+                              self.directory)
+        self.app.push_screen(dialog, self._export_chosen)
+
+    def _export_chosen(self, choice: ExportChoice | None) -> None:
+        if choice is None or self.incident_id is None:
+            return
+        self.fmt = choice.fmt
+        self._refresh_head()
+        if choice.action == "copy":
+            self.action_copy(choice.whole, choice.fmt)
+            return
+        self._flush_dirty()
+        self.output.save(self.incident_id, choice, None if choice.whole else self.current_section,
+                         self._what(choice.whole))
+
+    def action_final(self) -> None:
+        self.request_status(DocStatus.FINAL.value)
+
+    def request_status(self, value: str) -> None:
+        """Draft and in review are immediate; final goes through the checklist."""
+        if self.pm is None or self.incident_id is None:
+            return
+        self._flush_dirty()
+        incident_id = self.incident_id
+        if value == DocStatus.FINAL.value:
+            def confirmed(ok: bool | None) -> None:
+                if ok:
+                    self.output.set_status(incident_id, value, self._status_stored)
+
+            self.app.push_screen(final_checklist(self.pm, self.findings), confirmed)
+        else:
+            self.output.set_status(incident_id, value, self._status_stored)
+
+    def _status_stored(self, pm: Postmortem) -> None:
+        if self.pm is None or not self.is_attached or pm.incident_id != self.incident_id:
+            return
+        self.pm.status = pm.status
+        self.query_one("#pm-row-status", FieldRow).set_value(pm.status.value)
+        self._refresh()
+        self.notify(f"Postmortem is {pm.status.label}", timeout=4, markup=False)

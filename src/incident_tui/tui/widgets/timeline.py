@@ -148,15 +148,15 @@ class TimelinePane(Vertical):
         self.query_one("#timeline-filter", Static).update(label, layout=False)
 
     def action_view_event(self) -> None:
+        from incident_tui.tui.screens.text_view import TextViewScreen
+
         event = self.selected_event
         if event is None:
             return
-        from incident_tui.tui.screens import dialogs
-
         local = event.at.astimezone(self._now.tzinfo if self._now else None)
         who = f" · {event.author}" if event.author else ""
         title = f"{event.incident_id} · {local:%b %d %H:%M}{who} · {event.kind.value}"
-        self.app.push_screen(dialogs().TextViewScreen(title, event.text))
+        self.app.push_screen(TextViewScreen(title, event.text))
 
     def on_option_list_option_selected(self, message: OptionList.OptionSelected) -> None:
         if message.option_list.id == "timeline-events":

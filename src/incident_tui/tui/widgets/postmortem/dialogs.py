@@ -17,6 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Button, Input, Select, Static
 
 from incident_tui.domain.export import EXTENSIONS, FORMATS
@@ -27,7 +28,7 @@ from incident_tui.domain.postmortem import (
     CheckItem,
     parse_date,
 )
-from incident_tui.tui.screens.dialog import Dialog
+from incident_tui.tui.screens.dialog import Dialog, form_keys
 from incident_tui.tui.widgets.postmortem.fields import OrderedInput
 
 
@@ -35,10 +36,7 @@ class PostmortemDialog(Dialog):
     BINDINGS = [
         Binding("escape", "cancel", "cancel", id="postmortem.dialog.cancel"),
         Binding("ctrl+s", "submit", "submit", id="postmortem.dialog.submit"),
-        Binding("enter", "next_or_submit", "next field", show=False, id="postmortem.dialog.next", priority=True),
-        Binding("tab", "move(1)", "next field", show=False, id="postmortem.dialog.tab", priority=True),
-        Binding("shift+tab", "move(-1)", "previous field", show=False, id="postmortem.dialog.backtab",
-                priority=True),
+        *form_keys("postmortem.dialog"),  # enter: next field, submit on the last; tab / shift+tab (see Dialog)
     ]
     DEFAULT_CSS = """
     PostmortemDialog { align: center middle; }
@@ -109,23 +107,8 @@ class PostmortemDialog(Dialog):
     def _cancel(self) -> None:
         self.action_cancel()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "next_or_submit":  # on a button or an open Select list, enter is theirs
-            return isinstance(self.focused, Input)
-        return True
-
-    def action_next_or_submit(self) -> None:
-        inputs = list(self.query(Input).results())
-        if self.focused is inputs[-1]:
-            self.action_submit()
-        else:
-            self.focus_next()
-
-    def action_move(self, delta: int) -> None:
-        if delta > 0:
-            self.focus_next()
-        else:
-            self.focus_previous()
+    def form_fields(self) -> list[Widget]:
+        return list(self.query("Input, Select").results())
 
 
 class ItemDialog(PostmortemDialog):

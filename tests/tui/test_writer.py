@@ -1,4 +1,4 @@
-"""The pane's ordered writer: calls run in submission order, off the UI loop, and survive going away."""
+"""The one ordered writer: calls run in submission order, off the UI loop, and survive going away."""
 
 from __future__ import annotations
 
@@ -7,12 +7,18 @@ import threading
 from textual.app import App
 from textual.widgets import Static
 
-from incident_tui.tui.widgets.postmortem.writer import OrderedWriter
+from incident_tui.tui.writer import OrderedWriter, WriteDone, WriteFailed
 
 
 class Host(App):
     def compose(self):
         yield Static("x", id="owner")
+
+    def on_write_done(self, message: WriteDone) -> None:
+        message.writer.finish(message)
+
+    def on_write_failed(self, message: WriteFailed) -> None:
+        message.writer.finish(message)
 
 
 async def test_calls_run_in_order_on_a_worker_and_report_on_the_ui_loop():

@@ -1,0 +1,42 @@
+"""Each widget that shows elapsed time owns its clock: it moves on its own and ends with the widget."""
+
+from __future__ import annotations
+
+from helpers import settle
+
+from incident_tui.tui.widgets.details import DetailsPanel
+from incident_tui.tui.widgets.header import StatusHeader
+from incident_tui.tui.widgets.incident_list import IncidentList
+
+
+def painted(widget) -> str:
+    return str(widget.render())
+
+
+def rows(app) -> list[str]:
+    return [str(o.prompt) for o in app.query_one(IncidentList).options]
+
+
+async def test_the_list_header_and_details_move_with_the_clock(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        before = (rows(app), painted(app.query_one(StatusHeader)), painted(app.query_one(DetailsPanel)))
+        app.clock.advance(hours=3)  # nothing is written: only the clocks can change what is shown
+        await pilot.pause(1.3)
+        after = (rows(app), painted(app.query_one(StatusHeader)), painted(app.query_one(DetailsPanel)))
+        assert all(b != a for b, a in zip(before, after))
+
+
+async def test_a_widget_gone_takes_its_clock_with_it(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        # No timer may reach for a widget that is gone (the old app-wide tick failed with NoMatches
+        # when the screen went first); the others keep their own clocks.
+        await app.query_one(DetailsPanel).remove()
+        header = painted(app.query_one(StatusHeader))
+        app.clock.advance(hours=3)
+        await pilot.pause(1.3)
+        assert app.is_running and app.return_code is None
+        assert painted(app.query_one(StatusHeader)) != header
