@@ -15,7 +15,8 @@ Child processes cache bytecode in a temp dir (as an installed package has its .p
 the machine may be noisy: every figure is a median of ``--runs`` fresh processes, ours and the
 baseline interleaved, and ratios compare figures of the same run.
 
-Run: python benchmarks/scale.py [--incidents 1000,5000] [--events 150000,500000] [--runs 5]
+Run: python benchmarks/scale.py [--incidents 1000,5000] [--events 150000,500000] [--runs 5] [--compaction-only]
+(``--compaction-only``: build the first store size and print only ``compaction_stall_ms_p100``.)
 One summary line per incident count, last:
 ``incidents=… seed_s=… note_ms=… bare_imports_ms=… note_ratio=… data_frame_s=… bare_first_frame_s=…
 frame_ratio=… open_150k_s=… open_500k_s=… peak_rss_150k_mb=… steady_rss_150k_mb=… compaction_stall_ms_p100=…``
@@ -163,9 +164,13 @@ def main() -> None:
     parser.add_argument("--incidents", default="1000,5000", help="comma-separated incident counts")
     parser.add_argument("--events", default="150000,500000", help="store sizes to open (events); '' skips")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--compaction-only", action="store_true",
+                        help="only the compaction stall, on the first store size")
     args = parser.parse_args()
     counts = [int(n) for n in args.incidents.split(",") if n]
     sizes = [int(n) for n in args.events.split(",") if n]
+    if args.compaction_only:
+        counts, sizes = [], sizes[:1]
 
     store_fields: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -179,8 +184,13 @@ def main() -> None:
             start = time.perf_counter()
             build_store(path, events)
             built = time.perf_counter() - start
-            open_s, peak, steady = open_probe(path, args.runs)
             label = f"{events // 1000}k"
+            if args.compaction_only:
+                stall = compaction_stall(path)
+                print(f"store {label}: longest append while another process compacts {stall:.1f} ms", flush=True)
+                print(f"events={events} compaction_stall_ms_p100={stall:.1f}")
+                continue
+            open_s, peak, steady = open_probe(path, args.runs)
             print(f"store {label}: built in {built:.1f}s, snapshot {path.stat().st_size / 1e6:.1f} MB, "
                   f"open + list {open_s:.3f}s, peak RSS {peak:.0f} MB, steady {steady:.0f} MB", flush=True)
             store_fields[f"open_{label}_s"] = f"{open_s:.3f}"

@@ -344,3 +344,19 @@ def test_count_follows_inserts_updates_and_deletes_without_loading(segmented, mo
     monkeypatch.undo()
     assert db.storage.count("events") == len(db.table("events").all()) == 20
     db.close()
+
+
+def test_a_truncate_or_drop_seen_through_the_journal_leaves_the_segment(segmented):
+    path, expected = segmented
+    db = open_db(path)
+    other = open_db(path)
+    other.table("events").truncate()
+    other.table("events").insert(_ev("INC-1", 990))
+    db.storage.refresh()
+    assert not db.storage.is_segmented("events")
+    assert _group(db, "INC-1") == [990] and _group(db, "INC-2") == []
+    other.drop_table("events")
+    other.close()
+    db.storage.refresh()
+    assert "events" not in db.tables() and db.storage.count("events") == 0
+    db.close()

@@ -22,23 +22,29 @@ layer below it:
   ``lock_timeout`` seconds with :class:`LockTimeoutError`, naming the holder:
   the exclusive holder writes its pid and name into the lock file, and
   /proc/locks says who holds it when that is available.
-* Compaction takes a consistent in-memory copy of the tables under the
-  exclusive lock (a shallow copy: stored documents are never mutated in
-  place), then, holding no lock, writes it as a new snapshot to a temp file
-  in the same directory and fsyncs it.  Back under the lock, if nothing was
-  committed meanwhile, it ``os.replace``\\ s the temp file over the old
-  snapshot, fsyncs the directory and only then resets the journal; if
-  something was, it starts over (and after a few tries compacts under the
-  lock).  Writers therefore wait for the swap, never for the serialisation.
-  The snapshot's ``_meta`` records the highest doc id of each table, so the
-  first insert after an open does not scan the table for it.  Snapshot and journal header carry a
-  generation number: a journal whose generation differs from the snapshot's is
-  left over from a compaction interrupted after the replace, its records are
+* Compaction notes the journal position X it has applied and takes a
+  shallow in-memory copy of the tables (stored documents are never mutated
+  in place), then, holding no lock, writes it as a new snapshot to a temp
+  file in the same directory and fsyncs it; the snapshot's ``_meta`` records
+  X (the old journal's generation and byte length).  Back under the lock it
+  renames the temp file over the old snapshot (``os.replace``), fsyncs the
+  directory, and only then replaces the journal with a new one: a header and
+  the records committed after X, copied as bytes (temp file, fsync, rename,
+  directory fsync).  Writers therefore wait for the swap (two renames and
+  three syncs), never for the serialisation.  A crash between the two
+  replaces leaves the new snapshot beside the old journal, whose records
+  after X continue it: nothing is lost, nothing applied twice.  The
+  snapshot's ``_meta`` also records the highest doc id of each table, so the
+  first insert after an open does not scan the table for it.  Snapshot and
+  journal header carry a generation number: a journal of another
+  generation (and not the one the snapshot includes up to X) is left over
+  from an older compaction interrupted after the replace, its records are
   already in the snapshot, and it is ignored.
 * Other processes notice changes with two ``stat`` calls (``refresh()``): an
   unchanged (inode, size, mtime) pair means nothing happened; a new snapshot
-  inode means a compaction (full reload); a longer journal means new lines to
-  replay.
+  inode means a compaction (taken over without parsing the snapshot when the
+  new journal's header names the position the process had already read past,
+  a full reload otherwise); a longer journal means new lines to replay.
 * Open cost does not grow with the timeline (schema 2).  The snapshot keeps
   the events table last, grouped by incident, with a fixed-width header and a
   per-incident byte-offset index at the front of ``_meta`` (the layout:

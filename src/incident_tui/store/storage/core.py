@@ -29,15 +29,18 @@ from tinydb.table import Table
 from incident_tui.store import storage as _package
 from incident_tui.store.storage import journal
 from incident_tui.store.storage.codec import OPTS
-from incident_tui.store.storage.errors import LockHolder, StoreError, one_line
+from incident_tui.store.storage.errors import LockHolder, StoreError, corrupt, one_line
 from incident_tui.store.storage.files import (
     JOURNAL_SUFFIX,
+    JOURNAL_TMP_INFIX,
     LOCK_SUFFIX,
     close_fds,
     leftover_temps,
     naming,
     open_file,
     refuse_unsafe_siblings,
+    remove_leftover_temps,
+    replace_file,
     replace_snapshot,
     stat_key,
     write_all,
@@ -46,6 +49,8 @@ from incident_tui.store.storage.files import (
 from incident_tui.store.storage.lock import (
     DEFAULT_LOCK_TIMEOUT,
     LOCK_POLL_MAX,
+    LOCK_POLL_SHORT,
+    LOCK_POLL_SHORT_FOR,
     find_lock_holder,
     holder_record,
     lock_timeout_error,
@@ -64,6 +69,7 @@ from incident_tui.store.storage.snapshot import (
     pread_range,
     read_snapshot,
     segment_error,
+    with_base,
 )
 from incident_tui.store.storage.transaction import MISSING, Txn, UndoLog
 
@@ -79,11 +85,14 @@ from incident_tui.store.storage.transaction import MISSING, Txn, UndoLog
 COMPACT_MIN_BYTES = 4 * 1024 * 1024
 COMPACT_MIN_OPS = 1000
 COMPACT_RATIO = 0.1
-# A compaction whose copy was overtaken by other commits starts over this
-# many times before it compacts under the lock.
-_COMPACT_ATTEMPTS = 3
-# ... and an automatic one overtaken every time waits for a quieter moment
-# (a later commit) until the journal is this many times past its threshold.
+# A compaction whose copy was overtaken by other commits starts over once
+# (so a quiet database ends with an empty journal); the last try swaps anyway
+# and copies the records committed meanwhile into the new journal.  Only a
+# compaction whose files were replaced under it by another process's
+# compaction gives up after these tries...
+_COMPACT_ATTEMPTS = 2
+# ... and then an automatic one waits for a later commit, unless the journal
+# is this many times past its threshold; compact() then compacts under the lock.
 _COMPACT_OVERDUE = 4.0
 
 
@@ -160,6 +169,17 @@ class JournalStorage(Storage):
         self._jops = 0  # document operations in those lines
         self._snap_docs = 0  # documents in the snapshot, all tables
         self._j_current = False  # journal header matches self._gen
+        # The snapshot's record of the previous journal it includes: (generation, bytes).
+        self._base: tuple[int, int] | None = None
+        # The journal is the previous generation's, replayed from _base[1] on: a
+        # compaction stopped between its two replaces (finished under the
+        # exclusive lock by _reset_journal).
+        self._j_prev = False
+        self._epoch = 0  # moves whenever the state is reloaded or the journal rewritten
+        self._held_temps: dict[str, int] = {}  # snapshot temp files being written -> their flocked fds
+        # Replaced files kept open until the lock is released: freeing a big
+        # file's blocks (at its last close) is not done while others wait.
+        self._close_after_unlock: list[int] = []
         # Tables changed by other processes and not yet reported by refresh();
         # None means "everything" (a reload after someone else's compaction).
         # Writes catch up too, so this must outlive a single catch-up.
@@ -201,9 +221,7 @@ class JournalStorage(Storage):
                     need_ex = True
         if need_ex:
             with self._flock(fcntl.LOCK_EX):
-                for leftover in leftover_temps(self.path):
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(leftover)
+                remove_leftover_temps(self.path)
                 snap = self._reuse_or_read(snap)
                 if snap is None:
                     self._create()
@@ -238,7 +256,9 @@ class JournalStorage(Storage):
         self._data = snap.data
         self._set_segment(snap.seg, snap.detach())
         self._gen = snap.gen
+        self._base = snap.base
         self._snap_key = snap.key
+        self._epoch += 1
         # The highest ids as of the snapshot; the journal replay below raises them.
         self._hw = {name: n for name, n in snap.high.items() if name in snap.data or self._has_table(name)}
         self._j_key = None
@@ -247,6 +267,7 @@ class JournalStorage(Storage):
         self._jops = 0
         self._snap_docs = sum(map(len, snap.data.values())) + (snap.seg.count if snap.seg is not None else 0)
         self._j_current = False
+        self._j_prev = False
         self._sync_journal(exclusive=exclusive)
         if exclusive and not self._j_current:
             self._reset_journal()
@@ -302,7 +323,7 @@ class JournalStorage(Storage):
         self._set_segment(None, -1)
         self._hw.clear()
         self._gen = 0
-        self._compact_locked()
+        self._compact_locked(replayable=False)
 
     def _migrate(self) -> None:
         meta = self._data[META_TABLE][META_DOC_ID]
@@ -327,9 +348,10 @@ class JournalStorage(Storage):
         self._hw.clear()
         self._invalidate(None)
         # The migrated state is written as a whole new snapshot (atomic
-        # replace), so a crash mid-migration leaves the old file intact; the
-        # events are read from its segment from then on.
-        self._compact_locked()
+        # replace), so a crash mid-migration leaves the old file intact.  It
+        # is not the replay of the journal: the snapshot records no position
+        # in it, so no other process takes it over unread.
+        self._compact_locked(replayable=False)
 
     # --------------------------------------------------------------- locking
 
@@ -390,7 +412,7 @@ class JournalStorage(Storage):
             if self.on_lock_wait is not None:
                 self.on_lock_wait(holder, waited)
             time.sleep(min(delay, max(self.lock_timeout - waited, 0.0)))
-            delay = min(delay * 2, LOCK_POLL_MAX)
+            delay = min(delay * 2, LOCK_POLL_SHORT if waited < LOCK_POLL_SHORT_FOR else LOCK_POLL_MAX)
 
     def _unlock(self) -> None:
         self._lock_depth -= 1
@@ -403,6 +425,12 @@ class JournalStorage(Storage):
                 fcntl.flock(self._fds[1], fcntl.LOCK_UN)
         finally:
             self._thread_lock.release()
+            self._close_replaced()
+
+    def _close_replaced(self) -> None:
+        while self._close_after_unlock:
+            with contextlib.suppress(OSError):
+                os.close(self._close_after_unlock.pop())
 
     def _holder(self) -> LockHolder | None:
         if self._lock_owner is not None:
@@ -439,15 +467,120 @@ class JournalStorage(Storage):
         except FileNotFoundError:
             raise StoreError(f"database file {self.path} disappeared") from None
         if stat_key(st) != self._snap_key:
-            snap = self._read_snapshot()
-            if snap is None:
-                raise StoreError(f"database file {self.path} was emptied by someone else")
-            self._load(snap, exclusive=exclusive)
+            if not self._adopt(stat_key(st), exclusive=exclusive):
+                self._reload(exclusive=exclusive)
             return True
         changed = self._sync_journal(exclusive=exclusive)
         if exclusive and not self._j_current:
             self._reset_journal()
         return changed
+
+    def _reload(self, *, exclusive: bool) -> bool:
+        snap = self._read_snapshot()
+        if snap is None:
+            raise StoreError(f"database file {self.path} was emptied by someone else")
+        self._load(snap, exclusive=exclusive)
+        return True
+
+    def _adopt(self, snap_key: tuple[int, int, int], *, exclusive: bool) -> bool:
+        """Take over another process's compaction without parsing its snapshot; False when it cannot be.
+
+        Possible when we had applied the old journal past the position the
+        new snapshot includes, and the new journal's header names that
+        position and this snapshot file: the old journal's records after the
+        position are then both in our state and, copied, at the start of the
+        new journal.  They are compared byte for byte before anything is
+        changed.  The caller holds the file lock (compactions swap under the
+        exclusive one, so the files are a matching pair).
+        """
+        if not self._j_current:
+            return False
+        try:
+            jst = os.stat(self.journal_path)
+        except FileNotFoundError:
+            return False
+        if jst.st_ino == self._j_ino:
+            return False  # rewritten in place (or not yet replaced): not a compaction we can follow
+        # Whatever was committed to the old journal before the swap (the fd still holds it).
+        old_fd = self._fds[0]
+        with naming(self.journal_path):
+            size = os.fstat(old_fd).st_size
+            buf = os.pread(old_fd, size - self._jpos, self._jpos) if size > self._jpos else b""
+        self._apply_chunk(buf, self._jpos)
+        try:
+            fd = open_file(self.path, self.journal_path, os.O_RDWR | os.O_APPEND, "journal", create=False)
+        except FileNotFoundError:
+            return False
+        taken = False
+        try:
+            with naming(self.journal_path):
+                head = os.pread(fd, journal.MAX_HEADER, 0)
+                nl = head.find(b"\n")
+                if nl < 0:
+                    return False
+                header = journal.read_header(head[:nl], self.journal_path)
+                if (header.gen != self._gen + 1 or header.snap != snap_key or header.base is None
+                        or header.base[0] != self._gen or not 0 < header.base[1] <= self._jpos):
+                    return False
+                x = header.base[1]
+                copied = os.pread(old_fd, self._jpos - x, x)
+                if os.pread(fd, len(copied), nl + 1) != copied:
+                    return False
+            ops = sum(map(len, journal.parse_lines(copied, 2, self.journal_path))) if copied else 0
+            taken = True
+        finally:
+            if not taken:
+                os.close(fd)
+        self._fds[0] = fd
+        self._close_after_unlock.append(old_fd)
+        self._j_ino = os.fstat(fd).st_ino
+        self._gen = header.gen
+        self._base = header.base
+        self._snap_key = snap_key
+        self._snap_docs = sum(map(len, self._data.values())) + (
+            self._seg.segment.count + len(self._seg.overlay) if self._seg is not None else 0)
+        self._jpos = nl + 1 + len(copied)
+        self._jline = 1 + copied.count(b"\n")
+        self._jops = ops
+        self._j_current = True
+        self._j_prev = False
+        self._j_key = None
+        self._epoch += 1
+        # As after a reload, everything counts as changed (change counts move,
+        # refresh() reports all tables): callers rebuild what they derive
+        # from a snapshot as they did.
+        self._unreported = None
+        self._invalidate(None)
+        self._sync_journal(exclusive=exclusive)  # what was committed after the swap
+        return True
+
+    def _apply_chunk(self, buf: bytes, base: int) -> bool:
+        """Replay the complete lines of ``buf`` (the journal's bytes from ``base``, our position)."""
+        end = buf.rfind(b"\n") + 1
+        if not end:
+            return False
+        records = journal.parse_lines(buf[:end], self._jline + 1, self.journal_path)
+        seg = self._seg
+        data: dict[str, Any] = self._data
+        if seg is not None:
+            # Replayed into the segment's overlay; a truncate or drop in the
+            # records replaces or removes it, and then the table is in memory.
+            data[SEGMENT_TABLE] = seg
+        try:
+            touched = journal.apply_records(self._data, self._hw, records, self._jline + 1, self.journal_path)
+        finally:
+            if seg is not None:
+                if data.get(SEGMENT_TABLE) is seg:
+                    del data[SEGMENT_TABLE]
+                else:
+                    self._set_segment(None, -1)
+        self._jpos = base + end
+        self._jline += len(records)
+        self._jops += sum(map(len, records))
+        self._invalidate(touched)
+        if self._unreported is not None:
+            self._unreported |= touched
+        return True
 
     def _sync_journal(self, *, exclusive: bool) -> bool:
         try:
@@ -455,6 +588,10 @@ class JournalStorage(Storage):
         except FileNotFoundError:
             jst = None
         if jst is None or jst.st_ino != self._j_ino:
+            if self._j_prev:
+                # Someone finished the compaction whose old journal we were
+                # replaying (after a crash): start over from the files.
+                return self._reload(exclusive=exclusive)
             # Someone deleted or replaced the journal; follow the path.
             self._open_journal()
             jst = os.fstat(self._fds[0])
@@ -489,33 +626,31 @@ class JournalStorage(Storage):
                 self._j_current = False
                 self._j_key = key
                 return False
-            if journal.header_gen(buf[:nl], self.journal_path) != self._gen:
+            gen = journal.read_header(buf[:nl], self.journal_path).gen
+            if gen == self._gen:
+                self._j_current = True
+                base = nl + 1
+                self._jline = 1
+            elif self._base is not None and gen == self._base[0]:
+                # The journal the snapshot includes up to byte _base[1]: a
+                # compaction stopped between its two replaces.  Its records
+                # after that byte continue the snapshot.
+                base = self._base[1]
+                if base <= nl or buf[base - 1:base] != b"\n":
+                    raise corrupt(self.path, f"its journal {self.journal_path} has no line ending at byte "
+                                  f"{base}, where its snapshot says the journal it includes ends")
+                self._j_prev = True
+                self._jline = buf.count(b"\n", 0, base)
+            else:
                 # Left over from a compaction interrupted between the snapshot
                 # replace and the journal reset: already in the snapshot.
                 self._j_current = False
                 self._j_key = key
                 return False
-            self._j_current = True
-            base = nl + 1
             buf = buf[base:]
             self._jpos = base
-            self._jline = 1
         end = buf.rfind(b"\n") + 1
-        changed = False
-        if end:
-            records = journal.parse_lines(buf[:end], self._jline + 1, self.journal_path)
-            seg = self._seg
-            touched = journal.apply_records(
-                self._data, self._hw, records, self._jline + 1, self.journal_path,
-                (SEGMENT_TABLE, seg, self._materialise) if seg is not None else None,
-            )
-            self._jpos = base + end
-            self._jline += len(records)
-            self._jops += sum(map(len, records))
-            self._invalidate(touched)
-            if self._unreported is not None:
-                self._unreported |= touched
-            changed = True
+        changed = self._apply_chunk(buf, base)
         self._j_key = key
         if end < len(buf) and exclusive:
             self._cut_tail()
@@ -723,13 +858,23 @@ class JournalStorage(Storage):
                 data[SEGMENT_TABLE] = self._seg
         return encode_snapshot(self.path, data, gen)
 
-    def _compact_locked(self) -> None:
-        """Compact entirely under the lock the caller holds (creation, migration, fallback)."""
+    def _compact_locked(self, *, replayable: bool = True) -> None:
+        """Compact entirely under the lock the caller holds (creation, migration, fallback).
+
+        ``replayable``: the state is the replay of the journal (not a new or
+        migrated database), so the snapshot records the position it includes.
+        """
         gen = self._gen + 1
-        payload, seg, docs = self._snapshot_bytes(gen)
+        base = (self._gen, self._jpos) if replayable and self._j_current else None
+        data: dict[str, Any] = dict(self._data)
+        if self._seg is not None:
+            data[SEGMENT_TABLE] = self._seg
+        if base is not None:
+            data = with_base(data, gen, base)
+        payload, seg, docs = self._snapshot_bytes(gen, data)
         tmp = self._write_temp(payload)
         del payload
-        self._swap(tmp, gen, docs, seg, self._reopen(tmp) if seg is not None else -1)
+        self._swap(tmp, gen, docs, base, self._jops, seg, self._reopen(tmp) if seg is not None else -1)
 
     @staticmethod
     def _reopen(tmp: str) -> int:
@@ -741,78 +886,125 @@ class JournalStorage(Storage):
 
     def _write_temp(self, payload: bytes) -> str:
         """A new temp file beside the snapshot holding ``payload``, fsynced; its path."""
-        return write_temp(self.path, payload)
+        return write_temp(self.path, payload, held=self._held_temps)
 
-    def _swap(self, tmp: str, gen: int, docs: int, seg: Segment | None = None, rfd: int = -1) -> None:
-        """Make the temp file the snapshot of generation ``gen``; caller holds the exclusive lock.
+    def _release_temp(self, tmp: str) -> None:
+        """Close the temp file's fd (and with it its flock), once it is the snapshot or deleted."""
+        fd = self._held_temps.pop(tmp, -1)
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
-        ``seg`` and ``rfd`` are the temp file's segment and a read-only fd on it
-        (closed here unless kept).  The new snapshot holds the current state,
-        so from now on SEGMENT_TABLE is read from its segment with an empty
-        overlay, even if it was an in-memory table before: a process that once
-        loaded every event (or a migration) lets them go at its next compaction.
+    def _swap(self, tmp: str, gen: int, docs: int, base: tuple[int, int] | None = None, base_ops: int = 0,
+              seg: Segment | None = None, rfd: int = -1) -> None:
+        """Make the temp file the snapshot of generation ``gen``, then the journal its own; caller holds the exclusive lock.
+
+        ``base``: the (generation, bytes) of the current journal the snapshot
+        includes, its ``base_ops`` operations; None when it is no replay of it.
+        ``seg`` and ``rfd``: the temp file's events segment and a read-only fd
+        on it (closed here unless kept).  When the new snapshot holds our whole
+        state (nothing committed after ``base``), SEGMENT_TABLE is read from its
+        segment from then on, with an empty overlay, even if it was an
+        in-memory table before: a process that once loaded every event (or a
+        migration) lets them go.  Otherwise the handle keeps reading the old
+        file (still open) plus its overlay, which is the same state.
         """
         keep = False
         try:
-            self._swap_files(tmp, gen, docs)
-            if seg is not None and rfd >= 0 and self._depth == 0:
+            current = (base is None or base[1] == self._jpos) and self._depth == 0
+            self._swap_files(tmp, gen, docs, base, base_ops)
+            if seg is not None and rfd >= 0 and current:
                 self._set_segment(seg, rfd)
                 keep = True
         finally:
             if rfd >= 0 and not keep:
                 close_fd(rfd)
 
-    def _swap_files(self, tmp: str, gen: int, docs: int) -> None:
-        replace_snapshot(self.path, tmp)
-        # From here the new snapshot is the truth; the old journal is stale
-        # (its generation differs) even if we die before resetting it.
+    def _swap_files(self, tmp: str, gen: int, docs: int, base: tuple[int, int] | None, base_ops: int) -> None:
+        with contextlib.suppress(OSError):
+            self._close_after_unlock.append(
+                os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC))
+        try:
+            replace_snapshot(self.path, tmp)
+        finally:
+            self._release_temp(tmp)
+        # From here the new snapshot is the truth.  The old journal continues
+        # it from the base on (or is stale, without one) until _reset_journal
+        # has written the new one; a crash in between loses nothing (see
+        # _sync_journal).
         self._gen = gen
+        self._base = base
         self._snap_key = stat_key(os.stat(self.path))
         self._snap_docs = docs
+        self._epoch += 1
+        self._j_current = False
+        self._j_prev = base is not None
+        if base is not None:
+            self._jops -= base_ops
         self._reset_journal()
 
-    def _state(self) -> tuple[Any, ...]:
-        # What identifies the committed state this handle has applied.
-        return (self._snap_key, self._gen, self._j_ino, self._jpos, self._j_current)
+    def _position(self) -> tuple[Any, ...]:
+        # Which files this handle follows, and since when: a compaction may
+        # swap only if these are still the ones it copied its state from.
+        return (self._snap_key, self._gen, self._j_ino, self._epoch)
 
     def _compact(self, *, wait: bool, force: bool) -> bool:
         """Compact without holding the lock while the snapshot is written; True when it did.
 
-        Under the exclusive lock: catch up and take a shallow copy of the
-        tables (documents are never mutated in place, so it stays
-        consistent).  Without any lock: serialise the copy, write and fsync
-        the temp file.  Under the lock again: if nothing was committed since
-        the copy, swap the files (a rename, a directory fsync and a journal
-        reset); otherwise start over.  ``wait=False`` gives up at once when
-        the lock is busy; ``force=False`` stops when the journal is no longer
-        long (someone else compacted).
+        Under the exclusive lock: catch up and note the journal position X;
+        then, holding only this handle's mutex, take a shallow copy of the
+        tables (documents are never mutated in place, so it stays the state
+        at X).  Without any lock: serialise
+        the copy (recording X in its metadata), write and fsync the temp
+        file.  Under the lock again: replace the snapshot, then the journal
+        with a new one holding the records committed since X, copied as
+        bytes (:meth:`_continue_journal`).  The first try starts over
+        instead when something was committed meanwhile, so that a quiet
+        database ends with an empty journal.  It also starts over when
+        another process compacted meanwhile.  ``wait=False`` gives up at once
+        when the lock is busy; ``force=False`` stops when the journal is no
+        longer long (someone else compacted).
         """
-        for _ in range(_COMPACT_ATTEMPTS):
-            with self._compaction_turn(wait=wait, force=force) as go:
-                if not go:
-                    return False
-                if self._lock_depth > 1:
-                    # The caller holds the lock across this call (hold_lock):
-                    # nobody can commit meanwhile anyway.
-                    self._compact_locked()
-                    return True
-                state = self._state()
-                gen = self._gen + 1
+        for attempt in range(_COMPACT_ATTEMPTS):
+            last = attempt == _COMPACT_ATTEMPTS - 1
+            held: threading.RLock | None = None
+            dup = -1
+            try:
+                with self._compaction_turn(wait=wait, force=force) as go:
+                    if not go:
+                        return False
+                    if self._lock_depth > 1:
+                        # The caller holds the lock across this call (hold_lock):
+                        # nobody can commit meanwhile anyway.
+                        self._compact_locked()
+                        return True
+                    at = self._position()
+                    x, x_ops = self._jpos, self._jops
+                    base = (self._gen, x)
+                    gen = self._gen + 1
+                    # Our state stays the state at X while we hold the mutex
+                    # (catching up needs it): other processes may commit while
+                    # we copy.
+                    self._mutex.acquire()
+                    held = self._mutex
                 copy: dict[str, Any] = {name: dict(table) for name, table in self._data.items()}
-                dup = -1
                 if self._seg is not None:
                     # Its own fd: a catch-up in another thread may close ours meanwhile.
                     dup = os.dup(self._fds[2])
                     copy[SEGMENT_TABLE] = self._seg.copy(partial(pread_range, dup, self.path))
+            finally:
+                if held is not None:
+                    held.release()
             try:
-                payload, new_seg, docs = self._snapshot_bytes(gen, copy)
+                payload, new_seg, docs = self._snapshot_bytes(gen, with_base(copy, gen, base))
             finally:
                 if dup >= 0:
                     close_fd(dup)
             del copy
-            tmp: str | None = self._write_temp(payload)
+            written = self._write_temp(payload)
             del payload
-            rfd = self._reopen(tmp) if tmp is not None and new_seg is not None else -1
+            rfd = self._reopen(written) if new_seg is not None else -1
+            tmp: str | None = written
             try:
                 if not self._lock(fcntl.LOCK_EX, wait=wait):
                     return False
@@ -820,10 +1012,11 @@ class JournalStorage(Storage):
                     with self._mutex:
                         self._check_open()
                         self._catch_up(exclusive=True)
-                        if tmp is not None and self._state() == state and os.path.lexists(tmp):
+                        if (tmp is not None and self._position() == at and self._j_current
+                                and (last or self._jpos == x) and os.path.lexists(tmp)):
                             swapping, tmp = tmp, None
                             swap_fd, rfd = rfd, -1
-                            self._swap(swapping, gen, docs, new_seg, swap_fd)
+                            self._swap(swapping, gen, docs, base, x_ops, new_seg, swap_fd)
                             return True
                         if not force and not self._compact_due():
                             return False
@@ -835,9 +1028,12 @@ class JournalStorage(Storage):
                 if tmp is not None:
                     with contextlib.suppress(OSError):
                         os.unlink(tmp)
-        # Commits kept overtaking the copy.  An automatic compaction tries
-        # again after a later commit, unless the journal is already far past
-        # its threshold; compact() does it now.  Either way, under the lock.
+                    self._release_temp(tmp)
+        # Another process's compactions kept replacing the files under ours
+        # (or its temp file was removed, by hand: a live one is flocked).
+        # An automatic compaction tries again after a later commit, unless the
+        # journal is already far past its threshold; compact() does it now.
+        # Either way, under the lock.
         with self._compaction_turn(wait=wait, force=force, factor=_COMPACT_OVERDUE) as go:
             if go:
                 self._compact_locked()
@@ -865,6 +1061,16 @@ class JournalStorage(Storage):
             self._unlock()
 
     def _reset_journal(self) -> None:
+        """Make the journal this snapshot generation's own; caller holds the exclusive lock.
+
+        When the old journal continues the snapshot (a compaction's swap, or
+        one stopped by a crash after replacing the snapshot), its records
+        after the snapshot's base are copied into the new journal; otherwise
+        (stale, empty or torn) it is emptied down to a new header in place.
+        """
+        if self._j_prev:
+            self._continue_journal()
+            return
         fd = self._fds[0]
         header = journal.header_line(self._gen)
         with naming(self.journal_path):
@@ -876,6 +1082,47 @@ class JournalStorage(Storage):
         self._jops = 0
         self._j_current = True
         self._j_key = stat_key(os.fstat(fd))
+        self._epoch += 1
+
+    def _continue_journal(self) -> None:
+        """Replace the previous generation's journal with this one's: a header, then its records after the base.
+
+        The records are copied as bytes (they are a few, committed while the
+        snapshot was written), into a temp file that is fsynced and renamed
+        over the journal; then the directory is fsynced.  Until the rename
+        the old journal is the one in place, and it continues the snapshot
+        (its metadata says from which byte): a crash at any point loses
+        nothing and applies nothing twice.
+        """
+        assert self._base is not None
+        x = self._base[1]
+        old_fd = self._fds[0]
+        with naming(self.journal_path):
+            tail = os.pread(old_fd, self._jpos - x, x) if self._jpos > x else b""
+        if len(tail) != self._jpos - x:
+            raise StoreError(f"journal {self.journal_path} is shorter than what was read from it")
+        header = journal.header_line(self._gen, self._base, self._snap_key)
+        tmp = write_temp(self.path, header + tail, JOURNAL_TMP_INFIX)
+        try:
+            fd = open_file(self.path, tmp, os.O_RDWR | os.O_APPEND, "journal", create=False)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        try:
+            replace_file(self.path, tmp, self.journal_path, "journal")
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fds[0] = fd
+        self._close_after_unlock.append(old_fd)
+        self._j_ino = os.fstat(fd).st_ino
+        self._jpos = len(header) + len(tail)
+        self._jline = 1 + tail.count(b"\n")
+        self._j_current = True
+        self._j_prev = False
+        self._j_key = stat_key(os.fstat(fd))
+        self._epoch += 1
 
     # ------------------------------------------------------------ public API
 
@@ -1065,6 +1312,7 @@ class JournalStorage(Storage):
         with self._mutex:
             self._closed = True
             close_fds(self._fds)
+            self._close_replaced()
 
     def __repr__(self) -> str:
         return f"<JournalStorage {self.path} gen={self._gen} journal={self._jpos}B>"

@@ -23,10 +23,14 @@ JOURNAL_SUFFIX = ".journal"
 LOCK_SUFFIX = ".lock"
 # Temp files of a compaction are ``<path>.compact-<pid>-<random>.tmp``.  They
 # are written outside the lock, so one found at open may also be a live
-# compaction of another process: deleting it (under the exclusive lock) makes
-# that compaction find its temp file gone at the swap and start over.
+# compaction of another process.  A live one holds a shared flock on its
+# temp file until the swap, and is left alone; the others are leftovers of a
+# crash, deleted at open (under the exclusive lock).
 TMP_INFIX = ".compact-"
 TMP_SUFFIX = ".tmp"
+# The new journal a compaction writes, under the exclusive lock, is
+# ``<path>.journal-<pid>-<random>.tmp`` until it is renamed over the journal.
+JOURNAL_TMP_INFIX = JOURNAL_SUFFIX + "-"
 
 datasync = getattr(os, "fdatasync", os.fsync)
 
@@ -81,11 +85,32 @@ def fsync_dir(dirname: str) -> None:
         os.close(fd)
 
 
-def write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes | memoryview) -> None:
     view = memoryview(data)
     while view:
         n = os.write(fd, view)
         view = view[n:]
+
+
+# A big file is written and synced this many bytes at a time (see write_synced).
+SYNC_CHUNK = 4 * 1024 * 1024
+
+
+def write_synced(fd: int, data: bytes) -> None:
+    """Write ``data`` and fsync it, syncing every SYNC_CHUNK bytes on the way.
+
+    A snapshot is tens of MB.  Left dirty until one final fsync, all of it
+    is flushed at once, and every other process's journal fdatasync meanwhile
+    waits behind that flush (a filesystem journal commit must flush the
+    data it orders): a writer would wait on the compaction after all, on the
+    disk instead of on the lock.  Syncing as it goes keeps each flush small.
+    """
+    view = memoryview(data)
+    for start in range(0, len(view), SYNC_CHUNK):
+        write_all(fd, view[start:start + SYNC_CHUNK])
+        if start + SYNC_CHUNK < len(view):
+            datasync(fd)
+    os.fsync(fd)
 
 
 def close_fds(fds: list[int]) -> None:
@@ -155,26 +180,60 @@ def open_file(db_path: str, path: str, flags: int, what: str, *, create: bool = 
 
 def leftover_temps(db_path: str) -> list[str]:
     """Compaction temp files beside the database (of a crashed, or a live, compaction)."""
-    return glob.glob(glob.escape(db_path) + TMP_INFIX + "*" + TMP_SUFFIX)
+    return [path for infix in (TMP_INFIX, JOURNAL_TMP_INFIX)
+            for path in glob.glob(glob.escape(db_path) + infix + "*" + TMP_SUFFIX)]
 
 
-def write_temp(db_path: str, payload: bytes) -> str:
-    """A new temp file beside the snapshot holding ``payload``, fsynced; its path."""
-    tmp = f"{db_path}{TMP_INFIX}{os.getpid()}-{secrets.token_hex(8)}{TMP_SUFFIX}"
+def write_temp(db_path: str, payload: bytes, infix: str = TMP_INFIX, held: dict[str, int] | None = None) -> str:
+    """A new temp file beside the snapshot holding ``payload``, fsynced; its path.
+
+    With ``held``, the file stays open with a shared flock on it (its fd
+    stored in ``held`` under its path; the caller closes it), so that an
+    open of the database meanwhile does not take it for a crash's leftover.
+    """
+    tmp = f"{db_path}{infix}{os.getpid()}-{secrets.token_hex(8)}{TMP_SUFFIX}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         with naming(tmp):
             try:
+                if held is not None:
+                    fcntl.flock(fd, fcntl.LOCK_SH)
                 os.fchmod(fd, 0o600)  # exact mode whatever the umask
-                write_all(fd, payload)
-                os.fsync(fd)
-            finally:
+                write_synced(fd, payload)
+            except BaseException:
                 os.close(fd)
+                raise
+            if held is None:
+                os.close(fd)
+            else:
+                held[tmp] = fd
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     return tmp
+
+
+def remove_leftover_temps(db_path: str) -> None:
+    """Delete the temp files of crashed compactions; a live compaction's (flocked) are left alone."""
+    for leftover in leftover_temps(db_path):
+        try:
+            fd = os.open(leftover, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            fd = -1  # a symlink or such in its place: the name goes, nothing is followed
+        try:
+            if fd >= 0:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # being written by a compaction in progress
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(leftover)
+        finally:
+            if fd >= 0:
+                os.close(fd)
 
 
 def replace_snapshot(db_path: str, tmp: str) -> None:
@@ -183,17 +242,22 @@ def replace_snapshot(db_path: str, tmp: str) -> None:
     Never replaces what is not a regular file (it was checked at open, but
     the path may have been swapped since).
     """
+    replace_file(db_path, tmp, db_path, "snapshot")
+
+
+def replace_file(db_path: str, tmp: str, path: str, what: str) -> None:
+    """Rename the temp file over ``path`` (the database's ``what``) and make it durable; the temp file is gone either way."""
     try:
         try:
-            kind = refuse_kind(os.lstat(db_path))
+            kind = refuse_kind(os.lstat(path))
         except FileNotFoundError:
             kind = None
         if kind is not None:
-            raise unsafe(db_path, db_path, "snapshot", kind)
-        os.replace(tmp, db_path)
+            raise unsafe(db_path, path, what, kind)
+        os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    with naming(db_path):
-        fsync_dir(os.path.dirname(db_path))
+    with naming(path):
+        fsync_dir(os.path.dirname(path))

@@ -1,12 +1,10 @@
 """The journal's format: its header, its records and their operations, encoded and replayed.
 
 The journal (``<path>.journal``) is JSON lines.  Line 1 is a header,
-``{"journal": 1, "gen": <snapshot generation>}``; a journal whose generation
-differs from the snapshot's is left over from a compaction interrupted after
-the replace, its records are already in the snapshot, and it is ignored.
-Every further line is one commit: a JSON array of operations, each an array
-whose first element is an :class:`Op` letter and whose second is the table
-name::
+``{"journal": 1, "gen": <snapshot generation>}``, and its records are changes
+on top of the snapshot of that generation.  Every further line is one
+commit: a JSON array of operations, each an array whose first element is an
+:class:`Op` letter and whose second is the table name::
 
     ["s", table, doc_id, document]   set a document (insert or replace)
     ["d", table, doc_id]             delete a document (a missing one is no error)
@@ -16,6 +14,33 @@ name::
 These letters are the on-disk format: files written by every earlier version
 use them, so they never change.  A torn last line (no newline: a crashed
 writer's unacknowledged commit) is not a record.
+
+A compaction writes the new snapshot (generation G+1) from the state at byte
+X of the generation-G journal without holding the lock; under the lock it
+then replaces the snapshot and, only after that, replaces the journal with a
+new file holding the header and the bytes after X (the commits made
+meanwhile, copied, not re-encoded).  So:
+
+* The snapshot's metadata records ``X`` (see :mod:`.snapshot`).  Found next
+  to the generation-G journal, which is what a crash between the two
+  replaces leaves, the snapshot is continued by that journal's records after
+  X (replayed from there; the new journal is written at the next exclusive
+  lock).  No record is lost, none is applied twice.
+* The new journal's header says the same: ``{"journal": 1, "gen": G+1,
+  "base": [G, X], "snap": [inode, size, mtime_ns]}`` (``snap``: the new
+  snapshot file's identity).  A process that had already read the old journal
+  uses it to take the new files over without parsing the new snapshot: its
+  state is the snapshot's plus the copied records it has already applied.
+* A journal of any other generation is left over from an older compaction
+  interrupted after the replace (or one that recorded no position): its
+  records are already in the snapshot, and it is ignored.
+
+``base`` and ``snap`` are additive: a version that does not know them reads
+a new journal correctly (its records are changes on top of the snapshot of
+its generation), so the format stays 1.  What such a version gets wrong is
+the crash window between the two replaces: it takes the old journal for a
+stale one and would drop the commits made during that compaction, if it were
+the first to open the database after such a crash.
 """
 
 from __future__ import annotations
@@ -23,8 +48,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import os
-from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -35,8 +59,8 @@ from incident_tui.store.storage.errors import CorruptDatabaseError, corrupt, one
 from incident_tui.store.storage.files import naming
 
 JOURNAL_FORMAT = 1
-# A journal header line is ~30 bytes; anything longer without a newline is
-# not a torn header.
+# A journal header line is ~30 bytes (~60 with a base); anything longer
+# without a newline is not a torn header.
 MAX_HEADER = 256
 
 
@@ -77,19 +101,42 @@ def record_line(ops: list[bytes]) -> bytes:
     return b"[" + b",".join(ops) + b"]\n"
 
 
-def header_line(gen: int) -> bytes:
-    return orjson.dumps({"journal": JOURNAL_FORMAT, "gen": gen}) + b"\n"
+class Header(NamedTuple):
+    gen: Any  # the snapshot generation the records are on top of (validated by the caller)
+    base: tuple[int, int] | None  # the previous journal's (generation, byte length) this one continues
+    snap: tuple[int, int, int] | None  # the stat key of the snapshot it was written with
 
 
-def header_gen(line: bytes, journal_path: str) -> Any:
-    """The generation named by the header ``line`` (without its newline); corrupt if it is no header."""
+def header_line(gen: int, base: tuple[int, int] | None = None, snap: tuple[int, int, int] | None = None) -> bytes:
+    """The header of a journal on top of snapshot ``gen``; a compaction's new journal also names ``base`` and ``snap``."""
+    if base is None or snap is None:
+        return orjson.dumps({"journal": JOURNAL_FORMAT, "gen": gen}) + b"\n"
+    return orjson.dumps({"journal": JOURNAL_FORMAT, "gen": gen, "base": list(base), "snap": list(snap)}) + b"\n"
+
+
+def _ints(value: Any, n: int) -> tuple[int, ...] | None:
+    if isinstance(value, list) and len(value) == n and all(type(v) is int and v >= 0 for v in value):
+        return tuple(value)
+    return None
+
+
+def read_header(line: bytes, journal_path: str) -> Header:
+    """What the header ``line`` (without its newline) says; corrupt if it is no header."""
     try:
         header = orjson.loads(line)
     except orjson.JSONDecodeError:
         raise corrupt(journal_path, "line 1 is not a journal header") from None
     if not isinstance(header, dict) or header.get("journal") != JOURNAL_FORMAT:
         raise corrupt(journal_path, "line 1 is not a journal header")
-    return header.get("gen")
+    base = _ints(header.get("base"), 2)
+    snap = _ints(header.get("snap"), 3)
+    return Header(header.get("gen"), None if base is None else (base[0], base[1]),
+                  None if snap is None else (snap[0], snap[1], snap[2]))
+
+
+def header_gen(line: bytes, journal_path: str) -> Any:
+    """The generation named by the header ``line`` (without its newline); corrupt if it is no header."""
+    return read_header(line, journal_path)[0]
 
 
 def parse_lines(chunk: bytes, first_lineno: int, journal_path: str) -> list[Any]:
@@ -119,19 +166,17 @@ def apply_records(
     records: list[Any],
     first_lineno: int,
     journal_path: str,
-    segmented: tuple[str, SegmentedTable, Callable[[], None]] | None = None,
 ) -> set[str]:
     """Replay ``records`` (the first being line ``first_lineno``) onto the tables ``data`` and the id counters ``hw``.
 
-    ``segmented`` is ``(name, table, materialise)`` while table ``name`` is
-    still in the snapshot's segment: its document writes go to the table's
-    overlay; a truncate or drop of it calls ``materialise()`` first (which
-    puts it into ``data``).  Returns the names of the tables they touched.
+    A table of ``data`` may be a :class:`SegmentedTable` (the events still in
+    the snapshot's segment): its document writes go to its overlay; a
+    truncate or drop replaces or removes it like any table.  Returns the
+    names of the tables they touched.
     """
     touched: set[str] = set()
     # Plain strings in locals: this loop replays every operation at open.
     set_, delete, truncate, drop = Op.SET.value, Op.DELETE.value, Op.TRUNCATE.value, Op.DROP.value
-    seg_name, seg, materialise = segmented if segmented is not None else ("", None, None)
     for lineno, record in enumerate(records, first_lineno):
         try:
             for op in record:
@@ -140,22 +185,19 @@ def apply_records(
                 if type(name) is not str:
                     raise TypeError
                 touched.add(name)
-                if seg is not None and name == seg_name:
-                    if kind == set_ or kind == delete:
-                        doc_id = op[2]
-                        doc = op[3] if kind == set_ else None
-                        if type(doc_id) is not str or kind == set_ and type(doc) is not dict:
-                            raise TypeError
-                        seg.put(doc_id, doc)
-                        h = hw.get(name)
-                        if kind == set_ and h is not None:
-                            n = int(doc_id)
-                            if n > h:
-                                hw[name] = n
-                        continue
-                    assert materialise is not None
-                    materialise()  # truncate/drop: rare, done on the whole table
-                    seg = None
+                seg: Any = data.get(name)
+                if type(seg) is SegmentedTable and (kind == set_ or kind == delete):
+                    doc_id = op[2]
+                    doc = op[3] if kind == set_ else None
+                    if type(doc_id) is not str or kind == set_ and type(doc) is not dict:
+                        raise TypeError
+                    seg.put(doc_id, doc)
+                    h = hw.get(name)
+                    if kind == set_ and h is not None:
+                        n = int(doc_id)
+                        if n > h:
+                            hw[name] = n
+                    continue
                 if kind == set_:
                     doc_id, doc = op[2], op[3]
                     if type(doc) is not dict or type(doc_id) is not str:

@@ -16,8 +16,13 @@ from incident_tui.store.storage.errors import LockHolder, LockTimeoutError, one_
 #: Seconds a lock wait lasts before :class:`LockTimeoutError` (a stopped or
 #: hung process holding the lock must not hang everyone else silently).
 DEFAULT_LOCK_TIMEOUT = 5.0
-# Lock waits poll LOCK_NB with an exponential backoff up to this many seconds.
+# Lock waits poll LOCK_NB with an exponential backoff up to this many seconds,
 LOCK_POLL_MAX = 0.05
+# ... but no more than LOCK_POLL_SHORT apart for the first LOCK_POLL_SHORT_FOR
+# seconds: a holder (a commit, a compaction's swap) usually keeps the lock a
+# few ms, and a coarser poll would add up to as much again to the wait.
+LOCK_POLL_SHORT = 0.004
+LOCK_POLL_SHORT_FOR = 1.0
 HOLDER_BYTES = 128
 
 

@@ -3,15 +3,19 @@
 Its ``_meta`` table says ``app`` and ``schema``; the store adds the
 snapshot's generation (``gen``, bumped by every compaction) and the highest
 doc id of each table (``ids``), so the first insert after an open does not
-scan the table for it.  ``gen`` and ``ids`` are taken out of the metadata
-when it is read.
+scan the table for it.  A snapshot written by a compaction also says how much
+of the previous generation's journal it includes (``journal``: that journal's
+generation and byte length), so a crash between the snapshot's replace and the
+journal's leaves nothing to lose (see :mod:`.journal`).  ``gen``, ``ids`` and
+``journal`` are taken out of the metadata when it is read.
 
 Schema 2 keeps the events table (:data:`SEGMENT_TABLE`) last, grouped by
 incident, with a fixed-width header and a per-incident byte-offset index at
 the front of ``_meta`` (the layout: :mod:`incident_tui.store.segment`).
-Reading such a file parses only the bytes before the events and keeps the
-file open, so one incident's events are read later from their slice.  A file
-without the header (schema 1, or a database without events) is parsed whole.
+Reading such a file parses ``_meta`` and every other table from its own
+slice and keeps the file open, so one incident's events are read later from
+their slice.  A file without the header (schema 1, or a database without
+events) is parsed whole.
 """
 
 from __future__ import annotations
@@ -73,14 +77,17 @@ def segment_error(db_path: str, exc: SegmentError) -> CorruptDatabaseError:
 
 
 class Snapshot:
-    __slots__ = ("key", "gen", "data", "high", "seg", "fd", "_fin", "__weakref__")
+    __slots__ = ("key", "gen", "data", "high", "base", "seg", "fd", "_fin", "__weakref__")
 
     def __init__(self, key: tuple[int, int, int], gen: int, data: dict[str, dict[str, Any]],
-                 high: dict[str, int] | None = None, seg: Segment | None = None, fd: int = -1):
+                 high: dict[str, int] | None = None, base: tuple[int, int] | None = None,
+                 seg: Segment | None = None, fd: int = -1):
         self.key = key
         self.gen = gen
         self.data = data
         self.high = high or {}  # highest doc id per table, from the metadata (may be missing)
+        # (generation, byte length) of the previous journal this snapshot includes, if recorded.
+        self.base = base
         self.seg = seg  # where the events segment is, when the file has one (then ``fd`` stays open)
         self.fd = fd
         self._fin = weakref.finalize(self, close_fd, fd) if fd >= 0 else None
@@ -126,6 +133,21 @@ def _read_high_ids(ids: Any, gen: int) -> dict[str, int]:
     if not isinstance(ids, dict) or ids.get("gen") != gen or not isinstance(ids.get("high"), dict):
         return {}
     return {name: n for name, n in ids["high"].items() if type(n) is int and n >= 0}
+
+
+def _read_base(journal: Any, gen: int) -> tuple[int, int] | None:
+    """The journal position the metadata says this snapshot includes, if written with this generation.
+
+    Tagged with the snapshot's generation like ``ids``: an older incident-tui
+    that compacts keeps the field but not its meaning, and is then ignored.
+    """
+    if not isinstance(journal, dict) or journal.get("gen") != gen:
+        return None
+    base = journal.get("base")
+    if (not isinstance(base, list) or len(base) != 2
+            or not all(type(n) is int and n >= 0 for n in base)):
+        return None
+    return base[0], base[1]
 
 
 def read_snapshot(db_path: str, schema_version: int) -> Snapshot | None:
@@ -208,6 +230,7 @@ def _checked(db_path: str, schema_version: int, st: os.stat_result, data: Any, s
     if not isinstance(gen, int):
         raise corrupt(db_path, f"invalid generation {gen!r} in {META_TABLE}")
     high = _read_high_ids(meta.pop("ids", None), gen)
+    base = _read_base(meta.pop("journal", None), gen)
     for name, table in data.items():
         if not isinstance(table, dict):
             raise corrupt(db_path, f"table {name!r} is not a JSON object")
@@ -217,7 +240,21 @@ def _checked(db_path: str, schema_version: int, st: os.stat_result, data: Any, s
             raise corrupt(db_path, f"document {bad!r} of table {name!r} is not a JSON object")
     if seg is not None and seg.high is not None:
         high[seg.table] = max(high.get(seg.table, 0), seg.high)
-    return Snapshot(stat_key(st), gen, data, high, seg, fd)
+    return Snapshot(stat_key(st), gen, data, high, base, seg, fd)
+
+
+def with_base(data: dict[str, dict[str, Any]], gen: int, base: tuple[int, int]) -> dict[str, dict[str, Any]]:
+    """``data`` (a shallow copy) whose metadata says that, as generation ``gen``, it includes ``base``.
+
+    ``base`` is the (generation, byte length) of the journal ``data`` is the
+    replay of.  Only a compaction's snapshot has one: a new or migrated
+    database is not the replay of any journal.
+    """
+    data = dict(data)
+    meta_table = dict(data[META_TABLE])
+    meta_table[META_DOC_ID] = {**meta_table[META_DOC_ID], "journal": {"gen": gen, "base": list(base)}}
+    data[META_TABLE] = meta_table
+    return data
 
 
 def encode_snapshot(db_path: str, data: Mapping[str, Any], gen: int) -> tuple[bytes, Segment | None, int]:
