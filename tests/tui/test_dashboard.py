@@ -335,7 +335,9 @@ async def test_markup_like_text_on_screen(make_app):
         await select(pilot, app, incident.id)
         shown = [str(o.prompt) for o in app.query_one("#timeline-events", OptionList).options]
         assert any("[/] and [link=x]y[/link]" in s for s in shown)
-        assert "[bold]x[/] red" in str(app.query_one(IncidentList).get_option(incident.id).prompt)
+        incidents = app.query_one(IncidentList)  # what is painted: rows are built when drawn
+        painted = "\n".join(incidents.render_line(y).text for y in range(incidents.size.height))
+        assert "[bold]x[/] red" in painted
 
 
 async def test_app_opens_its_database_after_the_first_frame(tmp_path):
@@ -403,7 +405,7 @@ def test_widgets_show_user_text_literally(title, note):
             app.query_one(TimelinePane).show(incident.id, [event], now)
             app.query_one(DetailsPanel).show(incident, now, None)
             await pilot.pause()
-            row = app.query_one(IncidentList).get_option_at_index(0).prompt
+            row = app.query_one(IncidentList).row(0)
             assert neutralise(shown_title)[:20] in str(row)
             line = app.query_one("#timeline-events", OptionList).get_option_at_index(0).prompt
             # each line of the note, literally; lines after the first hang under the text

@@ -62,3 +62,78 @@ async def test_compact_rows_stay_one_line_each():
         lines = [line for line in painted(app) if line]
         assert len(lines) == 2
         assert lines[0].endswith("…") and lines[1].endswith("short")
+
+
+class Many(App):
+    """A list of thousands of incidents, as a long-running team's database has."""
+
+    def __init__(self, count: int, compact: bool = False) -> None:
+        super().__init__()
+        self.rows = [incident(n, f"incident number {n}") for n in range(count)]
+        for n, item in enumerate(self.rows):
+            item.id = f"INC-20261125-{n:05d}"
+        self.rows_compact = compact
+        self.selected: list[str | None] = []
+
+    def compose(self) -> ComposeResult:
+        yield IncidentList()
+
+    def on_mount(self) -> None:
+        self.query_one(IncidentList).show(self.rows, NOW, compact=self.rows_compact)
+        self.query_one(IncidentList).focus()
+
+    def on_incident_list_selected(self, message: IncidentList.Selected) -> None:
+        self.selected.append(message.incident_id)
+
+
+async def test_five_thousand_incidents_build_only_the_rows_on_screen():
+    app = Many(5000)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        incidents = app.query_one(IncidentList)
+        on_screen = incidents.size.height // 2 + 1
+        assert 0 < len(incidents._texts) <= on_screen
+        await pilot.press("end")
+        await pilot.pause()
+        assert incidents.current_id == "INC-20261125-04999"
+        assert "INC-20261125-04999" in "\n".join(painted(app))
+        assert len(incidents._texts) <= 2 * on_screen  # the first screen and the last, nothing between
+        incidents.show(app.rows, NOW.replace(minute=5), compact=False)  # a clock tick
+        await pilot.pause()
+        assert len(incidents._texts) <= on_screen  # what is on screen, built again; nothing else
+        assert painted(app)[-2].endswith(" 5m")
+        await pilot.press("home", "pagedown")
+        await pilot.pause()
+        assert incidents.current_id == f"INC-20261125-{incidents.size.height // 2:05d}"  # a screen of rows on
+        await pilot.press("pageup", "up")  # up from the first row goes round to the last, as before
+        await pilot.pause()
+        assert incidents.current_id == "INC-20261125-04999"
+        assert app.selected[-1] == "INC-20261125-04999"
+
+
+async def test_j_and_k_move_like_the_arrows_and_a_click_picks_the_row_under_it():
+    app = Many(50, compact=True)
+    async with app.run_test(size=(80, 12)) as pilot:
+        await pilot.pause()
+        incidents = app.query_one(IncidentList)
+        await pilot.press(*"jjjjk", "down", "down", "up")
+        await pilot.pause()
+        assert incidents.current_id == "INC-20261125-00004"
+        await pilot.click(IncidentList, offset=(5, 2))  # compact: one line a row, third line
+        await pilot.pause()
+        assert incidents.current_id == "INC-20261125-00002"
+        assert app.selected[-1] == "INC-20261125-00002"
+
+
+async def test_a_clock_tick_keeps_the_cursor_and_moves_the_clocks_on_screen():
+    app = Many(30)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        incidents = app.query_one(IncidentList)
+        await pilot.press(*"jjj")
+        await pilot.pause()
+        assert painted(app)[0].endswith(" 0s")
+        incidents.show(app.rows, NOW.replace(hour=15), compact=False)  # three hours on
+        await pilot.pause()
+        assert incidents.current_id == "INC-20261125-00003"
+        assert all(line.endswith(" 3h 00m") for line in painted(app)[::2])

@@ -99,6 +99,7 @@ class IncidentApp(ResponderActions, App):
         self.poll_interval = poll_interval
         self.selection_delay = selection_delay
         self._selection_timer = None
+        self._shown_id: str | None = None  # the incident whose timeline and details are on screen
         self.db_lock = threading.RLock()
         # Without a db the app opens db_path itself, after its first frame (see _open_store).
         self.service = IncidentService(db, config=self.config, clock=clock) if db is not None else None
@@ -405,6 +406,8 @@ class IncidentApp(ResponderActions, App):
                 return  # handed back by the type-ahead queue once the previous key has landed
             if isinstance(event, events.Paste) and self._route_paste(event):
                 return
+            if self._selection_timer is not None and not self._moves_list_cursor(event):
+                self._show_selected()  # a key that acts on the incident sees its panes first
         await super().on_event(event)
 
     def _route_paste(self, event: events.Paste) -> bool:
@@ -429,7 +432,17 @@ class IncidentApp(ResponderActions, App):
 
     def on_resize(self) -> None:
         if self.size.width != self._painted_width:
-            self.call_after_refresh(self.render_all)
+            self.call_after_refresh(self._render_if_resized)
+
+    def _render_if_resized(self) -> None:
+        # Asked for after the next frame: the open (or an earlier resize) may have painted this width
+        # already, and then only the header is set again (its right-hand side goes by its own width,
+        # known once laid out); the list cuts its rows when painted, the timeline re-wraps itself.
+        if self.size.width != self._painted_width:
+            self.render_all()
+        else:
+            self.query_one(StatusHeader).show(self.incidents, self.clock(), busy=self.busy,
+                                              compact_details=self._summary())
 
     @property
     def narrow(self) -> bool:
@@ -469,16 +482,16 @@ class IncidentApp(ResponderActions, App):
 
     def show_current(self) -> None:
         now = self.clock()
-        incident_id = self.query_one(IncidentList).current_id
-        self.current = next((i for i in self.incidents if i.id == incident_id), None)
+        self.current = self.query_one(IncidentList).current_incident
         incident = self.current
+        self._shown_id = incident.id if incident else None
         self._show_details(now)
         timeline = self.query_one(TimelinePane)
         events = self.read(self.service.timeline, incident.id) if incident else []
         if incident:
             self._warn_skipped()
         timeline.show(incident.id if incident else None, events, now)
-        timeline.border_title = self._timeline_title(incident)
+        timeline.set_title(self._timeline_title(incident))
         if self.narrow:
             self.query_one(StatusHeader).show(self.incidents, now, busy=self.busy, compact_details=incident)
 
@@ -581,18 +594,35 @@ class IncidentApp(ResponderActions, App):
             self._focused_pane = pane
 
     @on(IncidentList.Selected)
-    def incident_selected(self, _event: IncidentList.Selected) -> None:
+    def incident_selected(self, event: IncidentList.Selected) -> None:
         # Moving fast through a long list: the cursor moves at once, the timeline and the other
-        # panes follow once it rests for selection_delay (like lazygit's diff view).
+        # panes follow once it rests for selection_delay (like lazygit's diff view). Keys act on
+        # the incident under the cursor from the first moment.
         if self._selection_timer is not None:
             self._selection_timer.stop()
             self._selection_timer = None
+        self.current = self.query_one(IncidentList).current_incident
+        if event.incident_id == self._shown_id:
+            return  # already on screen: render_all showed it, or the cursor came back to it
         if self.selection_delay <= 0:
             self._show_selected()
         else:
-            self._selection_timer = self.set_timer(self.selection_delay, self._show_selected)
+            self._selection_timer = self.set_timer(self.selection_delay, self._rest_selection)
+
+    def _rest_selection(self) -> None:
+        # More keys already read (a held arrow, a burst): they are handled first, painted once.
+        if self.typeahead.pending:
+            self._selection_timer = self.set_timer(self.selection_delay, self._rest_selection)
+        else:
+            self._show_selected()
+
+    def _moves_list_cursor(self, event: events.Event) -> bool:
+        return (isinstance(event, events.Key) and isinstance(self.focused, IncidentList)
+                and event.key in IncidentList.CURSOR_KEYS)
 
     def _show_selected(self) -> None:
+        if self._selection_timer is not None:
+            self._selection_timer.stop()
         self._selection_timer = None
         self.show_current()
         self.call_later(self._sync_side_panes)

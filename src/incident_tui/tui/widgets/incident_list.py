@@ -4,33 +4,99 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Region, Size, clamp
 from textual.message import Message
-from textual.widgets import OptionList
-from textual.widgets.option_list import Option
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import Padding, visualize
 
 from incident_tui.domain.models import Incident
 from incident_tui.tui.render import incident_row
 
 
-class IncidentList(OptionList):
-    """Rows keyed by incident id so a refresh keeps the cursor on the same incident.
+class IncidentList(ScrollView, can_focus=True):
+    """One row per incident, drawn only while on screen (Textual's line API, as its Log does).
 
-    Each line of a row is cut with an ellipsis when it is painted, at the width the list has
-    then, so a long title never pushes a row to three lines and the cut does not depend on
-    whether layout (a scrollbar, a modal) happened before or after the rows were set.
+    A list of thousands of incidents costs what its visible rows cost: nothing is built or
+    measured for a row until it is painted, and a clock tick re-renders only what is shown.
+    Every row has the same height (two lines; one when compact), so the row under a line is a
+    division, not a table. Each line of a row is cut with an ellipsis when it is painted, at the
+    width the list has then, so a long title never pushes a row to three lines and the cut does
+    not depend on whether layout (a scrollbar, a modal) happened before or after the rows were set.
+    The keys and the look are an OptionList's (up/down wrap round, page keys move by a screen).
     """
 
     DEFAULT_CSS = """
     IncidentList {
+        height: auto;
+        max-height: 100%;
+        color: $foreground;
+        overflow-x: hidden;
+        border: tall $border-blurred;
+        padding: 0 1;
+        background: $surface;
         text-wrap: nowrap;
         text-overflow: ellipsis;
         /* One free column before the border, narrow (Textual's compact style) or wide. */
-        & > .option-list--option, &.-textual-compact > .option-list--option {
+        & > .incident-list--row {
             padding: 0 1 0 0;
+        }
+        &.-textual-compact {
+            border: none !important;
+            padding: 0;
+        }
+        & > .incident-list--row-highlighted {
+            color: $foreground;
+            background: $block-cursor-blurred-background;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus {
+            border: tall $border;
+            background-tint: $foreground 5%;
+            & > .incident-list--row-highlighted {
+                color: $block-cursor-foreground;
+                background: $block-cursor-background;
+                text-style: $block-cursor-text-style;
+            }
+        }
+        & > .incident-list--row-hover {
+            background: $block-hover-background;
         }
     }
     """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "incident-list--row",
+        "incident-list--row-highlighted",
+        "incident-list--row-hover",
+    }
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "last", "Last", show=False),
+        Binding("pagedown", "page_down", "Page Down", show=False),
+        Binding("pageup", "page_up", "Page Up", show=False),
+        Binding("enter", "select", "Select", show=False),
+    ]
+
+    # Keys that only move the cursor (the app paints the newly selected incident once they rest).
+    CURSOR_KEYS: ClassVar[frozenset[str]] = frozenset({"down", "j", "up", "k", "home", "end", "pagedown", "pageup"})
+
+    # Repainted by hand: a cursor move redraws the two rows it touches, not the whole list.
+    highlighted: reactive[int | None] = reactive(None, repaint=False)
+    _hover: reactive[int | None] = reactive(None, repaint=False)
 
     @dataclass
     class Selected(Message):
@@ -40,9 +106,19 @@ class IncidentList(OptionList):
         super().__init__(**kwargs)
         self.incidents: list[Incident] = []
         self.compact = False
+        self._now: datetime | None = None
         self._current: str | None = None
-        self._plain: list[str] = []
-        self._spans: list = []
+        self._ids: dict[str, int] = {}
+        # Rows built for this clock reading (cleared when the data or the clock changes) and
+        # their painted lines (kept while the row's words, style and width stay the same).
+        self._texts: dict[int, Text] = {}
+        self._strips: LRUCache[tuple, list[Strip]] = LRUCache(512)
+
+    # --- data in -------------------------------------------------------------------
+
+    @property
+    def row_height(self) -> int:
+        return 1 if self.compact else 2
 
     def on_mount(self) -> None:
         # The elapsed clocks move once a second; the timer is this widget's and ends with it.
@@ -55,52 +131,202 @@ class IncidentList(OptionList):
 
     @property
     def current_id(self) -> str | None:
-        option = self.highlighted_option
-        return option.id if option is not None else None
+        index = self.highlighted
+        return self.incidents[index].id if index is not None and index < len(self.incidents) else None
+
+    @property
+    def current_incident(self) -> Incident | None:
+        index = self.highlighted
+        return self.incidents[index] if index is not None and index < len(self.incidents) else None
 
     def show(self, incidents: list[Incident], now: datetime, *, compact: bool) -> None:
-        """Replace rows in place when the set is unchanged (clock ticks), rebuild otherwise."""
+        """New data or a clock tick: only the rows on screen are built again, when painted."""
         keep = self.current_id
         same = [i.id for i in incidents] == [i.id for i in self.incidents] and compact == self.compact
         self.incidents = incidents
-        self.compact = compact
-        rows = [incident_row(i, now, compact=compact) for i in incidents]
+        self._now = now
+        built, self._texts = self._texts, {}
         if same:
-            # Clock ticks: only rows whose words changed are re-rendered (most stay put for a minute).
-            for index, row in enumerate(rows):
-                if row.plain != self._plain[index] or row.spans != self._spans[index]:
-                    self.replace_option_prompt_at_index(index, row)
-            self._remember(rows)
+            # Clock ticks: of the rows on screen, only those whose words changed are repainted (most
+            # stay put for a minute); the others are built again when they scroll into view.
+            height = self.row_height
+            top = self.scroll_offset.y // height
+            for index in range(top, min(top + self.size.height // height + 2, len(incidents))):
+                before = built.get(index)
+                if before is None:
+                    continue
+                after = self.row(index)
+                if after.plain != before.plain or after.spans != before.spans:
+                    self._refresh_row(index)
             return
-        self._remember(rows)
-        self.set_options(Option(row, id=i.id) for row, i in zip(rows, incidents))
+        self.compact = compact
+        self.set_class(compact, "-textual-compact")
+        self._ids = {incident.id: index for index, incident in enumerate(incidents)}
+        self._update_virtual_size()
+        self.refresh()
         if not incidents:
+            self.highlighted = None
             self._announce(None)
             return
-        ids = [i.id for i in incidents]
-        self.highlighted = ids.index(keep) if keep in ids else 0
+        self.highlighted = self._ids.get(keep, 0) if keep is not None else 0
+        self.scroll_to_highlight()
         self._announce(self.current_id)
 
-    def _remember(self, rows) -> None:
-        self._plain = [r.plain for r in rows]
-        self._spans = [list(r.spans) for r in rows]
+    def row(self, index: int) -> Text:
+        """The row of the incident at ``index`` as it reads now (built once per clock reading)."""
+        text = self._texts.get(index)
+        if text is None:
+            assert self._now is not None
+            text = self._texts[index] = incident_row(self.incidents[index], self._now, compact=self.compact)
+        return text
 
     def select_id(self, incident_id: str) -> None:
-        for index, incident in enumerate(self.incidents):
-            if incident.id == incident_id:
-                self.highlighted = index
-                return
+        index = self._ids.get(incident_id)
+        if index is not None:
+            self.highlighted = index
 
     def _announce(self, incident_id: str | None) -> None:
         if incident_id != self._current:
             self._current = incident_id
             self.post_message(self.Selected(incident_id))
 
-    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        event.stop()
-        self._announce(event.option.id)
+    # --- the cursor ----------------------------------------------------------------
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        self._announce(event.option.id)
+    def validate_highlighted(self, highlighted: int | None) -> int | None:
+        if highlighted is None or not self.incidents:
+            return None
+        return clamp(highlighted, 0, len(self.incidents) - 1)
+
+    def watch_highlighted(self, old: int | None, new: int | None) -> None:
+        for index in (old, new):
+            if index is not None:
+                self._refresh_row(index)
+        if new is not None:
+            self.scroll_to_highlight()
+            self._announce(self.current_id)
+
+    def watch__hover(self, old: int | None, new: int | None) -> None:
+        for index in (old, new):
+            if index is not None:
+                self._refresh_row(index)
+
+    def _refresh_row(self, index: int) -> None:
+        self.refresh_lines(index * self.row_height, self.row_height)
+
+    def scroll_to_highlight(self) -> None:
+        index = self.highlighted
+        if index is None or not self.is_mounted:
+            return
+        height = self.row_height
+        self.scroll_to_region(Region(0, index * height, self.scrollable_content_region.width, height),
+                              force=True, animate=False, immediate=True)
+
+    def action_cursor_down(self) -> None:
+        if self.incidents:
+            self.highlighted = 0 if self.highlighted is None else (self.highlighted + 1) % len(self.incidents)
+
+    def action_cursor_up(self) -> None:
+        if self.incidents:
+            count = len(self.incidents)
+            self.highlighted = count - 1 if self.highlighted is None else (self.highlighted - 1) % count
+
+    def action_first(self) -> None:
+        if self.incidents:
+            self.highlighted = 0
+
+    def action_last(self) -> None:
+        if self.incidents:
+            self.highlighted = len(self.incidents) - 1
+
+    def _move_page(self, direction: int) -> None:
+        if not self.incidents:
+            return
+        height = self.row_height
+        lines = len(self.incidents) * height
+        y = clamp((self.highlighted or 0) * height + direction * self.scrollable_content_region.height, 0, lines - 1)
+        self.highlighted = y // height
+
+    def action_page_down(self) -> None:
+        if self.highlighted is None:
+            self.action_last()
+        else:
+            self._move_page(1)
+
+    def action_page_up(self) -> None:
+        if self.highlighted is None:
+            self.action_first()
+        else:
+            self._move_page(-1)
+
+    def action_select(self) -> None:
+        if self.highlighted is None:
+            return
+        self._announce(self.current_id)
         self.call_later(self.app.run_action, "pane('timeline')")
+
+    # --- the mouse -----------------------------------------------------------------
+
+    async def _on_click(self, event: events.Click) -> None:
+        index = event.style.meta.get("row")
+        if index is not None and index < len(self.incidents):
+            self.highlighted = index
+            self.action_select()
+
+    def _on_mouse_move(self, event: events.MouseMove) -> None:
+        self._hover = event.style.meta.get("row")
+
+    def _on_leave(self, _: events.Leave) -> None:
+        self._hover = None
+
+    # --- painting ------------------------------------------------------------------
+
+    def _update_virtual_size(self) -> None:
+        width = self.scrollable_content_region.width
+        self.virtual_size = Size(width, len(self.incidents) * self.row_height)
+
+    def notify_style_update(self) -> None:
+        self._strips.clear()
+        super().notify_style_update()
+
+    def _on_resize(self, _: events.Resize) -> None:
+        self._update_virtual_size()
+        self.scroll_to_highlight()
+
+    def on_show(self) -> None:
+        self.scroll_to_highlight()
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return container.width  # rows are cut to the width they get; never measured one by one
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self.incidents) * self.row_height
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index, offset = divmod(self.scroll_offset.y + y, self.row_height)
+        if index >= len(self.incidents) or self._now is None:
+            return Strip.blank(width, self.get_visual_style("incident-list--row").rich_style)
+        if index == self.highlighted:
+            style = self.get_visual_style("incident-list--row", "incident-list--row-highlighted")
+        elif index == self._hover:
+            style = self.get_visual_style("incident-list--row", "incident-list--row-hover")
+        else:
+            style = self.get_visual_style("incident-list--row")
+        strips = self._row_strips(index, style, width)
+        return strips[offset] if offset < len(strips) else Strip.blank(width, style.rich_style)
+
+    def _row_strips(self, index: int, style: Style, width: int) -> list[Strip]:
+        text = self.row(index)
+        key = (index, text.plain, tuple(text.spans), style, width)
+        strips = self._strips.get(key)
+        if strips is None:
+            padding = self.get_component_styles("incident-list--row").padding
+            visual = visualize(self, text, markup=False)
+            if padding:
+                visual = Padding(visual, padding)
+            rendered = visual.to_strips(self, visual, width, None, style)
+            meta = {"row": index}
+            strips = [strip.extend_cell_length(width, style.rich_style).apply_meta(meta) for strip in rendered]
+            self._strips[key] = strips
+        return strips
+

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Self
 
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.geometry import Region, Size
+from textual.reactive import Reactive
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -78,6 +81,11 @@ class NoteInput(Input):
 class EventList(OptionList):
     """The events; a new width (zoom, terminal resize) re-wraps them once the layout has settled."""
 
+    # The list's box is set by the pane (1fr), not by how many events it holds: another incident's
+    # timeline repaints the list and its scrollbar without a layout of the whole screen. (A
+    # scrollbar that appears or goes still asks for one: show_vertical_scrollbar does.)
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
     def on_resize(self) -> None:
         pane = self.parent
         if isinstance(pane, TimelinePane):
@@ -97,6 +105,7 @@ class TimelinePane(Vertical):
         self.incident_id: str | None = None
         self._now: datetime | None = None
         self._wrapped_at = -1
+        self._title_only = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="timeline-filter")
@@ -146,6 +155,20 @@ class TimelinePane(Vertical):
         label.append(f"filter: {self.filter}", style="bold")
         label.append(f" (f) · {len(shown)} of {len(events)} events · {starred} starred", style="dim")
         self.query_one("#timeline-filter", Static).update(label, layout=False)
+
+    def set_title(self, title: Text) -> None:
+        """A new border title repaints the border's top line, not the whole pane (each selection)."""
+        self._title_only = True
+        try:
+            self.border_title = title
+        finally:
+            self._title_only = False
+
+    def refresh(self, *regions: Region, **kwargs) -> Self:
+        if self._title_only and not regions and self.is_mounted:
+            x, y = self.content_offset  # regions are given inside border and padding: the title is above
+            regions = (Region(-x, -y, self.size.width, 1),)
+        return super().refresh(*regions, **kwargs)
 
     def action_view_event(self) -> None:
         from incident_tui.tui.screens.text_view import TextViewScreen
