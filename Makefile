@@ -26,8 +26,11 @@ check: $(VENV)/.installed-test
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Tests run in parallel worker processes (pytest-xdist), one per core; each test has its own temp dir,
+# database, tmux server and ports, so none depends on another. TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= auto
 test: check
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 screenshots: $(VENV)/.installed-test
 	$(BIN)/python scripts/screenshots.py screenshots

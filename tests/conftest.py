@@ -17,6 +17,13 @@ from helpers import Clock
 # README and LICENSE). Tests reach it only through the `openhands_history` fixture.
 OPENHANDS_HISTORY = Path(__file__).resolve().parent / "data" / "openhands-codeact"
 
+# A pytest-xdist worker (make test) starts with COLUMNS=80 and LINES=24 in its environment; a test run in
+# one process has neither. Without them every worker sees what a single process sees (CLI widths, the
+# size of a program started in tmux).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
+
 
 @pytest.fixture
 def clock() -> Clock:

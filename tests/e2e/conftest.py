@@ -87,6 +87,9 @@ def terminal(tmp_path):
         "WAYLAND_DISPLAY": "",
     }
     env.pop("TMUX", None)
+    # The program sizes itself from the tmux pane; COLUMNS/LINES (set in pytest-xdist workers) would override it.
+    env.pop("COLUMNS", None)
+    env.pop("LINES", None)
     term = Terminal(f"incident-e2e-{uuid.uuid4().hex[:8]}", env)
     yield term
     term.close()

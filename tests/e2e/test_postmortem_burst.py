@@ -44,7 +44,7 @@ def test_tabs_and_text_in_one_burst_then_kill_9(terminal, run_cli):
     seeded = run_cli(env, "demo", "--db", env["INCIDENT_TUI_DB"], "--no-open")
     assert seeded.returncode == 0, seeded.stderr
     terminal.start("main", [str(Path(sys.executable).parent / "incident-tui")])
-    screen = terminal.wait_for("active")
+    screen = terminal.wait_for("active · ")  # "N active · P1 INC-…": not the "0 active" of the first frame
     incident_id = next(w for w in screen.split() if w.startswith("INC-"))
     before = load(env, incident_id)
 

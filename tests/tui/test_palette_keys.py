@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import settle
+from helpers import burst, settle
 
 from incident_tui.config import Config
 from incident_tui.tui.bindings import KEYS, pane_keys
@@ -26,8 +26,8 @@ def footer(app) -> str:
 
 async def palette_pick(app, pilot, query: str) -> str:
     """Open the palette as a user does, type, take the first hit; returns what it said."""
-    await pilot.press("ctrl+p", *query)
-    await pilot.pause(0.3)
+    await pilot.press("ctrl+p")
+    await burst(pilot, *query)  # returns once the palette's search has finished
     first = app.screen.query_one("CommandList").get_option_at_index(0).prompt.plain
     await pilot.press("enter")
     await settle(pilot)
@@ -121,8 +121,8 @@ async def test_the_palette_offers_no_dashboard_action_over_a_dialog(make_app):
         await settle(pilot)
         await pilot.press("d")  # the declare form
         await settle(pilot)
-        await pilot.press("ctrl+p", *"rollback")
-        await pilot.pause(0.3)
+        await pilot.press("ctrl+p")
+        await burst(pilot, *"rollback")
         options = app.screen.query_one("CommandList")
         names = [options.get_option_at_index(i).prompt.plain for i in range(options.option_count)]
         assert not any("Roll back" in name for name in names)

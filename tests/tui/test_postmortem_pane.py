@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import pyperclip
 import pytest
-from helpers import Clock, settle
+from helpers import Clock, burst, settle
 from textual.app import App, ComposeResult
 from textual.widgets import Input, TextArea
 
@@ -86,7 +86,7 @@ def host(db, tmp_path):
 
 
 async def type_text(pilot, text: str) -> None:
-    await pilot.press(*["space" if c == " " else c for c in text])
+    await burst(pilot, *["space" if c == " " else c for c in text])
 
 
 def focused_id(app) -> str:

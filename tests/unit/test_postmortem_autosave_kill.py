@@ -103,6 +103,7 @@ def test_every_acknowledged_save_survives_sigkill(db_path, kill_after):
 FORM_CHILD = textwrap.dedent(
     """
     import asyncio, sys
+    from helpers import burst
     from textual.app import App
     from incident_tui.services.incidents import IncidentService
     from incident_tui.services.postmortem import PostmortemService
@@ -126,7 +127,7 @@ FORM_CHILD = textwrap.dedent(
             while app.query_one(PostmortemPane).pm is None:
                 await pilot.pause(0.05)
             await pilot.press("ctrl+down")  # SUMMARY
-            await pilot.press(*["space" if c == " " else c for c in text])
+            await burst(pilot, *["space" if c == " " else c for c in text])  # returns once all are handled
             sys.stdout.write("typed\\n")
             sys.stdout.flush()
             await asyncio.sleep(3600)  # still in the field, never leaving it: killed here
