@@ -85,11 +85,10 @@ class Repository:
         self.incidents = db.table(INCIDENTS)
         self.events = db.table(EVENTS)
         self.samples = db.table(SAMPLES)
-        # Incident id -> event doc ids, and incident id -> incident doc ids, each valid while the
-        # storage's change count of its table equals the count stored beside it. Our own writes
-        # move them forward in place; anything else (another process, a rollback) rebuilds them.
-        self._index: dict[str, list[int]] = {}
-        self._index_count: int | None = None
+        # Incident id -> incident doc ids, valid while the storage's change count of the table
+        # equals the count stored beside it. Our own writes move it forward in place; anything
+        # else (another process, a rollback) rebuilds it. Timeline events are not indexed here:
+        # the storage reads one incident's events on demand (see timeline()).
         self._ids: dict[str, list[int]] = {}
         self._ids_count: int | None = None
         self._ids_missing = 0  # incident documents without a string id
@@ -158,7 +157,7 @@ class Repository:
         known = [i for i in ids if isinstance(i, str)]
         if len(known) < len(ids):
             seen = set(known)
-            known += [i for i in self._event_index() if isinstance(i, str) and i not in seen]
+            known += [i for i in self._event_incident_ids() if i not in seen]
         return [i for i in known if containing in i]
 
     def _change_count(self, table: str) -> int | None:
@@ -171,7 +170,7 @@ class Repository:
         if count is None or count != self._ids_count:
             index: dict[str, list[int]] = {}
             missing = 0
-            for key, doc in (self.db.storage.read() or {}).get(INCIDENTS, {}).items():
+            for key, doc in self._raw_table(INCIDENTS).items():
                 ident = doc.get("id")
                 if isinstance(ident, str):
                     index.setdefault(ident, []).append(int(key))
@@ -179,6 +178,14 @@ class Repository:
                     missing += 1
             self._ids, self._ids_count, self._ids_missing = index, count, missing
         return self._ids
+
+    def _raw_table(self, name: str) -> Mapping[str, Any]:
+        """``{doc_id: doc}`` of one table, straight from the storage (read-only documents)."""
+        read_table = getattr(self.db.storage, "read_table", None)
+        if read_table is not None:
+            table: Mapping[str, Any] = read_table(name)
+            return table
+        return (self.db.storage.read() or {}).get(name, {})
 
     def _own_writes(self, table: str, count_before: int | None, writes: int) -> bool:
         """True when the table's change count moved by exactly our ``writes`` (nothing else changed it)."""
@@ -243,54 +250,58 @@ class Repository:
     # --- timeline ----------------------------------------------------------------
 
     def add_event(self, event: TimelineEvent) -> TimelineEvent:
-        doc = event.to_dict()
-        before = self._change_count(EVENTS)
-        current = before is not None and before == self._index_count
-        event.doc_id = self.events.insert(doc)
-        if current and before is not None and self._own_writes(EVENTS, before, 1):
-            # Only our insert changed the table: extend the index instead of rebuilding it.
-            self._index.setdefault(doc["incident_id"], []).append(event.doc_id)
-            self._index_count = before + 1
+        event.doc_id = self.events.insert(event.to_dict())
         return event
 
     def timeline(self, incident_id: str) -> list[TimelineEvent]:
         """The incident's events, oldest first (ties in the order they were written).
 
-        An event that cannot be read is skipped and named in :attr:`skipped`.
+        Reads only this incident's events: the storage keeps the events of its snapshot grouped
+        by incident with an offset index, plus what the journal added since (see store/segment.py),
+        so showing one timeline never loads the others. An event that cannot be read is skipped
+        and named in :attr:`skipped`.
         """
         self.skipped = []
-        change_count = getattr(self.db.storage, "change_count", None)
-        if change_count is None:  # a storage without change counts: scan
+        read_group = getattr(self.db.storage, "read_group", None)
+        if read_group is None:  # a storage without groups (plain TinyDB): scan
             docs = self.events.search(where("incident_id") == incident_id)
             events = self._loaded((doc, lambda doc=doc: self._event(doc, doc.doc_id)) for doc in docs)
+        elif not isinstance(incident_id, str):
+            events = []
         else:
-            # An index incident -> event ids, rebuilt only when the events table changed, so
-            # moving through incidents never scans every event of every incident.
-            raw = (self.db.storage.read() or {}).get(EVENTS, {})
-            self._event_index()
+            raw: dict[str, dict[str, Any]] = read_group(EVENTS, "incident_id", incident_id)
             events = self._loaded(
-                (raw[str(i)], lambda i=i: self._event(raw[str(i)], i)) for i in self._index.get(incident_id, ())
+                (doc, lambda key=key, doc=doc: self._event(doc, int(key))) for key, doc in raw.items() if key.isdigit()
             )
         events.sort(key=lambda e: (e.at, e.doc_id))
         return events
 
-    def _event_index(self) -> dict[str, list[int]]:
-        """Incident id -> event doc ids, rebuilt only when the events table changed."""
-        change_count = getattr(self.db.storage, "change_count", None)
-        count = change_count(EVENTS) if change_count is not None else None
-        if count is None or count != self._index_count:
-            index: dict[str, list[int]] = {}
-            for key, doc in (self.db.storage.read() or {}).get(EVENTS, {}).items():
-                index.setdefault(doc.get("incident_id"), []).append(int(key))
-            self._index, self._index_count = index, count
-        return self._index
+    def _event_incident_ids(self) -> set[str]:
+        """Every incident id a timeline event names (from the storage's group index when it has one)."""
+        group_keys = getattr(self.db.storage, "group_keys", None)
+        if group_keys is not None:
+            keys: set[str] = group_keys(EVENTS, "incident_id")
+            return keys
+        return {i for i in (doc.get("incident_id") for doc in self.events) if isinstance(i, str)}
 
     def event_count(self) -> int:
-        """How many timeline events there are, of every incident."""
+        """How many timeline events there are, of every incident (counted without loading them)."""
+        count = getattr(self.db.storage, "count", None)
+        if count is not None:
+            n: int = count(EVENTS)
+            return n
         return len(self.events)
 
-    def get_event(self, doc_id: int) -> TimelineEvent:
-        doc = self.events.get(doc_id=doc_id)
+    def get_event(self, doc_id: int, incident_id: str | None = None) -> TimelineEvent:
+        """One event by id; ``incident_id`` (where it probably is) spares looking elsewhere."""
+        find = getattr(self.db.storage, "find_document", None)
+        if find is not None:
+            if isinstance(incident_id, str):
+                doc = find(EVENTS, str(doc_id), key="incident_id", value=incident_id)
+            else:
+                doc = find(EVENTS, str(doc_id))
+        else:
+            doc = self.events.get(doc_id=doc_id)
         if doc is None:
             raise NotFoundError(f"no timeline event {doc_id}")
         return self._event(doc, doc_id)
@@ -298,13 +309,9 @@ class Repository:
     def save_event(self, event: TimelineEvent) -> None:
         if event.doc_id is None:
             raise NotFoundError("event was never stored")
-        doc = event.to_dict()
-        before = self._change_count(EVENTS)
-        current = before is not None and before == self._index_count
-        updated = self.events.update(doc, doc_ids=[event.doc_id])
-        if (current and updated and before is not None and self._own_writes(EVENTS, before, 1)
-                and event.doc_id in self._index.get(doc["incident_id"], ())):
-            self._index_count = before + 1  # same incident: the index still holds
+        # update(doc_ids=...) finds the stored document in the event's incident first: one
+        # timeline is read, not every event.
+        self.events.update(event.to_dict(), doc_ids=[event.doc_id])
 
     # --- failure samples ---------------------------------------------------------
 

@@ -45,6 +45,20 @@ layer below it:
   inode means a compaction (taken over without parsing the snapshot when the
   new journal's header names the position the process had already read past,
   a full reload otherwise); a longer journal means new lines to replay.
+* Open cost does not grow with the timeline (schema 2).  The snapshot keeps
+  the events table last, grouped by incident, with a fixed-width header and a
+  per-incident byte-offset index at the front of ``_meta`` (the layout:
+  :mod:`incident_tui.store.segment`).  Open parses only the bytes before the
+  events and keeps the snapshot open; the events stay on disk as a
+  :class:`~incident_tui.store.segment_table.SegmentedTable`: the snapshot's
+  slices plus an overlay of every event written since (journal replay and own
+  writes).  ``read_group`` reads one incident's slice (checked against its
+  CRC-32) merged with the overlay; inserts, and updates by doc id, go to the
+  overlay.  Any generic read of the whole table (``table("events").all()``,
+  a query, ``read()``'s events) parses the segment once and the table becomes
+  an ordinary in-memory one.  Compaction reuses the groups' bytes and appends
+  the new events (it parses only when older events changed); the handle then
+  reads from the new file.
 
 The hook into TinyDB is :class:`JournalTable` (installed as
 ``TinyDB.table_class``), which turns each write method into per-document
@@ -98,17 +112,28 @@ from incident_tui.store.storage.lock import DEFAULT_LOCK_TIMEOUT
 from incident_tui.store.storage.snapshot import APP_NAME as APP_NAME
 from incident_tui.store.storage.snapshot import META_DOC_ID as META_DOC_ID
 from incident_tui.store.storage.snapshot import META_TABLE as META_TABLE
+from incident_tui.store.storage.snapshot import SEGMENT_KEY as SEGMENT_KEY
+from incident_tui.store.storage.snapshot import SEGMENT_TABLE as SEGMENT_TABLE
 from incident_tui.store.storage.tinydb_hook import IncidentDB, JournalTable, open_db, transaction
 
 #: Version of the data layout inside the snapshot.  Bump it together with an
 #: entry in :data:`MIGRATIONS`.  Read from here at call time.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+def _v1_to_v2(data: dict[str, dict[str, Any]]) -> None:
+    """Schema 2 changes the file layout only (the events segment, see store/segment.py).
+
+    The documents stay as they are; writing the migrated state as a new
+    snapshot is what lays the events out by incident with their index.
+    """
+
 
 #: ``MIGRATIONS[v]`` upgrades the in-memory data (``{table: {doc_id: doc}}``,
 #: doc ids as strings) from schema ``v`` to ``v + 1``, in place.  Run at open,
 #: under the exclusive lock, after the journal has been replayed; the result is
-#: then written as a new snapshot.  Only schema 1 exists so far.
-MIGRATIONS: dict[int, Callable[[dict[str, dict[str, Any]]], None]] = {}
+#: then written as a new snapshot.
+MIGRATIONS: dict[int, Callable[[dict[str, dict[str, Any]]], None]] = {1: _v1_to_v2}
 
 # How journal writes reach the disk (fdatasync where there is one).  Read
 # from here at call time, so a test can make the disk "full".

@@ -16,6 +16,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
 import orjson
@@ -54,13 +55,20 @@ from incident_tui.store.storage.lock import (
     holder_record,
     lock_timeout_error,
 )
+from incident_tui.store.segment import Segment, SegmentError, group_key
+from incident_tui.store.segment_table import SegmentedTable
 from incident_tui.store.storage.snapshot import (
     META_DOC_ID,
     META_TABLE,
+    SEGMENT_KEY,
+    SEGMENT_TABLE,
     Snapshot,
+    close_fd,
     encode_snapshot,
     new_data,
+    pread_range,
     read_snapshot,
+    segment_error,
     with_base,
 )
 from incident_tui.store.storage.transaction import MISSING, Txn, UndoLog
@@ -135,11 +143,16 @@ class JournalStorage(Storage):
         self._lock_owner: int | None = None
         self._lock_depth = 0
         self._lock_mode = 0
-        # [journal fd, lock fd]; a list so the finalizer sees reopened fds.
-        self._fds = [-1, -1]
+        # [journal fd, lock fd, snapshot fd]; a list so the finalizer sees
+        # reopened fds.  The snapshot stays open while its events segment is
+        # read on demand (a compaction elsewhere replaces the file, not this inode).
+        self._fds = [-1, -1, -1]
         self._finalizer = weakref.finalize(self, close_fds, self._fds)
         self._closed = False
         self._data: dict[str, dict[str, Any]] = {}
+        # SEGMENT_TABLE while it is still in the snapshot's segment (then it is
+        # not in _data); None once it is an ordinary in-memory table.
+        self._seg: SegmentedTable | None = None
         self._hw: dict[str, int] = {}  # highest doc id handed out or seen, per table
         self._tables: dict[str, weakref.WeakSet[Table]] = {}
         self._change_counts: dict[str, int] = {}
@@ -241,23 +254,62 @@ class JournalStorage(Storage):
     def _load(self, snap: Snapshot, *, exclusive: bool) -> None:
         self._unreported = None
         self._data = snap.data
+        self._set_segment(snap.seg, snap.detach())
         self._gen = snap.gen
         self._base = snap.base
         self._snap_key = snap.key
         self._epoch += 1
         # The highest ids as of the snapshot; the journal replay below raises them.
-        self._hw = {name: n for name, n in snap.high.items() if name in snap.data}
+        self._hw = {name: n for name, n in snap.high.items() if name in snap.data or self._has_table(name)}
         self._j_key = None
         self._jpos = 0
         self._jline = 0
         self._jops = 0
-        self._snap_docs = sum(map(len, snap.data.values()))
+        self._snap_docs = sum(map(len, snap.data.values())) + (snap.seg.count if snap.seg is not None else 0)
         self._j_current = False
         self._j_prev = False
         self._sync_journal(exclusive=exclusive)
         if exclusive and not self._j_current:
             self._reset_journal()
         self._invalidate(None)
+
+    def _set_segment(self, seg: Segment | None, fd: int) -> None:
+        """Read SEGMENT_TABLE from ``seg`` of the snapshot open as ``fd`` (ours from now on) or, with None, from _data."""
+        old, self._fds[2] = self._fds[2], fd
+        if old >= 0:
+            close_fd(old)
+        if seg is None or fd < 0:
+            self._seg = None
+            return
+        self._seg = SegmentedTable(seg, partial(pread_range, fd, self.path))
+        self._data.pop(seg.table, None)
+
+    def _materialise(self) -> None:
+        """Make SEGMENT_TABLE an ordinary in-memory table (parses the whole segment once)."""
+        with self._mutex:
+            seg = self._seg
+            if seg is None:
+                return
+            try:
+                base, table = seg.materialise()
+            except SegmentError as exc:
+                raise segment_error(self.path, exc) from None
+            # Undo entries of the open transaction name overlay states; make
+            # them plain document undos against the table as it now is.
+            self._undo.settle_overlay(base)
+            self._data[SEGMENT_TABLE] = table
+            self._set_segment(None, -1)
+
+    def _table(self, name: str) -> dict[str, Any] | None:
+        """The in-memory table ``name`` (None when there is none); materialises the segment if needed."""
+        table = self._data.get(name)
+        if table is None and self._seg is not None and name == SEGMENT_TABLE:
+            self._materialise()
+            table = self._data.get(name)
+        return table
+
+    def _has_table(self, name: str) -> bool:
+        return name in self._data or (self._seg is not None and name == SEGMENT_TABLE)
 
     def _create(self) -> None:
         # Only an empty or missing snapshot gets here.  A journal holding
@@ -268,6 +320,7 @@ class JournalStorage(Storage):
         state = "missing" if not os.path.lexists(self.path) else "empty"
         journal.refuse_orphan_records(self._fds[0], self.path, self.journal_path, state)
         self._data = new_data(_package.SCHEMA_VERSION)
+        self._set_segment(None, -1)
         self._hw.clear()
         self._gen = 0
         self._compact_locked(replayable=False)
@@ -279,7 +332,8 @@ class JournalStorage(Storage):
         if schema >= target:
             return
         # Look the mapping up at call time so tests (and future code) can
-        # extend it.
+        # extend it.  Migrations see every table, the events included.
+        self._materialise()
         for version in range(schema, target):
             step = _package.MIGRATIONS.get(version)
             if step is None:
@@ -483,7 +537,8 @@ class JournalStorage(Storage):
         self._gen = header.gen
         self._base = header.base
         self._snap_key = snap_key
-        self._snap_docs = sum(map(len, self._data.values()))
+        self._snap_docs = sum(map(len, self._data.values())) + (
+            self._seg.segment.count + len(self._seg.overlay) if self._seg is not None else 0)
         self._jpos = nl + 1 + len(copied)
         self._jline = 1 + copied.count(b"\n")
         self._jops = ops
@@ -505,7 +560,20 @@ class JournalStorage(Storage):
         if not end:
             return False
         records = journal.parse_lines(buf[:end], self._jline + 1, self.journal_path)
-        touched = journal.apply_records(self._data, self._hw, records, self._jline + 1, self.journal_path)
+        seg = self._seg
+        data: dict[str, Any] = self._data
+        if seg is not None:
+            # Replayed into the segment's overlay; a truncate or drop in the
+            # records replaces or removes it, and then the table is in memory.
+            data[SEGMENT_TABLE] = seg
+        try:
+            touched = journal.apply_records(self._data, self._hw, records, self._jline + 1, self.journal_path)
+        finally:
+            if seg is not None:
+                if data.get(SEGMENT_TABLE) is seg:
+                    del data[SEGMENT_TABLE]
+                else:
+                    self._set_segment(None, -1)
         self._jpos = base + end
         self._jline += len(records)
         self._jops += sum(map(len, records))
@@ -631,6 +699,16 @@ class JournalStorage(Storage):
         return Txn(self)
 
     def _next_id(self, name: str) -> int:
+        seg = self._seg
+        if seg is not None and name == SEGMENT_TABLE:
+            # Every snapshot id is at most the segment's high id (its index is
+            # written with the documents); the overlay is checked one by one.
+            n = max(self._hw[name], seg.segment.high or 0) if name in self._hw else seg.high()
+            n += 1
+            while str(n) in seg:
+                n += 1
+            self._hw[name] = n
+            return n
         table = self._data.get(name)
         h = self._hw.get(name)
         if h is None:
@@ -651,6 +729,15 @@ class JournalStorage(Storage):
         # Keep the parsed copy, not the caller's object: memory then equals
         # what a replay produces, and later mutation by the caller can't leak.
         stored = orjson.loads(payload)
+        seg = self._seg
+        if seg is not None and name == SEGMENT_TABLE:
+            self._undo.overlay(name, doc_id, seg.put(doc_id, stored))
+            h = self._hw.get(name)
+            if h is not None and int(doc_id) > h:
+                self._hw[name] = int(doc_id)
+            self._ops.append(journal.set_op(name, doc_id, payload))
+            self._invalidate({name})
+            return
         table = self._data.get(name)
         if table is None:
             self._undo.table(name, MISSING)
@@ -669,14 +756,14 @@ class JournalStorage(Storage):
         # Undoing a delete re-adds the document at the end of the dict; this
         # entry lets a rollback put the documents back in their old order
         # (TinyDB returns documents in dict order).  Once per remove call.
-        table = self._data.get(name)
+        table = self._table(name)
         if table:
             self._undo.order(name, list(table))
 
     def _delete(self, name: str, doc_id: str) -> None:
         if name == META_TABLE and doc_id == META_DOC_ID:
             raise StoreError(f"the {META_TABLE} document is managed by the store")
-        table = self._data.get(name)
+        table = self._table(name)
         if table is None or doc_id not in table:
             return
         self._undo.doc(name, doc_id, table.pop(doc_id))
@@ -686,12 +773,13 @@ class JournalStorage(Storage):
     def _ensure_table(self, name: str) -> None:
         # Stock TinyDB creates a table on any write to it, even one that
         # changes no document; keep tables() identical.
-        if name not in self._data:
+        if not self._has_table(name):
             self._truncate(name)
 
     def _truncate(self, name: str) -> None:
         if name == META_TABLE:
             raise StoreError(f"the {META_TABLE} table is managed by the store")
+        self._table(name)  # the segment, if any, becomes a plain table first
         # Replacing the dict (instead of clearing it) makes the undo O(1).
         self._undo.table(name, self._data.get(name, MISSING))
         self._data[name] = {}
@@ -702,7 +790,7 @@ class JournalStorage(Storage):
     def _drop(self, name: str) -> None:
         if name == META_TABLE:
             raise StoreError(f"the {META_TABLE} table is managed by the store")
-        if name not in self._data:
+        if self._table(name) is None:
             return
         self._undo.table(name, self._data.pop(name))
         self._hw.pop(name, None)
@@ -710,7 +798,7 @@ class JournalStorage(Storage):
         self._invalidate({name})
 
     def _rollback_to(self, n_ops: int, n_undo: int, hw: dict[str, int]) -> None:
-        touched = self._undo.rollback(self._data, n_undo)
+        touched = self._undo.rollback(self._data, n_undo, self._seg)
         del self._ops[n_ops:]
         # The id counters as they were, so a rollback neither burns nor
         # re-hands-out ids (the table may have held higher ids earlier).
@@ -762,8 +850,13 @@ class JournalStorage(Storage):
 
     # ----------------------------------------------------------- compaction
 
-    def _snapshot_bytes(self, gen: int, data: dict[str, dict[str, Any]] | None = None) -> bytes:
-        return encode_snapshot(self._data if data is None else data, gen)
+    def _snapshot_bytes(self, gen: int, data: Mapping[str, Any] | None = None) -> tuple[bytes, Segment | None, int]:
+        """The snapshot of ``data`` (default: the current state): bytes, segment, document count (see encode_snapshot)."""
+        if data is None:
+            data = dict(self._data)
+            if self._seg is not None:
+                data[SEGMENT_TABLE] = self._seg
+        return encode_snapshot(self.path, data, gen)
 
     def _compact_locked(self, *, replayable: bool = True) -> None:
         """Compact entirely under the lock the caller holds (creation, migration, fallback).
@@ -773,9 +866,23 @@ class JournalStorage(Storage):
         """
         gen = self._gen + 1
         base = (self._gen, self._jpos) if replayable and self._j_current else None
-        data = self._data if base is None else with_base(self._data, gen, base)
-        tmp = self._write_temp(self._snapshot_bytes(gen, data))
-        self._swap(tmp, gen, sum(map(len, self._data.values())), base, self._jops)
+        data: dict[str, Any] = dict(self._data)
+        if self._seg is not None:
+            data[SEGMENT_TABLE] = self._seg
+        if base is not None:
+            data = with_base(data, gen, base)
+        payload, seg, docs = self._snapshot_bytes(gen, data)
+        tmp = self._write_temp(payload)
+        del payload
+        self._swap(tmp, gen, docs, base, self._jops, seg, self._reopen(tmp) if seg is not None else -1)
+
+    @staticmethod
+    def _reopen(tmp: str) -> int:
+        """A read-only fd on our just-written temp file; -1 if there is none (the old file is then read on)."""
+        try:
+            return os.open(tmp, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            return -1
 
     def _write_temp(self, payload: bytes) -> str:
         """A new temp file beside the snapshot holding ``payload``, fsynced; its path."""
@@ -788,12 +895,32 @@ class JournalStorage(Storage):
             with contextlib.suppress(OSError):
                 os.close(fd)
 
-    def _swap(self, tmp: str, gen: int, docs: int, base: tuple[int, int] | None = None, base_ops: int = 0) -> None:
+    def _swap(self, tmp: str, gen: int, docs: int, base: tuple[int, int] | None = None, base_ops: int = 0,
+              seg: Segment | None = None, rfd: int = -1) -> None:
         """Make the temp file the snapshot of generation ``gen``, then the journal its own; caller holds the exclusive lock.
 
         ``base``: the (generation, bytes) of the current journal the snapshot
         includes, its ``base_ops`` operations; None when it is no replay of it.
+        ``seg`` and ``rfd``: the temp file's events segment and a read-only fd
+        on it (closed here unless kept).  When the new snapshot holds our whole
+        state (nothing committed after ``base``), SEGMENT_TABLE is read from its
+        segment from then on, with an empty overlay, even if it was an
+        in-memory table before: a process that once loaded every event (or a
+        migration) lets them go.  Otherwise the handle keeps reading the old
+        file (still open) plus its overlay, which is the same state.
         """
+        keep = False
+        try:
+            current = (base is None or base[1] == self._jpos) and self._depth == 0
+            self._swap_files(tmp, gen, docs, base, base_ops)
+            if seg is not None and rfd >= 0 and current:
+                self._set_segment(seg, rfd)
+                keep = True
+        finally:
+            if rfd >= 0 and not keep:
+                close_fd(rfd)
+
+    def _swap_files(self, tmp: str, gen: int, docs: int, base: tuple[int, int] | None, base_ops: int) -> None:
         with contextlib.suppress(OSError):
             self._close_after_unlock.append(
                 os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC))
@@ -841,6 +968,7 @@ class JournalStorage(Storage):
         for attempt in range(_COMPACT_ATTEMPTS):
             last = attempt == _COMPACT_ATTEMPTS - 1
             held: threading.RLock | None = None
+            dup = -1
             try:
                 with self._compaction_turn(wait=wait, force=force) as go:
                     if not go:
@@ -859,13 +987,24 @@ class JournalStorage(Storage):
                     # we copy.
                     self._mutex.acquire()
                     held = self._mutex
-                copy = {name: dict(table) for name, table in self._data.items()}
+                copy: dict[str, Any] = {name: dict(table) for name, table in self._data.items()}
+                if self._seg is not None:
+                    # Its own fd: a catch-up in another thread may close ours meanwhile.
+                    dup = os.dup(self._fds[2])
+                    copy[SEGMENT_TABLE] = self._seg.copy(partial(pread_range, dup, self.path))
             finally:
                 if held is not None:
                     held.release()
-            docs = sum(map(len, copy.values()))
-            tmp: str | None = self._write_temp(self._snapshot_bytes(gen, with_base(copy, gen, base)))
+            try:
+                payload, new_seg, docs = self._snapshot_bytes(gen, with_base(copy, gen, base))
+            finally:
+                if dup >= 0:
+                    close_fd(dup)
             del copy
+            written = self._write_temp(payload)
+            del payload
+            rfd = self._reopen(written) if new_seg is not None else -1
+            tmp: str | None = written
             try:
                 if not self._lock(fcntl.LOCK_EX, wait=wait):
                     return False
@@ -876,13 +1015,16 @@ class JournalStorage(Storage):
                         if (tmp is not None and self._position() == at and self._j_current
                                 and (last or self._jpos == x) and os.path.lexists(tmp)):
                             swapping, tmp = tmp, None
-                            self._swap(swapping, gen, docs, base, x_ops)
+                            swap_fd, rfd = rfd, -1
+                            self._swap(swapping, gen, docs, base, x_ops, new_seg, swap_fd)
                             return True
                         if not force and not self._compact_due():
                             return False
                 finally:
                     self._unlock()
             finally:
+                if rfd >= 0:
+                    close_fd(rfd)
                 if tmp is not None:
                     with contextlib.suppress(OSError):
                         os.unlink(tmp)
@@ -989,8 +1131,76 @@ class JournalStorage(Storage):
 
         The documents are the live in-memory ones: treat them as read-only
         (TinyDB's own query cache already shares documents between callers).
+        While the events are still in the snapshot's segment, their table is
+        a read-only mapping that loads them all on first use: prefer
+        :meth:`read_group` for one incident's.
         """
-        return dict(self._data)
+        data: dict[str, Any] = dict(self._data)
+        if self._seg is not None:
+            data[SEGMENT_TABLE] = _SegmentView(self)
+        return data
+
+    def read_table(self, name: str) -> dict[str, dict[str, Any]]:
+        """One table, ``{doc_id: doc}`` (live documents: read-only); {} when missing."""
+        return self._table(name) or {}
+
+    def count(self, name: str) -> int:
+        """How many documents table ``name`` holds (the events counted from the segment's index, not loaded)."""
+        with self._mutex:
+            seg = self._seg
+            if seg is not None and name == SEGMENT_TABLE:
+                try:
+                    return seg.size()
+                except SegmentError as exc:
+                    raise segment_error(self.path, exc) from None
+            return len(self._data.get(name) or ())
+
+    def is_segmented(self, name: str) -> bool:
+        """True while table ``name`` is read from the snapshot's segment (one group at a time)."""
+        return self._seg is not None and name == SEGMENT_TABLE
+
+    def read_group(self, name: str, key: str, value: str) -> dict[str, dict[str, Any]]:
+        """The documents of table ``name`` whose field ``key`` equals ``value``, ``{doc_id: doc}`` in table order.
+
+        For the events by incident this parses one incident's slice of the
+        snapshot plus what the journal added since, never the whole table.
+        """
+        with self._mutex:
+            seg = self._seg
+            if seg is not None and name == SEGMENT_TABLE and key == SEGMENT_KEY:
+                try:
+                    return seg.group(value)
+                except SegmentError as exc:
+                    raise segment_error(self.path, exc) from None
+            table = self._table(name) or {}
+            return {k: doc for k, doc in table.items() if doc.get(key, MISSING) == value}
+
+    def group_keys(self, name: str, key: str) -> set[str]:
+        """Every string value of field ``key`` in table ``name`` (from the segment's index when it has one)."""
+        with self._mutex:
+            seg = self._seg
+            if seg is not None and name == SEGMENT_TABLE and key == SEGMENT_KEY:
+                return seg.group_keys()
+            table = self._table(name) or {}
+            return {v for v in (group_key(doc, key) for doc in table.values()) if v is not None}
+
+    def find_document(self, name: str, doc_id: str, *, key: str | None = None, value: Any = None) -> dict[str, Any] | None:
+        """Document ``doc_id`` of table ``name``, or None.
+
+        ``key``/``value`` say where it probably is (its incident), which spares
+        parsing other groups of the segment; it is found anywhere regardless.
+        """
+        with self._mutex:
+            seg = self._seg
+            if seg is not None and name == SEGMENT_TABLE:
+                try:
+                    if key == SEGMENT_KEY and (value is None or isinstance(value, str)):
+                        return seg.get(doc_id, value)
+                    return seg.get(doc_id)
+                except SegmentError as exc:
+                    raise segment_error(self.path, exc) from None
+            found: dict[str, Any] | None = (self._data.get(name) or {}).get(doc_id)
+            return found
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         """Generic whole-database write, turned into a diff of per-document ops.
@@ -999,17 +1209,19 @@ class JournalStorage(Storage):
         methods are hooked).  The ``_meta`` table is always kept.
         """
         with self.transaction():
-            for name in list(self._data):
+            for name in [*self._data, *([SEGMENT_TABLE] if self._seg is not None else [])]:
                 if name not in data and name != META_TABLE:
                     self._drop(name)
             for name, table in data.items():
-                if table is not self._data.get(name):
+                if isinstance(table, _SegmentView) and table.storage is self and self._seg is not None:
+                    continue  # the segment as read() gave it: unchanged
+                if table is not self._table(name):
                     self._replace_table(name, table)
 
     def _replace_table(self, name: str, table: Mapping[Any, Mapping[str, Any]]) -> None:
         """Make table ``name`` hold exactly ``table`` (doc id → document), journalling only the difference."""
         new = {str(k): v for k, v in table.items()}
-        current = self._data.get(name)
+        current = self._table(name)
         if current is None:
             self._truncate(name)
             current = self._data[name]
@@ -1106,3 +1318,24 @@ class JournalStorage(Storage):
         return f"<JournalStorage {self.path} gen={self._gen} journal={self._jpos}B>"
 
 
+
+
+class _SegmentView(Mapping[str, Any]):
+    """SEGMENT_TABLE in :meth:`JournalStorage.read` while it is still in the segment: loads it on first use."""
+
+    __slots__ = ("storage",)
+
+    def __init__(self, storage: JournalStorage) -> None:
+        self.storage = storage
+
+    def _table(self) -> dict[str, Any]:
+        return self.storage._table(SEGMENT_TABLE) or {}
+
+    def __getitem__(self, key: str) -> Any:
+        return self._table()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())

@@ -52,6 +52,8 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from incident_tui.store.segment_table import SegmentedTable
+
 from incident_tui.store.storage.codec import dumps, loads_bulk
 from incident_tui.store.storage.errors import CorruptDatabaseError, corrupt, one_line
 from incident_tui.store.storage.files import naming
@@ -167,7 +169,10 @@ def apply_records(
 ) -> set[str]:
     """Replay ``records`` (the first being line ``first_lineno``) onto the tables ``data`` and the id counters ``hw``.
 
-    Returns the names of the tables they touched.
+    A table of ``data`` may be a :class:`SegmentedTable` (the events still in
+    the snapshot's segment): its document writes go to its overlay; a
+    truncate or drop replaces or removes it like any table.  Returns the
+    names of the tables they touched.
     """
     touched: set[str] = set()
     # Plain strings in locals: this loop replays every operation at open.
@@ -180,6 +185,19 @@ def apply_records(
                 if type(name) is not str:
                     raise TypeError
                 touched.add(name)
+                seg: Any = data.get(name)
+                if type(seg) is SegmentedTable and (kind == set_ or kind == delete):
+                    doc_id = op[2]
+                    doc = op[3] if kind == set_ else None
+                    if type(doc_id) is not str or kind == set_ and type(doc) is not dict:
+                        raise TypeError
+                    seg.put(doc_id, doc)
+                    h = hw.get(name)
+                    if kind == set_ and h is not None:
+                        n = int(doc_id)
+                        if n > h:
+                            hw[name] = n
+                    continue
                 if kind == set_:
                     doc_id, doc = op[2], op[3]
                     if type(doc) is not dict or type(doc_id) is not str:

@@ -21,6 +21,7 @@ from tinydb.table import Table
 from incident_tui.store.storage.codec import deepcopy
 from incident_tui.store.storage.core import JournalStorage
 from incident_tui.store.storage.errors import LockHolder, StoreError, one_line
+from incident_tui.store.storage.snapshot import SEGMENT_KEY
 from incident_tui.store.storage.transaction import Txn
 
 
@@ -58,7 +59,7 @@ class JournalTable(Table):
         with Txn(js):
             if isinstance(document, self.document_class):
                 doc_id = document.doc_id
-                if str(doc_id) in js._data.get(self._name, ()):
+                if str(doc_id) in (js._table(self._name) or ()):
                     raise ValueError(f"Document with ID {doc_id} already exists")
                 # Like stock TinyDB: the next auto id is recomputed from the
                 # documents present (safe: they include everything caught up).
@@ -79,7 +80,7 @@ class JournalTable(Table):
                     raise ValueError("Document is not a Mapping")
                 if isinstance(document, self.document_class):
                     doc_id = document.doc_id
-                    if str(doc_id) in js._data.get(self._name, ()):
+                    if str(doc_id) in (js._table(self._name) or ()):
                         raise ValueError(f"Document with ID {doc_id} already exists")
                 else:
                     doc_id = js._next_id(self._name)
@@ -88,7 +89,7 @@ class JournalTable(Table):
         return doc_ids
 
     def _select(self, cond: QueryLike | None, doc_ids: Iterable[int] | None) -> list[Any]:
-        table = self._js._data.get(self._name, {})
+        table = self._js._table(self._name) or {}
         if doc_ids is not None:
             return [i for i in list(doc_ids) if str(i) in table]
         conv = self.document_id_class
@@ -107,8 +108,10 @@ class JournalTable(Table):
         name = self._name
         with Txn(js):
             js._ensure_table(name)
+            if cond is None and doc_ids is not None and js.is_segmented(name):
+                return self._update_in_segment(fields, doc_ids)
             ids = self._select(cond, doc_ids)
-            table = js._data[name]
+            table = js._table(name) or {}
             for doc_id in ids:
                 key = str(doc_id)
                 if callable(fields):
@@ -119,6 +122,33 @@ class JournalTable(Table):
                     new = dict(table[key])
                     new.update(fields)
                 js._put(name, key, new)
+        return ids
+
+    def _update_in_segment(
+        self,
+        fields: Mapping[Any, Any] | Callable[[MutableMapping[Any, Any]], None],
+        doc_ids: Iterable[int],
+    ) -> list[int]:
+        # update(doc_ids=...) of events still in the snapshot's segment: each
+        # document is looked up by id (first in the group its new fields name),
+        # so starring or editing one event does not load every event.
+        js = self._js
+        name = self._name
+        hint = fields.get(SEGMENT_KEY) if isinstance(fields, Mapping) else None
+        ids: list[int] = []
+        for doc_id in list(doc_ids):
+            key = str(doc_id)
+            old = js.find_document(name, key, key=SEGMENT_KEY, value=hint)
+            if old is None:
+                continue
+            if callable(fields):
+                new = deepcopy(old)
+                fields(new)
+            else:
+                new = dict(old)
+                new.update(fields)
+            js._put(name, key, new)
+            ids.append(doc_id)
         return ids
 
     def update_multiple(
@@ -132,7 +162,7 @@ class JournalTable(Table):
         updated: list[int] = []
         with Txn(js):
             js._ensure_table(name)
-            table = js._data[name]
+            table = js._table(name) or {}
             for key in list(table):
                 live = table[key]
                 work = None
@@ -198,7 +228,7 @@ class JournalTable(Table):
         return self._js._next_id(self._name)
 
     def _read_table(self) -> dict[str, Mapping[Any, Any]]:
-        return self._js._data.get(self._name, {})
+        return self._js._table(self._name) or {}
 
     def _update_table(self, updater: Callable[[dict[int, Mapping[Any, Any]]], None]) -> None:
         # Generic fallback for any Table code path not hooked above (in
@@ -207,7 +237,7 @@ class JournalTable(Table):
         js = self._js
         name = self._name
         with Txn(js):
-            live = js._data.get(name)
+            live = js._table(name)
             conv = self.document_id_class
             table = {conv(k): deepcopy(v) for k, v in (live or {}).items()}
             updater(table)

@@ -11,7 +11,11 @@ from __future__ import annotations
 import enum
 import fcntl
 import threading
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from incident_tui.store.segment_table import MISSING as OVERLAY_MISSING
+from incident_tui.store.segment_table import SegmentedTable
 
 if TYPE_CHECKING:
     from incident_tui.store.storage.core import JournalStorage
@@ -26,6 +30,7 @@ class Undo(enum.Enum):
     DOC = "doc"  # a document as it was, or gone if it was MISSING
     TABLE = "table"  # a whole table as it was, or gone if it was MISSING
     ORDER = "order"  # the order of a table's documents (a re-added one lands at the end)
+    OVERLAY = "overlay"  # an overlay entry of the table still in the snapshot's segment
 
 
 class UndoLog:
@@ -54,15 +59,39 @@ class UndoLog:
         """Table ``name`` held ``doc_ids`` in this order."""
         self._entries.append((Undo.ORDER, name, doc_ids))
 
-    def rollback(self, data: dict[str, dict[str, Any]], mark: int) -> set[str]:
-        """Undo the entries after the first ``mark`` on ``data``, newest first; the tables touched."""
+    def overlay(self, name: str, doc_id: str, old: Any) -> None:
+        """The segmented table's overlay entry for ``doc_id`` was ``old`` (what SegmentedTable.put returned)."""
+        self._entries.append((Undo.OVERLAY, name, doc_id, old))
+
+    def settle_overlay(self, base: Mapping[str, Any]) -> None:
+        """The segmented table became a plain one: its overlay entries become document entries.
+
+        ``base`` is the snapshot's part of the table: what an overlay entry
+        that was absent let show through.
+        """
+        entries = self._entries
+        for i, entry in enumerate(entries):
+            if entry[0] is Undo.OVERLAY:
+                old = entry[3]
+                if old is OVERLAY_MISSING:
+                    old = base.get(entry[2], MISSING)
+                elif old is None:
+                    old = MISSING
+                entries[i] = (Undo.DOC, entry[1], entry[2], old)
+
+    def rollback(self, data: dict[str, dict[str, Any]], mark: int, segmented: SegmentedTable | None = None) -> set[str]:
+        """Undo the entries after the first ``mark`` on ``data`` (and ``segmented``), newest first; the tables touched."""
         touched: set[str] = set()
         entries = self._entries
         for i in range(len(entries) - 1, mark - 1, -1):
             entry = entries[i]
             kind, name = entry[0], entry[1]
             touched.add(name)
-            if kind is Undo.ORDER:
+            if kind is Undo.OVERLAY:
+                # Overlay entries exist only while the table is segmented (settle_overlay).
+                assert segmented is not None
+                segmented.restore(entry[2], entry[3])
+            elif kind is Undo.ORDER:
                 table = data[name]
                 ordered = {k: table[k] for k in entry[2]}
                 table.clear()
