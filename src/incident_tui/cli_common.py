@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from incident_tui.config import Config, load_config
+from incident_tui.config import Config, load_config, user_dir
 from incident_tui.domain.errors import IncidentTuiError
 
 DB_ENV = "INCIDENT_TUI_DB"
@@ -35,9 +35,7 @@ def default_db_path() -> Path:
     override = os.environ.get(DB_ENV)
     if override:
         return Path(override)
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("incident-tui")) / "incidents.json"
+    return user_dir("data") / "incidents.json"
 
 
 class CliContext:

@@ -6,22 +6,20 @@ with one line naming the file, the line and the key.
 
 from __future__ import annotations
 
-import difflib
-import getpass
-import json
 import os
 import re
-import shlex
-import shutil
-import tomllib
+import sys
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
-from platformdirs import user_config_dir
+# difflib, getpass, json, shlex, shutil, tomllib and platformdirs are imported where they are
+# used: a command run without a config file (an alert hook's `note`) does not pay for them.
 
 from incident_tui.domain.errors import IncidentTuiError
 from incident_tui.domain.models import TriageCategory
 
+APP_NAME = "incident-tui"
 CONFIG_ENV = "INCIDENT_TUI_CONFIG"
 LOCK_TIMEOUT_ENV = "INCIDENT_TUI_LOCK_TIMEOUT"
 USER_ENV = "INCIDENT_TUI_USER"
@@ -91,6 +89,8 @@ def hook_program_problem(argv: list[str]) -> str | None:
     if program.startswith("~"):
         return f"{program} starts with ~, which only a shell expands: write the full path"
     if "/" not in program:
+        import shutil
+
         return None if shutil.which(program) else f"{program} is not on PATH"
     target = Path(program)
     if not target.exists():
@@ -101,11 +101,15 @@ def hook_program_problem(argv: list[str]) -> str | None:
 
 
 def did_you_mean(name: str, known) -> str:
+    import difflib
+
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'? " if close else ""
 
 
 def default_user() -> str:
+    import getpass
+
     try:
         return getpass.getuser()
     except Exception:  # no login name in some containers
@@ -116,11 +120,48 @@ def default_config_path() -> Path:
     override = os.environ.get(CONFIG_ENV)
     if override:
         return Path(override)
-    return Path(user_config_dir("incident-tui")) / "config.toml"
+    return user_dir("config") / "config.toml"
 
 
-_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"""^\s*((?:"[^"]*"|'[^']*'|[A-Za-z0-9_\-]+)(?:\s*\.\s*(?:"[^"]*"|'[^']*'|[A-Za-z0-9_\-]+))*)\s*=""")
+# The XDG base directories platformdirs gives on Linux: (variable, default under the home directory).
+_XDG_DIRS = {"config": ("XDG_CONFIG_HOME", "~/.config"), "data": ("XDG_DATA_HOME", "~/.local/share")}
+
+
+def user_dir(kind: str) -> Path:
+    """platformdirs' ``user_<kind>_dir("incident-tui")`` ("config" or "data").
+
+    On Linux the plain XDG case (an absolute $XDG_… or an absolute $HOME) is worked out here:
+    importing platformdirs costs a short command such as `note` several ms. Every other case
+    (another OS, Android, a relative $XDG_… or $HOME) asks platformdirs itself.
+    """
+    fast = _linux_xdg_dir(kind)
+    if fast is not None:
+        return Path(fast)
+    import platformdirs
+
+    return Path(getattr(platformdirs, f"user_{kind}_dir")(APP_NAME))
+
+
+def _linux_xdg_dir(kind: str) -> str | None:
+    if sys.platform != "linux" or hasattr(sys, "getandroidapilevel") or "ANDROID_DATA" in os.environ:
+        return None
+    variable, default = _XDG_DIRS[kind]
+    base = os.environ.get(variable, "")
+    if not os.path.isabs(base):
+        if base.strip() or not os.path.isabs(os.environ.get("HOME", "")):
+            return None  # platformdirs versions differ on a relative $XDG_…; a missing $HOME asks pwd
+        base = os.path.expanduser(default)
+    return os.path.join(base, APP_NAME)
+
+
+_HEADER = r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$"
+_KEY = r"""^\s*((?:"[^"]*"|'[^']*'|[A-Za-z0-9_\-]+)(?:\s*\.\s*(?:"[^"]*"|'[^']*'|[A-Za-z0-9_\-]+))*)\s*="""
+
+
+@cache
+def _line_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The table-header and key patterns, compiled when a config file is read (most runs have none)."""
+    return re.compile(_HEADER), re.compile(_KEY)
 
 
 def _dotted(raw: str) -> str:
@@ -130,6 +171,7 @@ def _dotted(raw: str) -> str:
 
 def _key_lines(text: str) -> dict[str, int]:
     """Dotted key (and table) -> the line it is on: enough TOML to point at a mistake."""
+    header_re, key_re = _line_patterns()
     lines: dict[str, int] = {}
     table = ""
     in_multiline = None
@@ -138,12 +180,12 @@ def _key_lines(text: str) -> dict[str, int]:
             if in_multiline in line:
                 in_multiline = None
             continue
-        header = _HEADER.match(line)
+        header = header_re.match(line)
         if header:
             table = _dotted(header.group(1))
             lines.setdefault(table, number)
             continue
-        key = _KEY.match(line)
+        key = key_re.match(line)
         if key:
             dotted = f"{table}.{_dotted(key.group(1))}" if table else _dotted(key.group(1))
             lines.setdefault(dotted, number)
@@ -179,6 +221,8 @@ def load_config(path: Path | None = None, *, explicit: bool = False) -> Config:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config file ({exc})") from None
+    import tomllib
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -259,6 +303,9 @@ def _key_value(config: Config, key: str, value, fail) -> None:
 def _hook_command(key: str, value, fail) -> list[str]:
     """A hook is the list of its words: run without a shell, so one string cannot carry arguments."""
     if isinstance(value, str):
+        import json
+        import shlex
+
         try:
             words = shlex.split(value)
         except ValueError:

@@ -1,8 +1,11 @@
 """Non-interactive commands import only what they use; every command is still there."""
 
 import json
+import os
 import subprocess
 import sys
+
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -15,6 +18,13 @@ HEAVY = ["textual", "incident_tui.tui", "incident_tui.domain.diff", "incident_tu
          "incident_tui.services.prompts", "incident_tui.cli_prompts",
          "incident_tui.cli_export", "incident_tui.cli_alerts", "incident_tui.cli_serve", "aiohttp", "subprocess"]
 
+# What a command run without a config file never loads: the TOML parser, platformdirs (the XDG
+# directories are worked out in config.user_dir on Linux) and the helpers of config errors and hooks.
+NO_CONFIG_FILE = ["tomllib", "platformdirs", "shlex", "shutil"]
+# What only declaring, triage and containment need: the containment rules, the prompt-version rules
+# and the "did you mean" matcher behind them. note, list and show never load them.
+CONTAINMENT = ["incident_tui.domain.containment", "incident_tui.domain.prompts", "difflib"]
+
 PROBE = """
 import json, sys
 from incident_tui.cli import main
@@ -26,8 +36,8 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """
 
 
-def _run(*args: str) -> tuple[int, set[str], str]:
-    proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=60)
+def _run(*args: str, env: dict[str, str] | None = None) -> tuple[int, set[str], str]:
+    proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=60, env=env)
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     return report["code"], set(report["modules"]), proc.stdout
 
@@ -48,13 +58,62 @@ def incident_id(db_path):
     ["show", "{id}"],
     ["note", "INC-20990101-001", "no such incident"],  # the error path too
 ])
-def test_everyday_commands_import_only_what_they_use(db_path, incident_id, command):
-    code, modules, out = _run("--db", str(db_path), *[part.format(id=incident_id) for part in command])
+def test_everyday_commands_import_only_what_they_use(db_path, incident_id, command, home):
+    code, modules, out = _run("--db", str(db_path), *[part.format(id=incident_id) for part in command],
+                              env=_environment(home))
     assert code in (0, 1, None), out
-    heavy = HEAVY
+    heavy = HEAVY + NO_CONFIG_FILE
     if command[0] == "declare":  # without --version it asks the registry for the production version
-        heavy = [m for m in HEAVY if m != "incident_tui.services.prompts"]
+        heavy = [m for m in HEAVY if m != "incident_tui.services.prompts"] + NO_CONFIG_FILE
+    else:
+        heavy += CONTAINMENT
     assert not [m for m in heavy if m in modules]
+
+
+@pytest.fixture
+def home(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    return home
+
+
+def _environment(home, **extra: str) -> dict[str, str]:
+    """This process's environment with ``home`` as $HOME and no config or XDG override."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "INCIDENT_TUI_"))}
+    return {**env, "HOME": str(home), **extra}
+
+
+def test_a_config_file_is_still_read_and_checked(db_path, incident_id, home):
+    """The lazily loaded TOML parser and directory lookup still find the default config file and refuse a bad one."""
+    config = home / ".config" / "incident-tui" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('user = "night-owl"\n', encoding="utf-8")
+    code, modules, _ = _run("--db", str(db_path), "note", incident_id, "with", "a", "config", env=_environment(home))
+    assert code in (0, None) and "tomllib" in modules
+    timeline = CliRunner(env=_environment(home)).invoke(main, ["--db", str(db_path), "timeline", incident_id, "--json"])
+    assert [e["author"] for e in json.loads(timeline.output) if e["text"] == "with a config"] == ["night-owl"]
+    config.write_text('user = "night-owl"\nhooks = 3\n', encoding="utf-8")
+    bad = subprocess.run([sys.executable, "-m", "incident_tui", "--db", str(db_path), "note", incident_id, "x"],
+                         capture_output=True, text=True, timeout=60, env=_environment(home))
+    assert bad.returncode == 1
+    assert bad.stderr.strip().splitlines() == [f"incident-tui: error: {config}: line 2, key 'hooks': must be a table: [hooks]"]
+
+
+@pytest.mark.parametrize("xdg", [None, "", "   ", "/srv/xdg", "relative/xdg"])
+@pytest.mark.parametrize("kind", ["config", "data"])
+def test_user_dirs_are_the_ones_platformdirs_gives(monkeypatch, tmp_path, kind, xdg):
+    import platformdirs
+
+    from incident_tui.config import user_dir
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    variable = {"config": "XDG_CONFIG_HOME", "data": "XDG_DATA_HOME"}[kind]
+    if xdg is None:
+        monkeypatch.delenv(variable, raising=False)
+    else:
+        monkeypatch.setenv(variable, xdg)
+    expected = getattr(platformdirs, f"user_{kind}_dir")("incident-tui")
+    assert user_dir(kind) == Path(expected)
 
 
 def test_a_failing_note_is_still_one_line(db_path, incident_id):

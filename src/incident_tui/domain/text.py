@@ -46,15 +46,18 @@ _UNSAFE_CLASS = (
 # Joiners and invisible operators: kept in ordinary output (emoji sequences need ZWJ), shown
 # where a line must read exactly as it compares (a diff).
 _ZERO_WIDTH_CLASS = "\u200c\u200d\u2061-\u2064"
-_PATTERNS = {
-    (newlines, zero_width): re.compile(
-        f"[{_UNSAFE_CLASS}{'' if newlines else chr(10) + chr(9)}{_ZERO_WIDTH_CLASS if zero_width else ''}]"
-    )
-    for newlines in (True, False)
-    for zero_width in (True, False)
-}
-_UNSAFE_RE = _PATTERNS[True, False]
+_PATTERNS: dict[tuple[bool, bool], re.Pattern[str]] = {}
 _SHOWN: dict[str, str] = {}
+
+
+def _pattern(newlines: bool, zero_width: bool) -> re.Pattern[str]:
+    """The unsafe-character class for these options, compiled on first use (a command uses one or two)."""
+    pattern = _PATTERNS.get((newlines, zero_width))
+    if pattern is None:
+        pattern = _PATTERNS[newlines, zero_width] = re.compile(
+            f"[{_UNSAFE_CLASS}{'' if newlines else chr(10) + chr(9)}{_ZERO_WIDTH_CLASS if zero_width else ''}]"
+        )
+    return pattern
 
 
 def clean(text: str, *, multiline: bool = True) -> str:
@@ -95,7 +98,7 @@ def neutralise(text: str, *, newlines: bool = True, zero_width: bool = False) ->
     With ``newlines=False`` newline and tab are shown too (␊ ␉): one line stays one line.
     With ``zero_width=True`` joiners (ZWJ, ZWNJ) and invisible operators are shown as well.
     """
-    pattern = _PATTERNS[newlines, zero_width]
+    pattern = _pattern(newlines, zero_width)
     if pattern.search(text) is None:
         return text
     return pattern.sub(lambda m: _show(m.group()), text)
@@ -108,7 +111,7 @@ def visible(text: str) -> str:
 
 def is_safe(text: str, *, newlines: bool = True) -> bool:
     """Whether ``text`` has nothing ``neutralise`` would change."""
-    return _PATTERNS[newlines, False].search(text) is None
+    return _pattern(newlines, False).search(text) is None
 
 
 def json_safe(document: str) -> str:
@@ -117,6 +120,7 @@ def json_safe(document: str) -> str:
     Inside JSON they can only occur in strings, where the escape means the same character:
     ``json.loads(json_safe(doc)) == json.loads(doc)``. (The encoder escapes C0 itself.)
     """
-    if _UNSAFE_RE.search(document) is None:
+    unsafe = _pattern(True, False)
+    if unsafe.search(document) is None:
         return document
-    return _UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
+    return unsafe.sub(lambda m: f"\\u{ord(m.group()):04x}", document)

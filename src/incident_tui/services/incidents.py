@@ -14,17 +14,6 @@ from typing import TYPE_CHECKING, Any
 from incident_tui.domain.errors import IncidentTuiError
 from incident_tui.config import Config
 from incident_tui.domain import timeline as words
-from incident_tui.domain.containment import (
-    ContainmentError,
-    RollbackCandidate,
-    UnknownPromptId,
-    change_summary,
-    check_prompt_reference,
-    check_remediation_version,
-    is_unassigned,
-    plan_routing,
-    rollback_choices,
-)
 from incident_tui.domain.ids import next_incident_id
 from incident_tui.domain.lifecycle import check_advance, leaves_uncontained, next_stage
 from incident_tui.domain.limits import FieldTooLarge, cap_text, check_fields
@@ -47,6 +36,7 @@ from incident_tui.store.stores import Database, Stores
 from incident_tui.store.storage import transaction
 
 if TYPE_CHECKING:
+    from incident_tui.domain.containment import RollbackCandidate, UnknownPromptId
     from incident_tui.services.hooks import HookResult
     from incident_tui.services.prompts import PromptService
 
@@ -262,6 +252,8 @@ class IncidentService:
             detected_by = DetectionMethod(detected_by)
         except ValueError as exc:
             raise ServiceError(str(exc)) from None
+        from incident_tui.domain.containment import is_unassigned  # the containment rules: not for a note
+
         with transaction(self.db):
             self.check_prompt(prompt_id, version, new_prompt=new_prompt)
             if version is None and not is_unassigned(prompt_id):
@@ -296,6 +288,8 @@ class IncidentService:
         Raises UnknownPromptError for an unregistered id (unless ``new_prompt``), ServiceError
         for an unregistered version of a registered prompt. Reads only.
         """
+        from incident_tui.domain.containment import ContainmentError, UnknownPromptId, check_prompt_reference
+
         try:
             check_prompt_reference(prompt_id, version, self.prompts.registry(), new_prompt=new_prompt)
         except UnknownPromptId as exc:
@@ -316,6 +310,8 @@ class IncidentService:
         if prompt_id == incident.prompt_id and version in (None, incident.prompt_version):
             return  # unchanged: nothing to check (an edit of the title passes the prompt along)
         self.check_prompt(prompt_id, version, new_prompt=new_prompt)
+        from incident_tui.domain.containment import is_unassigned
+
         if version is None and not is_unassigned(prompt_id):
             same = prompt_id == incident.prompt_id
             version = incident.prompt_version if same else self._production_version(prompt_id)
@@ -465,6 +461,8 @@ class IncidentService:
         target that is not a registered version, and a rollback with no target to take: see
         domain.containment.plan_routing. Nothing is guessed.
         """
+        from incident_tui.domain.containment import ContainmentError, change_summary, plan_routing
+
         action = ContainmentAction(action)
         incident, prompt_id, versions, moves = self._registry_of(incident_id)
         try:
@@ -488,6 +486,8 @@ class IncidentService:
 
     def _registry_of(self, incident_id: str) -> tuple[Incident, str, Any, Any]:
         """An open incident, its prompt id, and that prompt's registered versions and label moves."""
+        from incident_tui.domain.containment import is_unassigned
+
         incident = self.get(incident_id)
         if not incident.is_open:
             raise ServiceError(f"{incident.id} is closed")
@@ -499,6 +499,8 @@ class IncidentService:
     def rollback_options(self, incident_id: str) -> RollbackOptions:
         """The versions a rollback of this incident may route to, in the picker's order
         (default first, then earlier production versions, then never-deployed ones)."""
+        from incident_tui.domain.containment import ContainmentError, rollback_choices
+
         incident, prompt_id, versions, moves = self._registry_of(incident_id)
         try:
             live, candidates = rollback_choices(prompt_id, versions, moves, incident.prompt_version)
@@ -638,6 +640,8 @@ class IncidentService:
         return incident
 
     def _remediation_version(self, incident: Incident, version: int | None, what: str) -> int:
+        from incident_tui.domain.containment import ContainmentError, check_remediation_version, is_unassigned
+
         numbers = set() if is_unassigned(incident.prompt_id) else self.prompts.registry().get(incident.prompt_id, set())
         try:
             return check_remediation_version(incident.prompt_id, version, numbers, what)
