@@ -17,7 +17,6 @@ Words used below:
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -99,6 +98,8 @@ def suggest_prompt_ids(prompt_id: str, known_ids: Iterable[str], limit: int = 3)
     by_fold: dict[str, list[str]] = {}
     for k in known:
         by_fold.setdefault(k.casefold(), []).append(k)
+    import difflib  # here: declaring a registered or a new prompt never needs it
+
     out: list[str] = list(by_fold.get(folded, []))
     for match in difflib.get_close_matches(folded, list(by_fold), n=limit + len(out), cutoff=0.6):
         out.extend(k for k in by_fold[match] if k not in out)
