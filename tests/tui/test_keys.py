@@ -6,15 +6,12 @@ with a bouncing key; ``pilot.press`` instead waits for the app between keys. Bot
 
 from __future__ import annotations
 
-import unicodedata
-
 import pytest
-from helpers import settle
+from helpers import key_event, settle
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_dashboard import P1, P2, select
 from textual import events
-from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 from textual.widgets import Input
 
 from incident_tui.domain.models import EventKind, Stage
@@ -25,17 +22,6 @@ from incident_tui.tui.widgets.timeline import NoteInput
 
 # What only a confirmed dialog may write.
 CONFIRMED_KINDS = {EventKind.CONTAINMENT, EventKind.HOOK, EventKind.MILESTONE, EventKind.TRIAGE, EventKind.OVERRIDE}
-
-
-def key_event(key: str) -> events.Key:
-    """The event a terminal read makes of ``key`` (as Pilot.press builds it)."""
-    if len(key) == 1 and not key.isalnum():
-        key = _character_to_key(key)
-    try:
-        char = unicodedata.lookup(_get_unicode_name_from_key(REPLACED_KEYS.get(key, key)))
-    except KeyError:
-        char = key if len(key) == 1 else None
-    return events.Key(key, char)
 
 
 def burst(app, *keys: str) -> None:

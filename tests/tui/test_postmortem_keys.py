@@ -7,11 +7,8 @@ checked as another process would see it.
 
 from __future__ import annotations
 
-import unicodedata
-
-from helpers import settle
+from helpers import key_event, settle
 from textual import events
-from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 from textual.widgets import Input, Select, TextArea
 from tinydb import where
 
@@ -52,17 +49,6 @@ def keys(text: str) -> list[str]:
     return ["space" if c == " " else c for c in text]
 
 
-def _key_event(key: str) -> events.Key:
-    # As Textual's pilot builds them; only the waiting between keys is left out.
-    if len(key) == 1 and not key.isalnum():
-        key = _character_to_key(key)
-    try:
-        char = unicodedata.lookup(_get_unicode_name_from_key(REPLACED_KEYS.get(key, key)))
-    except KeyError:
-        char = key if len(key) == 1 else None
-    return events.Key(key, char)
-
-
 async def burst(app, pilot, *sequence: str) -> None:
     """Keys as one read from a laggy terminal delivers them: all queued before the first is handled.
 
@@ -70,7 +56,7 @@ async def burst(app, pilot, *sequence: str) -> None:
     """
     driver = app._driver
     for key in sequence:
-        event = _key_event(key)
+        event = key_event(key)
         event.set_sender(app)
         driver.send_message(event)
     await pilot.pause()
