@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import selectors
 import signal
 import subprocess
 import sys
@@ -102,7 +103,7 @@ def test_every_acknowledged_save_survives_sigkill(db_path, kill_after):
 
 FORM_CHILD = textwrap.dedent(
     """
-    import asyncio, sys
+    import asyncio, os, sys
     from helpers import burst
     from textual.app import App
     from incident_tui.services.incidents import IncidentService
@@ -115,17 +116,31 @@ FORM_CHILD = textwrap.dedent(
     service = PostmortemService(db, IncidentService(db))
 
     class Host(App):
+        said = []
+
         def compose(self):
             yield PostmortemPane(service)
 
         def on_mount(self):
             self.query_one(PostmortemPane).show_incident(incident_id)
 
+        def notify(self, message, **kwargs):
+            self.said.append(str(message))
+            super().notify(message, **kwargs)
+
     async def main():
         app = Host()
         async with app.run_test(size=(100, 30)) as pilot:
-            while app.query_one(PostmortemPane).pm is None:
+            for _ in range(600):  # a bounded wait: a lost load fails the test, it never hangs it
+                if app.query_one(PostmortemPane).pm is not None:
+                    break
                 await pilot.pause(0.05)
+            else:
+                pane = app.query_one(PostmortemPane)
+                sys.stderr.write(f"the postmortem never loaded; said {app.said!r}; "
+                                 f"writer pending {pane.writer.pending}; workers {list(app.workers)!r}\\n")
+                sys.stderr.flush()
+                os._exit(3)
             await pilot.press("ctrl+down")  # SUMMARY
             await burst(pilot, *["space" if c == " " else c for c in text])  # returns once all are handled
             sys.stdout.write("typed\\n")
@@ -155,8 +170,11 @@ def test_text_typed_300ms_before_sigkill_is_stored(db_path, length):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     try:
+        ready = selectors.DefaultSelector()
+        ready.register(child.stdout, selectors.EVENT_READ)
+        assert ready.select(timeout=120), "the form said nothing in 120 s"  # fail, never hang CI
         line = child.stdout.readline()
-        assert line == "typed\n", f"the form did not start: {child.stderr.read()}"
+        assert line == "typed\n", f"the form did not start: {line!r} {child.stderr.read()}"
         time.sleep(0.3)
         child.send_signal(signal.SIGKILL)
     finally:
