@@ -143,8 +143,9 @@ FORM_CHILD = textwrap.dedent(
                 os._exit(3)
             await pilot.press("ctrl+down")  # SUMMARY
             await burst(pilot, *["space" if c == " " else c for c in text])  # returns once all are handled
-            sys.stdout.write("typed\\n")
-            sys.stdout.flush()
+            # Straight to the pipe: while an app runs, Textual captures sys.stdout and its flush()
+            # does not flush the real stream, so without PYTHONUNBUFFERED the line never left.
+            os.write(1, b"typed\\n")
             await asyncio.sleep(3600)  # still in the field, never leaving it: killed here
 
     asyncio.run(main())
