@@ -11,7 +11,7 @@ from incident_tui.domain import timeline as words
 from incident_tui.domain.changes import DEFAULT_WINDOW, Change, ChangeKind, Suspect, rank_suspects
 from incident_tui.domain.models import EventKind
 from incident_tui.domain.text import clean
-from incident_tui.services.incidents import IncidentService, ServiceError
+from incident_tui.services.incidents import IncidentService, ServiceError, enum_value
 from incident_tui.store.storage import transaction
 
 
@@ -22,10 +22,7 @@ class ChangeService:
 
     def add(self, *, kind: ChangeKind | str, summary: str, prompt_id: str | None = None,
             at: datetime | None = None, link: str = "") -> Change:
-        try:
-            kind = ChangeKind(kind)
-        except ValueError:
-            raise ServiceError(f"unknown kind {kind!r} (one of: {', '.join(k.value for k in ChangeKind)})") from None
+        kind = enum_value(ChangeKind, kind, "kind")
         summary = clean(summary, multiline=False)
         if not summary:
             raise ServiceError("say what changed (--summary)")

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from enum import Enum
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from incident_tui.domain.errors import IncidentTuiError
 from incident_tui.config import Config
@@ -54,6 +55,19 @@ class UnknownPromptError(ServiceError):
         self.prompt_id = refused.prompt_id
         self.suggestions = refused.suggestions
         self.registry_empty = refused.registry_empty
+
+
+_E = TypeVar("_E", bound=Enum)
+
+
+def enum_value(kind: type[_E], value: object, what: str, error: type[ServiceError] | None = None) -> _E:
+    """``kind(value)``, or a one-line refusal that names the values it takes."""
+    try:
+        return kind(value)
+    except ValueError:
+        raise (error or ServiceError)(
+            f"unknown {what} {value!r} (one of: {', '.join(str(k.value) for k in kind)})"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -385,12 +399,7 @@ class IncidentService:
                 if target is None:
                     raise ServiceError(f"{incident.id} is closed; nothing follows closed")
             else:
-                try:
-                    target = Stage(stage)
-                except ValueError:
-                    raise ServiceError(
-                        f"unknown stage {stage!r} (one of: {', '.join(s.value for s in Stage)})"
-                    ) from None
+                target = enum_value(Stage, stage, "stage")
             overridden = check_advance(incident, target, reason)  # LifecycleError reaches the caller
             uncontained = leaves_uncontained(incident, target)
             now = self.clock()
@@ -424,12 +433,7 @@ class IncidentService:
         ``declare``: how an incident an alert opened without a prompt label gets one.
         """
         fits(texts={"the hypothesis": hypothesis})
-        try:
-            category = TriageCategory(category)
-        except ValueError:
-            raise ServiceError(
-                f"unknown category {category!r} (one of: {', '.join(c.value for c in TriageCategory)})"
-            ) from None
+        category = enum_value(TriageCategory, category, "category")
         with transaction(self.db):
             incident = self.get(incident_id)
             if not incident.is_open:
@@ -595,12 +599,7 @@ class IncidentService:
     ) -> Incident:
         """Stamp a Milestone, with the time the postmortem needs."""
         fits(texts={"the root cause": text})
-        try:
-            milestone = Milestone(which)
-        except ValueError:
-            raise ServiceError(
-                f"unknown milestone {which!r} (one of: {', '.join(m.value for m in Milestone)})"
-            ) from None
+        milestone = enum_value(Milestone, which, "milestone")
         which = milestone.value
         if milestone is Milestone.CLOSED:
             return self.advance(incident_id, Stage.CLOSED)

@@ -28,7 +28,7 @@ from incident_tui.domain.postmortem import (
 )
 from incident_tui.domain.text import clean
 from incident_tui.services.files import write_output
-from incident_tui.services.incidents import IncidentService, ServiceError, fits
+from incident_tui.services.incidents import IncidentService, ServiceError, enum_value, fits
 from incident_tui.store.storage import transaction
 from incident_tui.store.stores import Database, Stores
 
@@ -278,10 +278,7 @@ def _move(items: list, index: int, to: int, what: str) -> bool:
 
 
 def _enum(kind, value, what: str):
-    try:
-        return kind(value)
-    except ValueError:
-        raise PostmortemError(f"unknown {what} {value!r} (one of: {', '.join(k.value for k in kind)})") from None
+    return enum_value(kind, value, what, PostmortemError)
 
 
 def _action_strings(item: ActionItem) -> dict[str, str]:
