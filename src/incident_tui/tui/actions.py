@@ -110,10 +110,10 @@ class ResponderActions:
     def action_star(self) -> None:
         event = self.query_one(TimelinePane).selected_event
         if event is None:
-            self.notify("Select a timeline event first (2, then ↑ ↓).", severity="warning")
+            self.notify("Select a timeline event first (2, then ↑ ↓).", severity="warning", markup=False)
             return
         self.write(self.service.toggle_star, event.doc_id,
-                   done=lambda e: self.notify("Starred for the postmortem" if e.starred else "Unstarred", timeout=2))
+                   done=lambda e: self.notify("Starred for the postmortem" if e.starred else "Unstarred", timeout=2, markup=False))
 
     def action_advance(self) -> None:
         from incident_tui.tui.screens.form import ConfirmScreen
@@ -123,7 +123,7 @@ class ResponderActions:
             return
         target = next_stage(incident.stage)
         if target is None:
-            self.notify(f"{incident.id} is closed.", severity="warning")
+            self.notify(f"{incident.id} is closed.", severity="warning", markup=False)
             return
 
         def go(confirmed: bool = True) -> None:
@@ -344,7 +344,7 @@ class ResponderActions:
 
     def _containment_done(self, result) -> None:
         self.notify(result.message, severity="information" if result.contained else "error",
-                    timeout=3 if result.contained else 12)
+                    timeout=3 if result.contained else 12, markup=False)
 
     def action_milestone(self) -> None:
         from incident_tui.tui.screens.choice import ChoiceScreen
@@ -363,7 +363,7 @@ class ResponderActions:
     def _milestone(self, incident: Incident, which: str) -> None:
         from incident_tui.tui.screens.form import ConfirmScreen, Field, FormScreen
 
-        done = lambda inc: self.notify(f"Stamped: {which.replace('-', ' ')}", timeout=3)  # noqa: E731
+        done = lambda inc: self.notify(f"Stamped: {which.replace('-', ' ')}", timeout=3, markup=False)  # noqa: E731
         if which == Milestone.IMPACT_RESOLVED:
             self.write(self.service.milestone, incident.id, which, done=done)
         elif which == Milestone.CLOSED:
@@ -396,7 +396,7 @@ class ResponderActions:
         validation = ValidationService(self.service)
         if which == "validate":
             if not validation.configured:
-                self.notify(f"{MANUAL}: note the result with n", severity="warning", timeout=8)
+                self.notify(f"{MANUAL}: note the result with n", severity="warning", timeout=8, markup=False)
                 return
             self._set_busy("validating…")
             self._validation_worker(validation, incident.id, version)
@@ -405,7 +405,7 @@ class ResponderActions:
             warning = self.read(validation.promotion_warning, incident.id, version)
             promote = lambda: self.write(self.service.milestone, incident.id, which, version=version,  # noqa: E731
                                          done=done if validation.configured
-                                         else lambda inc: self.notify(f"Stamped: promoted ({MANUAL})", timeout=5))
+                                         else lambda inc: self.notify(f"Stamped: promoted ({MANUAL})", timeout=5, markup=False))
             if warning:
                 body = Text(f"{warning}.", style="bold")
                 body.append("\n\nm → Validate runs the fix on the failure samples first.", style="dim")
@@ -437,7 +437,7 @@ class ResponderActions:
         m = message
         self.write(m.validation.record, m.incident_id, m.prompt_id, m.version, m.samples, m.hook, busy="recording",
                    done=lambda r: self.notify(r.message, severity="information" if r.rate is not None else "error",
-                                              timeout=8))
+                                              timeout=8, markup=False))
 
     def action_declare(self) -> None:
         self._declare_form(None)
@@ -564,7 +564,7 @@ class ResponderActions:
                 Field("note", "Why it is wrong", placeholder="e.g. invents a 90-day refund policy"),
             ], submit="Add sample", validate=lambda v: None if v["output"].strip() else "paste the bad output"),
             lambda v: v and self.write(self.service.add_sample, incident.id, input=v["input"], output=v["output"],
-                                       note=v["note"], done=lambda s: self.notify("Sample added (S compares them)")),
+                                       note=v["note"], done=lambda s: self.notify("Sample added (S compares them)", markup=False)),
         )
 
     def action_samples(self) -> None:

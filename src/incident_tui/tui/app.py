@@ -166,7 +166,7 @@ class IncidentApp(ResponderActions, App):
                 self.theme = self.config.theme
             else:
                 self.notify(f"unknown theme {self.config.theme!r} in the config file; using the default",
-                            severity="warning")
+                            severity="warning", markup=False)
         if self.keymap_overrides:
             self.set_keymap(self.keymap_overrides)
         for warning in self.config.warnings:  # e.g. a hook program missing on this machine
@@ -733,14 +733,14 @@ class IncidentApp(ResponderActions, App):
 
         self._set_busy("")
         if not exc.needs_override:
-            self.notify(str(exc), severity="warning", timeout=8)
+            self.notify(str(exc), severity="warning", timeout=8, markup=False)
             return
         incident_id, target = args[0], args[1]
 
         def overridden(values: dict[str, str] | None) -> None:
             if values and values["reason"].strip():
                 self.write(self.service.advance, incident_id, target, reason=values["reason"],
-                           done=lambda inc: self.notify(f"{inc.id} moved to {inc.stage.value}; override stamped"))
+                           done=lambda inc: self.notify(f"{inc.id} moved to {inc.stage.value}; override stamped", markup=False))
 
         def chosen(choice: str | None) -> None:
             # The incident to contain is the one refused, even if the list moved meanwhile.
@@ -789,7 +789,7 @@ class IncidentApp(ResponderActions, App):
 
     def _need_incident(self) -> Incident | None:
         if self.current is None:
-            self.notify("No incident selected: press d to declare one, or 1 to pick one.", severity="warning")
+            self.notify("No incident selected: press d to declare one, or 1 to pick one.", severity="warning", markup=False)
         return self.current
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -809,7 +809,7 @@ class IncidentApp(ResponderActions, App):
             return
         switcher = self.query_one(ContentSwitcher)
         if name != "timeline" and await self._ensure_pane(name) is None:
-            self.notify(f"The {name} pane is not part of this build.", severity="warning")
+            self.notify(f"The {name} pane is not part of this build.", severity="warning", markup=False)
             return
         switcher.current = name
         self._show_pane_for_incident(name)
@@ -851,10 +851,10 @@ class IncidentApp(ResponderActions, App):
     def action_toggle_closed(self) -> None:
         self.show_closed = not self.show_closed
         self.reload()
-        self.notify("Showing closed incidents too" if self.show_closed else "Closed incidents hidden", timeout=3)
+        self.notify("Showing closed incidents too" if self.show_closed else "Closed incidents hidden", timeout=3, markup=False)
 
     def action_cycle_filter(self) -> None:
         name = self.query_one(TimelinePane).cycle_filter(self.clock())
-        self.notify(f"Timeline filter: {name}", timeout=2)
+        self.notify(f"Timeline filter: {name}", timeout=2, markup=False)
 
     # --- actions: the outage ------------------------------------------------------------
