@@ -124,7 +124,7 @@ class EventList(ScrollView, can_focus=True):
         self._starts: list[int] = []  # first line of each row
         self._line_count = 0
         self._laid_out_at = -1
-        self._strips: LRUCache[tuple, list[Strip]] = LRUCache(256)
+        self._strips: LRUCache[tuple, list[Strip]] = LRUCache(64)
         self._styles: dict[tuple[Style, str], RichStyle] = {}
         self._paint_width = 0
         self._paint_styles: tuple[Style, Style, Style] = (Style(), Style(), Style())
@@ -381,5 +381,14 @@ class EventList(ScrollView, can_focus=True):
                 for strip in visual.to_strips(self, visual, width, None, style)]
 
 
+_METAS: dict[tuple[int, int], RichStyle] = {}
+
+
 def _meta(index: int, x: int) -> RichStyle:
-    return RichStyle.from_meta({"row": index, "offset": (x, 0)})
+    # Row and offset repeat from one incident to the next: each meta style is made once.
+    style = _METAS.get((index, x))
+    if style is None:
+        if len(_METAS) > 4096:
+            _METAS.clear()
+        style = _METAS[index, x] = RichStyle.from_meta({"row": index, "offset": (x, 0)})
+    return style
