@@ -20,9 +20,11 @@ timeline events) is parsed from a slice of the file on demand::
   so its size is END + 2.  Reading the first :data:`HEADER_LEN` bytes gives all three.
 * ``segment_tables`` gives every other table's value span ``[s, e)`` (fixed-width numbers in
   strings, so ``_meta``'s length is known before the offsets it records).  Open parses
-  ``_meta`` and then each table from its own slice: the memory a parse needs on top of its
-  result is that of the biggest table, never of the whole file.  The separators between the
-  slices (``,"name":``) are checked, so a file whose index does not match is refused.
+  ``_meta`` (:func:`decode_layout`) and each table later from its own slice, on first use
+  (see :mod:`incident_tui.store.lazy_table`): the memory a parse needs on top of its result
+  is that of one table, never of the whole file.  The separators between the slices
+  (``,"name":``) and their braces are checked at open, so a file whose index does not match
+  is refused.
 * ``segment_index.groups`` lists the groups in file order: the group key (the documents'
   ``key`` field, a string; ``null`` for the documents whose field is missing or not a string),
   the span ``[s, e)`` of its documents relative to START, the lowest and highest numeric doc

@@ -575,7 +575,7 @@ class JournalStorage(Storage):
         self._gen = header.gen
         self._base = header.base
         self._snap_key = snap_key
-        self._snap_docs = sum(map(len, self._data.values())) + sum(t.size() for t in self._lazy.values()) + (
+        self._snap_docs = sum(map(len, self._data.values())) + sum(t.count + len(t.overlay) for t in self._lazy.values()) + (
             self._seg.segment.count + len(self._seg.overlay) if self._seg is not None else 0)
         self._jpos = nl + 1 + len(copied)
         self._jline = 1 + copied.count(b"\n")

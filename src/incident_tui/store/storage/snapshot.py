@@ -12,10 +12,19 @@ journal's leaves nothing to lose (see :mod:`.journal`).  ``gen``, ``ids`` and
 Schema 2 keeps the events table (:data:`SEGMENT_TABLE`) last, grouped by
 incident, with a fixed-width header and a per-incident byte-offset index at
 the front of ``_meta`` (the layout: :mod:`incident_tui.store.segment`).
-Reading such a file parses ``_meta`` and every other table from its own
-slice and keeps the file open, so one incident's events are read later from
-their slice.  A file without the header (schema 1, or a database without
-events) is parsed whole.
+Reading such a file parses ``_meta`` only and keeps the file open, so one
+incident's events are read later from their slice, and every other table is
+a :class:`~incident_tui.store.lazy_table.LazyTable` parsed on first use,
+when ``_meta``'s ``slices`` field (written by every compaction, tagged with
+its generation) gives each table's document count and CRC-32::
+
+    "slices": {"gen": 7, "tables": {"samples": [count, crc],
+                                    "incidents": [count, crc, "<id index as JSON text>", index_crc]}}
+
+(:data:`INDEXED_TABLES` says which tables carry a per-document index.)
+Without a usable ``slices`` field every table is parsed at open from its own
+slice, as before the field existed.  A file without the header (schema 1, or
+a database without events) is parsed whole.
 """
 
 from __future__ import annotations
