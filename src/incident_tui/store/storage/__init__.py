@@ -107,8 +107,8 @@ from __future__ import annotations
 
 import fcntl as fcntl  # re-exported: tests reach the modules the store uses through the package
 import os as os
-import secrets as secrets
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 from incident_tui.store.storage.codec import BULK_LOAD_BYTES as BULK_LOAD_BYTES
@@ -155,6 +155,17 @@ def _v1_to_v2(data: dict[str, dict[str, Any]]) -> None:
 #: under the exclusive lock, after the journal has been replayed; the result is
 #: then written as a new snapshot.
 MIGRATIONS: dict[int, Callable[[dict[str, dict[str, Any]]], None]] = {1: _v1_to_v2}
+
+def __getattr__(name: str) -> ModuleType:
+    # ``secrets`` (temp file names) pulls in hashlib, random and base64: ~5 ms a
+    # command that writes no temp file would pay at start-up.  Imported when
+    # first asked for (tests reach it through the package, as the others).
+    if name == "secrets":
+        import secrets
+
+        return secrets
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # How journal writes reach the disk (fdatasync where there is one).  Read
 # from here at call time, so a test can make the disk "full".
