@@ -965,8 +965,8 @@ class JournalStorage(Storage):
         keep = False
         try:
             current = (base is None or base[1] == self._jpos) and self._depth == 0
-            self._snap_events = (seg.end - seg.start, seg.count) if seg is not None else (0, 0)
             self._swap_files(tmp, gen, docs, base, base_ops)
+            self._snap_events = (seg.end - seg.start, seg.count) if seg is not None else (0, 0)
             if seg is not None and rfd >= 0 and current:
                 self._set_segment(seg, rfd)
                 keep = True
