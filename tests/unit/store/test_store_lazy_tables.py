@@ -130,7 +130,13 @@ def test_lazy_tables_see_another_process_s_writes_in_the_order_an_eager_replay_g
     writer = open_db(compacted)  # a fresh open replays the same journal onto the same slices
     assert writer.table("samples").all() == reader.table("samples").all()
     writer.close()
+    # The reader writes on top of what it replayed (its write parses the slice, overlay applied)...
+    reader.table("samples").update({"n": 40}, doc_ids=[4])
+    assert "samples" in reader.storage._data
+    reader.storage.compact()
     reader.close()
+    # ...and the compacted file says the same.
+    assert [d["n"] for d in _eager(compacted, "samples")] == [0, 30, 40, 4, 99, 2]
 
 
 def test_a_write_parses_the_table_and_a_compaction_copies_untouched_slices(compacted):
