@@ -89,6 +89,7 @@ class TimelinePane(Vertical):
         self.filter = "all"
         self.incident_id: str | None = None
         self._now: datetime | None = None
+        self._label = ""
         self._title_only = False
 
     def compose(self) -> ComposeResult:
@@ -131,7 +132,9 @@ class TimelinePane(Vertical):
         label = Text()
         label.append(f"filter: {self.filter}", style="bold")
         label.append(f" (f) · {len(shown)} of {len(events)} events · {starred} starred", style="dim")
-        self.query_one("#timeline-filter", Static).update(label, layout=False)
+        if label.plain != self._label:  # the same counts (most selections): nothing to repaint
+            self._label = label.plain
+            self.query_one("#timeline-filter", Static).update(label, layout=False)
 
     def set_title(self, title: Text) -> None:
         """A new border title repaints the border's top line, not the whole pane (each selection)."""
