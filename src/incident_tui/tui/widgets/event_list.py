@@ -115,8 +115,6 @@ class EventList(ScrollView, can_focus=True):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.events: list[TimelineEvent] = []
-        self._now: datetime | None = None
-        self._with_date = False
         # Per event: its runs and hang (set by show) and, at the laid-out width, its lines: the runs
         # themselves when they fit on one line, else the wrapped Text (painted through Content).
         self._runs: list[tuple[Runs, int]] = []
@@ -134,8 +132,6 @@ class EventList(ScrollView, can_focus=True):
     def show(self, events: list[TimelineEvent], now: datetime, *, with_date: bool, highlighted: int | None) -> None:
         """Show these events (already filtered), the cursor on ``highlighted``."""
         self.events = events
-        self._now = now
-        self._with_date = with_date
         runs = []
         for event in events:
             parts, indent = event_runs(event, now, with_date=with_date)
@@ -147,18 +143,16 @@ class EventList(ScrollView, can_focus=True):
         self.set_reactive(EventList.highlighted, self.validate_highlighted(highlighted))
         self.scroll_to_highlight()
 
-    @property
-    def wrap_width(self) -> int:
-        """Rows are wrapped one cell short of the width (as the timeline always has been)."""
-        return max(self.scrollable_content_region.width - 1, 0)
-
     def _lay_out(self) -> None:
         width = self.scrollable_content_region.width
         if width == self._laid_out_at:
             return
         self._laid_out_at = width
-        wrap = max(width - 1, 0)
+        wrap = width - 1  # rows are wrapped one cell short of the width, as the timeline always has been
         self._wrapped = {}
+        if width <= 0:  # not laid out yet: one line a row until the list has its width
+            self._starts, self._line_count = list(range(len(self._runs))), len(self._runs)
+            return
         starts = []
         line = 0
         for index, (runs, indent) in enumerate(self._runs):
@@ -168,7 +162,7 @@ class EventList(ScrollView, can_focus=True):
                 line += 1
                 continue
             text = self._wrapped[index] = hang(runs_text(list(runs)), wrap, indent)
-            line += visualize(self, text, markup=False).get_height(cast(RulesMap, self.styles), width) if width else 1
+            line += visualize(self, text, markup=False).get_height(cast(RulesMap, self.styles), width)
         self._starts = starts
         self._line_count = line
         size = Size(width, line)
