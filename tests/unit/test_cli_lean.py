@@ -24,6 +24,10 @@ NO_CONFIG_FILE = ["tomllib", "platformdirs", "shlex", "shutil"]
 # What only declaring, triage and containment need: the containment rules, the prompt-version rules
 # and the "did you mean" matcher behind them. note, list and show never load them.
 CONTAINMENT = ["incident_tui.domain.containment", "incident_tui.domain.prompts", "difflib"]
+# What none of them loads when the user's login name is in the environment, as it is in a shell:
+# pathlib (the db and config paths stay strings until a command wants a Path), getpass and
+# termios (the author is $LOGNAME/$USER, read as getpass would), and the prompt importers' csv.
+PATHS_AND_LOGIN = ["pathlib", "getpass", "termios", "csv"]
 
 PROBE = """
 import json, sys
@@ -60,11 +64,11 @@ def incident_id(db_path):
 ])
 def test_everyday_commands_import_only_what_they_use(db_path, incident_id, command, home):
     code, modules, out = _run("--db", str(db_path), *[part.format(id=incident_id) for part in command],
-                              env=_environment(home))
+                              env=_environment(home, USER="night-owl"))
     assert code in (0, 1, None), out
-    heavy = HEAVY + NO_CONFIG_FILE
+    heavy = HEAVY + NO_CONFIG_FILE + PATHS_AND_LOGIN
     if command[0] == "declare":  # without --version it asks the registry for the production version
-        heavy = [m for m in HEAVY if m != "incident_tui.services.prompts"] + NO_CONFIG_FILE + ["difflib"]
+        heavy = [m for m in HEAVY if m != "incident_tui.services.prompts"] + NO_CONFIG_FILE + PATHS_AND_LOGIN + ["difflib"]
     else:
         heavy += CONTAINMENT
     assert not [m for m in heavy if m in modules]
@@ -78,9 +82,80 @@ def home(tmp_path):
 
 
 def _environment(home, **extra: str) -> dict[str, str]:
-    """This process's environment with ``home`` as $HOME and no config or XDG override."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "INCIDENT_TUI_"))}
+    """This process's environment with ``home`` as $HOME and no config, XDG or login-name override."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("XDG_", "INCIDENT_TUI_")) and k not in LOGIN_VARIABLES}
     return {**env, "HOME": str(home), **extra}
+
+
+LOGIN_VARIABLES = ("LOGNAME", "USER", "LNAME", "USERNAME")
+
+
+def _authors(db_path, incident_id, env, text: str) -> list[str]:
+    timeline = CliRunner(env=env).invoke(main, ["--db", str(db_path), "timeline", incident_id, "--json"])
+    return [e["author"] for e in json.loads(timeline.output) if e["text"] == text]
+
+
+@pytest.mark.parametrize("login", [{"LOGNAME": "ana", "USER": "bob"}, {"USER": "bob"}, {"LNAME": "cy"},
+                                   {"USERNAME": "dee"}, {"LOGNAME": "", "USER": "bob"}, {}])
+def test_the_author_is_the_login_name_getpass_gives(db_path, incident_id, home, login):
+    """The login name comes from the variables getpass reads, in its order; with none, from getpass."""
+    import getpass
+
+    env = _environment(home, **login)
+    code, modules, out = _run("--db", str(db_path), "note", incident_id, "who", "wrote", "this", env=env)
+    assert code in (0, None), out
+    saved = {k: os.environ.pop(k) for k in LOGIN_VARIABLES if k in os.environ}
+    try:
+        os.environ.update(login)
+        expected = getpass.getuser()
+    finally:
+        for k in LOGIN_VARIABLES:
+            os.environ.pop(k, None)
+        os.environ.update(saved)
+    assert _authors(db_path, incident_id, env, "who wrote this") == [expected]
+    assert ("getpass" in modules) == (not any(login.values()))
+
+
+@pytest.mark.parametrize("name", ["x.db", "./x.db", "a//b/./c.db", "a/b/", "/abs//x.db", "//net/x.db", "///x.db",
+                                  "/", "//", "", ".", "./", "a/../b.db", "-d.db", " sp ace/x.db", "\udcff.db"])
+def test_path_text_is_what_a_path_prints(name):
+    from pathlib import PurePosixPath
+
+    from incident_tui.cli_common import path_text
+
+    assert path_text(name) == str(PurePosixPath(name))
+
+
+@pytest.mark.parametrize("given", ["./{f}//sub/x.db", "{f}/./x.db/", "{dir}//{f}/x.db"])
+def test_a_db_path_is_quoted_as_a_path_prints_it(tmp_path, monkeypatch, given):
+    """--db is no longer a Path when parsed; the error still names the file as the Path did."""
+    from pathlib import Path
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "plain-file").write_text("")
+    raw = given.format(f="plain-file", dir=tmp_path)
+    result = CliRunner().invoke(main, ["--db", raw, "note", "INC-20990101-001", "x"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [f"incident-tui: error: cannot open database {Path(raw)}: Not a directory"]
+
+
+def test_a_cli_context_hands_out_paths(tmp_path, monkeypatch):
+    """Commands that want a Path (the dashboard, serve, demo) still get one, equal to the one click made."""
+    from pathlib import Path
+
+    from incident_tui.cli_common import CliContext, default_db_path
+
+    monkeypatch.setenv("INCIDENT_TUI_DB", str(tmp_path / "env.db"))
+    given = CliContext(f"{tmp_path}//a/./b.db", "c//config.toml")
+    assert given.db_path == Path(f"{tmp_path}/a/b.db") and isinstance(given.db_path, Path)
+    assert given.config_path == Path("c/config.toml")
+    default = CliContext(None, None)
+    assert default.db_path == default_db_path() == tmp_path / "env.db" and default.config_path is None
+    default.db_path = tmp_path / "demo.db"
+    assert default.db_path == tmp_path / "demo.db"
+    assert default.open_db().storage.path == str(tmp_path / "demo.db")
+    default.close()
 
 
 def test_a_config_file_is_still_read_and_checked(db_path, incident_id, home):
