@@ -13,10 +13,12 @@ from click.testing import CliRunner
 from incident_tui.cli import LAZY_COMMANDS, main
 
 # What the everyday commands must not pay for: the dashboard, the diff engine, the exporters,
-# the prompt registry, the alert and web servers, and the hook runner.
-HEAVY = ["textual", "incident_tui.tui", "incident_tui.domain.diff", "incident_tui.domain.export",
+# the prompt registry, the alert and web servers, the hook runner and the containment plans.
+HEAVY = ["textual", "rich", "incident_tui.tui", "incident_tui.domain.diff", "incident_tui.domain.export",
          "incident_tui.services.prompts", "incident_tui.cli_prompts",
-         "incident_tui.cli_export", "incident_tui.cli_alerts", "incident_tui.cli_serve", "aiohttp", "subprocess"]
+         "incident_tui.cli_export", "incident_tui.cli_alerts", "incident_tui.cli_serve", "aiohttp", "subprocess",
+         "incident_tui.services.hooks", "incident_tui.services.plans", "incident_tui.services.validation",
+         "incident_tui.demo", "incident_tui.store.presence"]
 
 # What a command run without a config file never loads: the TOML parser, platformdirs (the XDG
 # directories are worked out in config.user_dir on Linux) and the helpers of config errors and hooks.
@@ -195,6 +197,17 @@ def test_a_failing_note_is_still_one_line(db_path, incident_id):
     result = CliRunner().invoke(main, ["--db", str(db_path), "note", "INC-20990101-001", "x"])
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == ["incident-tui: error: no incident INC-20990101-001"]
+
+
+def test_the_containment_plans_are_still_offered_by_the_incident_service():
+    """They load with the first containment; the names the dashboard imports are the same classes."""
+    from incident_tui.services import incidents, plans
+
+    assert incidents.ContainmentPlan is plans.ContainmentPlan
+    assert incidents.ContainmentResult is plans.ContainmentResult
+    assert incidents.RollbackOptions is plans.RollbackOptions
+    with pytest.raises(AttributeError):
+        incidents.NoSuchThing  # noqa: B018
 
 
 def test_help_lists_every_command_and_each_runs(db_path):
