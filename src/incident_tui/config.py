@@ -34,6 +34,8 @@ class ConfigError(IncidentTuiError, ValueError):
 
 @dataclass
 class HookConfig:
+    """The [hooks] table: the commands containment and validation run, and their limits."""
+
     rollback: list[str] = field(default_factory=list)
     kill_switch: list[str] = field(default_factory=list)
     timeout: float = 60.0
@@ -58,6 +60,8 @@ class AlertsConfig:
 
 @dataclass
 class Config:
+    """The whole config file; every field has the default a missing file gives."""
+
     user: str = ""
     theme: str = ""
     hooks: HookConfig = field(default_factory=HookConfig)
