@@ -199,6 +199,47 @@ def test_a_failing_note_is_still_one_line(db_path, incident_id):
     assert result.output.strip().splitlines() == ["incident-tui: error: no incident INC-20990101-001"]
 
 
+# An alert hook's `ingest --file` and a postmortem export to stdout: no web server, no temp files.
+WEBHOOK_SERVER = ["incident_tui.services.webhook", "asyncio", "ssl", "socket", "http", "aiohttp", "subprocess",
+                  "pathlib", "textual", "incident_tui.tui"]
+FILE_WRITER = ["incident_tui.services.files", "tempfile", "pathlib", "textual", "incident_tui.tui"]
+
+ALERT = {"alerts": [{"status": "firing", "labels": {"alertname": "QualityDrop", "prompt_id": "summarise",
+                                                    "severity": "critical"},
+                     "annotations": {}, "startsAt": "2026-11-30T10:00:00Z", "fingerprint": "f00d"}]}
+
+
+def test_ingest_from_a_file_loads_no_web_server(db_path, home, tmp_path):
+    payload = tmp_path / "alert.json"
+    payload.write_text(json.dumps(ALERT), encoding="utf-8")
+    code, modules, out = _run("--db", str(db_path), "ingest", "alertmanager", "--file", str(payload),
+                              env=_environment(home, USER="night-owl"))
+    assert code in (0, None), out
+    assert out.splitlines()[0].startswith("INC-")
+    assert not [m for m in WEBHOOK_SERVER if m in modules]
+
+
+def test_ingest_names_a_bad_file_as_a_path_prints_it(db_path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.json").write_text("{x", encoding="utf-8")
+    result = CliRunner().invoke(main, ["--db", str(db_path), "ingest", "alertmanager", "--file", ".//bad.json"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "incident-tui: error: bad.json: bad JSON: Expecting property name enclosed in double quotes at line 1 "
+        "column 2; nothing was recorded"]
+
+
+def test_export_to_stdout_loads_no_file_writer(db_path, incident_id, home, tmp_path):
+    code, modules, out = _run("--db", str(db_path), "export", incident_id, env=_environment(home, USER="night-owl"))
+    assert code in (0, None) and incident_id in out
+    assert not [m for m in FILE_WRITER if m in modules]
+    target = tmp_path / "pm.md"
+    code, modules, out = _run("--db", str(db_path), "export", incident_id, "--output", str(target),
+                              env=_environment(home, USER="night-owl"))
+    assert code in (0, None) and incident_id in target.read_text(encoding="utf-8")
+    assert "incident_tui.services.files" in modules
+
+
 def test_the_containment_plans_are_still_offered_by_the_incident_service():
     """They load with the first containment; the names the dashboard imports are the same classes."""
     from incident_tui.services import incidents, plans
