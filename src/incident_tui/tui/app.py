@@ -133,7 +133,7 @@ class IncidentApp(ResponderActions, App):
         yield StatusHeader(id="status")
         with Horizontal(id="main"):
             with Vertical(id="left"):
-                incidents = IncidentList(id="incidents", classes="pane")
+                incidents = IncidentList(follow=self.follow_selection, id="incidents", classes="pane")
                 incidents.border_title = "1 Incidents"
                 yield incidents
                 details = DetailsPanel(id="details", classes="pane")
@@ -595,6 +595,10 @@ class IncidentApp(ResponderActions, App):
 
     @on(IncidentList.Selected)
     def incident_selected(self, event: IncidentList.Selected) -> None:
+        self.follow_selection(event.incident_id)
+
+    def follow_selection(self, incident_id: str | None) -> None:
+        """The list's cursor moved to ``incident_id``: called by the list itself, in the same frame."""
         # Moving fast through a long list: the cursor moves at once, the timeline and the other
         # panes follow once it rests for selection_delay (like lazygit's diff view). Keys act on
         # the incident under the cursor from the first moment.
@@ -602,7 +606,7 @@ class IncidentApp(ResponderActions, App):
             self._selection_timer.stop()
             self._selection_timer = None
         self.current = self.query_one(IncidentList).current_incident
-        if event.incident_id == self._shown_id:
+        if incident_id == self._shown_id:
             return  # already on screen: render_all showed it, or the cursor came back to it
         if self.selection_delay <= 0:
             self._show_selected()

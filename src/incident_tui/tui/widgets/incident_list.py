@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
@@ -102,8 +103,12 @@ class IncidentList(ScrollView, can_focus=True):
     class Selected(Message):
         incident_id: str | None
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, follow: Callable[[str | None], None] | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
+        # Told of a new selection in the same frame as the cursor move (the app's panes follow it);
+        # without it, a Selected message bubbles up, which paints the cursor and the panes apart.
+        self.follow = follow
+        self._replacing = False  # inside set_incidents: the caller is mid-update, so it hears later
         self.incidents: list[Incident] = []
         self.compact = False
         self._now: datetime | None = None
@@ -164,13 +169,17 @@ class IncidentList(ScrollView, can_focus=True):
         self._ids = {incident.id: index for index, incident in enumerate(incidents)}
         self._update_virtual_size()
         self.refresh()
-        if not incidents:
-            self.highlighted = None
-            self._announce(None)
-            return
-        self.highlighted = self._ids.get(keep, 0) if keep is not None else 0
-        self.scroll_to_highlight()
-        self._announce(self.current_id)
+        self._replacing = True
+        try:
+            if not incidents:
+                self.highlighted = None
+                self._announce(None)
+                return
+            self.highlighted = self._ids.get(keep, 0) if keep is not None else 0
+            self.scroll_to_highlight()
+            self._announce(self.current_id)
+        finally:
+            self._replacing = False
 
     def row(self, index: int) -> Text:
         """The row of the incident at ``index`` as it reads now (built once per clock reading)."""
@@ -188,7 +197,10 @@ class IncidentList(ScrollView, can_focus=True):
     def _announce(self, incident_id: str | None) -> None:
         if incident_id != self._current:
             self._current = incident_id
-            self.post_message(self.Selected(incident_id))
+            if self.follow is not None and not self._replacing:
+                self.follow(incident_id)
+            else:
+                self.post_message(self.Selected(incident_id))
 
     # --- the cursor ----------------------------------------------------------------
 
