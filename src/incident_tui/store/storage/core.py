@@ -39,6 +39,7 @@ from incident_tui.store.storage.files import (
     naming,
     open_file,
     refuse_unsafe_siblings,
+    release_replaced,
     remove_leftover_temps,
     replace_file,
     replace_snapshot,
@@ -429,8 +430,7 @@ class JournalStorage(Storage):
 
     def _close_replaced(self) -> None:
         while self._close_after_unlock:
-            with contextlib.suppress(OSError):
-                os.close(self._close_after_unlock.pop())
+            release_replaced(self._close_after_unlock.pop())
 
     def _holder(self) -> LockHolder | None:
         if self._lock_owner is not None:
@@ -889,11 +889,14 @@ class JournalStorage(Storage):
         return write_temp(self.path, payload, held=self._held_temps)
 
     def _release_temp(self, tmp: str) -> None:
-        """Close the temp file's fd (and with it its flock), once it is the snapshot or deleted."""
+        """Close the temp file's fd (and with it its flock), once it is the snapshot or deleted.
+
+        A deleted one (a compaction that started over) is freed in chunks,
+        as a replaced snapshot is (see release_replaced).
+        """
         fd = self._held_temps.pop(tmp, -1)
         if fd >= 0:
-            with contextlib.suppress(OSError):
-                os.close(fd)
+            release_replaced(fd)
 
     def _swap(self, tmp: str, gen: int, docs: int, base: tuple[int, int] | None = None, base_ops: int = 0,
               seg: Segment | None = None, rfd: int = -1) -> None:
@@ -921,9 +924,14 @@ class JournalStorage(Storage):
                 close_fd(rfd)
 
     def _swap_files(self, tmp: str, gen: int, docs: int, base: tuple[int, int] | None, base_ops: int) -> None:
-        with contextlib.suppress(OSError):
-            self._close_after_unlock.append(
-                os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC))
+        # Writable, so that once nobody else reads it, it can be freed in chunks
+        # (release_replaced); read-only where we may not write it.
+        for mode in (os.O_RDWR, os.O_RDONLY):
+            try:
+                self._close_after_unlock.append(os.open(self.path, mode | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC))
+                break
+            except OSError:
+                continue
         try:
             replace_snapshot(self.path, tmp)
         finally:

@@ -113,6 +113,43 @@ def write_synced(fd: int, data: bytes) -> None:
     os.fsync(fd)
 
 
+# A replaced snapshot nobody else has open is freed this many bytes at a time
+# (see release_replaced).
+FREE_CHUNK = 8 * 1024 * 1024
+_F_SETLEASE = getattr(fcntl, "F_SETLEASE", None)
+
+
+def release_replaced(fd: int) -> None:
+    """Close an fd on a replaced (unlinked) database file; a big one is freed a chunk at a time first.
+
+    The last close of a replaced snapshot frees its blocks, tens of MB, in
+    one filesystem transaction; its commit (and, with online discard, the
+    trim of every freed block) then holds up every other process's journal
+    fdatasync: a writer would wait on the compaction after all, on the disk
+    instead of on the lock.  Cutting the file from its end a chunk at a
+    time, each cut synced, keeps each such commit small.  That is only done
+    while nobody else can read the file: it has no name left, and a write
+    lease is granted (the kernel refuses one while any other open file
+    description of it exists, in any process; none can be opened later
+    without a name).  Otherwise, or where leases are unsupported, it is
+    just closed and whoever closes it last frees it.
+    """
+    try:
+        st = os.fstat(fd)
+        if _F_SETLEASE is not None and st.st_nlink == 0 and st.st_size > FREE_CHUNK:
+            fcntl.fcntl(fd, _F_SETLEASE, fcntl.F_WRLCK)
+            size = st.st_size
+            while size > 0:
+                size = max(0, size - FREE_CHUNK)
+                os.ftruncate(fd, size)
+                os.fsync(fd)
+    except OSError:
+        pass  # not ours alone, or no leases here: a plain close
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
 def close_fds(fds: list[int]) -> None:
     """Close every open fd of ``fds`` and mark it -1 (the list is shared with a finalizer)."""
     for i, fd in enumerate(fds):
