@@ -52,6 +52,7 @@ from incident_tui.store.storage.lock import (
     LOCK_POLL_MAX,
     LOCK_POLL_SHORT,
     LOCK_POLL_SHORT_FOR,
+    LOCK_WAIT_REPORT_AFTER,
     find_lock_holder,
     holder_record,
     lock_timeout_error,
@@ -370,7 +371,8 @@ class JournalStorage(Storage):
         Re-entrant per thread (a shared request inside an exclusive hold is a
         no-op; flock would otherwise convert the lock).  Waits poll LOCK_NB
         with a backoff until :attr:`lock_timeout`, calling
-        :attr:`on_lock_wait` between polls, then raise
+        :attr:`on_lock_wait` between polls once the wait lasts
+        LOCK_WAIT_REPORT_AFTER, then raise
         :class:`LockTimeoutError` naming the holder.
         """
         me = threading.get_ident()
@@ -405,12 +407,12 @@ class JournalStorage(Storage):
             if not wait:
                 return False
             waited = time.monotonic() - start
-            if looked < 0 or waited - looked >= 1.0:
-                holder = self._holder()
-                looked = waited
             if waited >= self.lock_timeout:
                 raise lock_timeout_error(self.path, self._holder() or holder, waited)
-            if self.on_lock_wait is not None:
+            if self.on_lock_wait is not None and waited >= LOCK_WAIT_REPORT_AFTER:
+                if looked < 0 or waited - looked >= 1.0:
+                    holder = self._holder()
+                    looked = waited
                 self.on_lock_wait(holder, waited)
             time.sleep(min(delay, max(self.lock_timeout - waited, 0.0)))
             delay = min(delay * 2, LOCK_POLL_SHORT if waited < LOCK_POLL_SHORT_FOR else LOCK_POLL_MAX)
@@ -429,8 +431,12 @@ class JournalStorage(Storage):
             self._close_replaced()
 
     def _close_replaced(self) -> None:
+        # In the order kept: a compaction's old snapshot (freed in chunks)
+        # before its old journal, so that another process taking the swap
+        # over meanwhile is not the last to close (and free) that journal
+        # while the snapshot's blocks are being freed.
         while self._close_after_unlock:
-            release_replaced(self._close_after_unlock.pop())
+            release_replaced(self._close_after_unlock.pop(0))
 
     def _holder(self) -> LockHolder | None:
         if self._lock_owner is not None:
