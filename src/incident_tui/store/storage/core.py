@@ -930,6 +930,23 @@ class JournalStorage(Storage):
                 close_fd(rfd)
 
     def _swap_files(self, tmp: str, gen: int, docs: int, base: tuple[int, int] | None, base_ops: int) -> None:
+        # The order of the syncs, and why a crash anywhere loses no commit:
+        # 1. The temp snapshot's data is fsynced (write_temp) before the rename,
+        #    so a rename that reaches the disk never names a file with holes.
+        # 2. The snapshot rename is made durable (directory fsync) before the
+        #    journal is replaced: the new journal starts at the snapshot's
+        #    base, so it must never survive a crash beside the old snapshot.
+        #    Between the two, the new snapshot beside the old journal is a
+        #    state that opening handles (_sync_journal replays from the base).
+        # 3. The new journal is fsynced as a temp file, renamed and the
+        #    directory fsynced, all before the lock is released: no commit is
+        #    acknowledged in a journal whose name might not survive a crash.
+        # 4. Only after the lock is released is the old snapshot freed, in
+        #    chunks (release_replaced), and only when it has no name and
+        #    nobody else has it open: nothing a process or a restart reads
+        #    changes.  Those syncs order nothing; they keep each commit small.
+        # Nothing under the lock reads or writes an amount sized by the
+        # database: two renames, the tail of the journal, three syncs.
         # Writable, so that once nobody else reads it, it can be freed in chunks
         # (release_replaced); read-only where we may not write it.
         for mode in (os.O_RDWR, os.O_RDONLY):
