@@ -7,7 +7,7 @@
   (fresh process, imports included) against a bare Textual app's first frame (see benchmarks/ui.py).
 * ``open_150k_s``, ``open_500k_s``: open the store and list the incidents, in a fresh process, on a
   database of that many timeline events (benchmarks/store.py's data, compacted); peak and steady RSS
-  of that process at 150k.
+  of that process at each size (``peak_rss_150k_mb``, ``steady_rss_150k_mb``, ``..._500k_mb``).
 * ``compaction_stall_ms_p100``: the longest a durable append in one process takes while another
   process compacts the 150k database three times, over ``--runs`` such rounds;
   ``compaction_stall_ms_median`` is the median of the rounds' longest appends.
@@ -20,8 +20,8 @@ Run: python benchmarks/scale.py [--incidents 1000,5000] [--events 150000,500000]
 (``--compaction-only``: build each store size and print only its compaction stall figures.)
 One summary line per incident count, last:
 ``incidents=… seed_s=… note_ms=… bare_imports_ms=… note_ratio=… data_frame_s=… bare_first_frame_s=…
-frame_ratio=… open_150k_s=… open_500k_s=… peak_rss_150k_mb=… steady_rss_150k_mb=… compaction_stall_ms_p100=…
-compaction_stall_ms_median=…``
+frame_ratio=… open_150k_s=… peak_rss_150k_mb=… steady_rss_150k_mb=… open_500k_s=… peak_rss_500k_mb=…
+steady_rss_500k_mb=… compaction_stall_ms_p100=… compaction_stall_ms_median=…``
 (the issue's ``seed_5k_s`` is ``seed_s`` on the 5,000 line).
 """
 
@@ -208,9 +208,9 @@ def main() -> None:
             print(f"store {label}: built in {built:.1f}s, snapshot {path.stat().st_size / 1e6:.1f} MB, "
                   f"open + list {open_s:.3f}s, peak RSS {peak:.0f} MB, steady {steady:.0f} MB", flush=True)
             store_fields[f"open_{label}_s"] = f"{open_s:.3f}"
+            store_fields[f"peak_rss_{label}_mb"] = f"{peak:.0f}"
+            store_fields[f"steady_rss_{label}_mb"] = f"{steady:.0f}"
             if events == sizes[0]:
-                store_fields[f"peak_rss_{label}_mb"] = f"{peak:.0f}"
-                store_fields[f"steady_rss_{label}_mb"] = f"{steady:.0f}"
                 median, stall = compaction_stalls(path, args.runs)
                 print(f"store {label}: longest append while another process compacts {stall:.1f} ms "
                       f"(median of {args.runs} rounds {median:.1f} ms)", flush=True)

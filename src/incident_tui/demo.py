@@ -99,15 +99,18 @@ def seed_demo(db: Stores | Database, *, incidents: int = 0, now: datetime | None
     prompts = PromptService(stores, clock=clock)
     service = IncidentService(stores, config=Config(user="ana"), clock=clock, prompts=prompts)
 
-    _seed_prompts(prompts, clock, now)
-    clock.now = now
-    _openhands_changes(service, now)
-    _openhands_incident(service, clock, now)
-    _support_incident(service, clock, now)
-    _faq_incident(service, clock, now)
-    _closed_incident(service, clock, now)
-    if incidents:
-        _synthetic(stores.db, service, clock, now, incidents, random.Random(seed))
+    # A bulk load: one compaction at the end, as the journal would otherwise be compacted
+    # again and again while the snapshot grows; the seeded database then opens as a quiet one.
+    with stores.bulk_load():
+        _seed_prompts(prompts, clock, now)
+        clock.now = now
+        _openhands_changes(service, now)
+        _openhands_incident(service, clock, now)
+        _support_incident(service, clock, now)
+        _faq_incident(service, clock, now)
+        _closed_incident(service, clock, now)
+        if incidents:
+            _synthetic(stores.db, service, clock, now, incidents, random.Random(seed))
     clock.now = now
     total, events = stores.incidents.incident_count(), stores.incidents.event_count()
     return f"{total} incidents, {events} timeline events, {len(prompts.list_prompts())} prompts"

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from tinydb import TinyDB, where
+from tinydb.table import Document
 
 from incident_tui.domain.errors import IncidentTuiError
 from incident_tui.domain.models import (
@@ -195,6 +196,16 @@ class Repository:
         if self._change_count(INCIDENTS) is None:  # a storage without change counts: scan
             docs = self.incidents.search(where("id") == incident_id)
             return self._incident(docs[0]) if docs else None
+        find_by_key = getattr(self.db.storage, "find_by_key", None)
+        if find_by_key is not None and isinstance(incident_id, str):
+            # While the incidents are not parsed yet, the snapshot's per-document index finds one
+            # without parsing the others (a CLI command on one incident); None once they are.
+            found: dict[str, dict[str, Any]] | None = find_by_key(INCIDENTS, "id", incident_id)
+            if found is not None:
+                if not found:
+                    return None
+                key, first = next(iter(found.items()))
+                return self._incident(Document(first, int(key)) if key.isdigit() else first)
         keys = self._id_index().get(incident_id) if isinstance(incident_id, str) else None
         doc = self.incidents.get(doc_id=keys[0]) if keys else None
         return self._incident(doc) if doc is not None else None

@@ -20,9 +20,11 @@ timeline events) is parsed from a slice of the file on demand::
   so its size is END + 2.  Reading the first :data:`HEADER_LEN` bytes gives all three.
 * ``segment_tables`` gives every other table's value span ``[s, e)`` (fixed-width numbers in
   strings, so ``_meta``'s length is known before the offsets it records).  Open parses
-  ``_meta`` and then each table from its own slice: the memory a parse needs on top of its
-  result is that of the biggest table, never of the whole file.  The separators between the
-  slices (``,"name":``) are checked, so a file whose index does not match is refused.
+  ``_meta`` (:func:`decode_layout`) and each table later from its own slice, on first use
+  (see :mod:`incident_tui.store.lazy_table`): the memory a parse needs on top of its result
+  is that of one table, never of the whole file.  The separators between the slices
+  (``,"name":``) and their braces are checked at open, so a file whose index does not match
+  is refused.
 * ``segment_index.groups`` lists the groups in file order: the group key (the documents'
   ``key`` field, a string; ``null`` for the documents whose field is missing or not a string),
   the span ``[s, e)`` of its documents relative to START, the lowest and highest numeric doc
@@ -71,6 +73,7 @@ __all__ = [
     "Header",
     "TABLES_FIELD",
     "decode_prefix",
+    "decode_layout",
     "decode_group",
     "decode_all",
 ]
@@ -167,7 +170,7 @@ def _num(n: int) -> str:
 
 def encode_snapshot(
     meta_table: Mapping[str, Mapping[str, Any]],
-    tables: Mapping[str, Mapping[str, Any]],
+    tables: Mapping[str, Mapping[str, Any] | bytes],
     table: str,
     key: str,
     bodies: Iterable[Body],
@@ -181,7 +184,7 @@ def encode_snapshot(
     would read back).
 
     ``meta_table`` must hold document ``"1"``; ``tables`` must hold neither ``_meta`` nor
-    ``table``.  ``bodies`` are the groups' encoded documents (empty ones are left out), at most
+    ``table``; a table given as ``bytes`` is written as it is (its encoded value).  ``bodies`` are the groups' encoded documents (empty ones are left out), at most
     one per group key.
     """
     if META_TABLE in tables or table in tables:
@@ -205,7 +208,9 @@ def encode_snapshot(
     for field in (SEGMENT_FIELD, INDEX_FIELD, TABLES_FIELD):
         first.pop(field, None)
     index = {"table": table, "key": key, "count": count, "high": high, "groups": groups}
-    encoded = [(_key_bytes(name), orjson.dumps(docs, option=_OPTS)) for name, docs in tables.items()]
+    # A table given as bytes is its value already encoded (a slice copied from the previous snapshot).
+    encoded = [(_key_bytes(name), docs if isinstance(docs, bytes) else orjson.dumps(docs, option=_OPTS))
+               for name, docs in tables.items()]
 
     def meta_bytes(header: str, spans: list[list[str]]) -> bytes:
         doc = {SEGMENT_FIELD: header, **first, INDEX_FIELD: index, TABLES_FIELD: spans}
@@ -295,6 +300,26 @@ def decode_prefix(
     :class:`Segment`.  Raises ``orjson.JSONDecodeError`` when a slice is not JSON,
     :class:`SegmentError` when the header, indexes, separators or size disagree.
     """
+    meta_table, spans, segment = decode_layout(read, header, size, loads)
+    data: dict[str, Any] = {META_TABLE: meta_table}
+    for name, (s, e) in spans.items():
+        data[name] = loads(read(s, e))
+    data[segment.table] = {}
+    return data, segment
+
+
+def decode_layout(
+    read: Callable[[int, int], bytes], header: Header, size: int,
+    loads: Callable[[bytes], Any] = orjson.loads,
+) -> tuple[dict[str, Any], dict[str, tuple[int, int]], Segment]:
+    """Parse ``_meta`` only and validate the layout; every other table stays in the file.
+
+    Returns the ``_meta`` table (its first document without the segment fields), the value
+    span ``[s, e)`` of every other table but the segmented one, in file order, and the
+    :class:`Segment`.  Only the separators between the slices are read (a few bytes each), so
+    a file whose index does not match is refused here; what is inside a slice is checked when
+    it is parsed.  Raises as :func:`decode_prefix`.
+    """
     start, end = header.start, header.end
     if size != end + 2:
         kind = "truncated" if size < end + 2 else "longer than its segment header says"
@@ -308,7 +333,7 @@ def decode_prefix(
     spans = meta.pop(TABLES_FIELD, None)
     if not isinstance(index, dict) or not isinstance(spans, list):
         raise SegmentError("no segment index")
-    data: dict[str, Any] = {META_TABLE: meta_table}
+    tables: dict[str, tuple[int, int]] = {}
     at = header.meta_end
     for entry in spans:
         if (not isinstance(entry, list) or len(entry) != 3 or not all(isinstance(x, str) for x in entry)
@@ -316,17 +341,17 @@ def decode_prefix(
             raise SegmentError("table index has an invalid entry")
         name, s, e = entry[0], int(entry[1]), int(entry[2])
         gap = b"," + _key_bytes(name) + b":"
-        if s != at + len(gap) or not s <= e <= start or name in data or read(at, s) != gap:
+        if (s != at + len(gap) or not s < e <= start or name == META_TABLE or name in tables
+                or read(at, s) != gap or read(s, s + 1) != b"{" or read(e - 1, e) != b"}"):
             raise SegmentError(f"table index does not match the file at table {name!r}")
-        data[name] = loads(read(s, e))
+        tables[name] = (s, e)
         at = e
     table, key, count, high, groups = (index.get(f) for f in ("table", "key", "count", "high", "groups"))
     if not isinstance(table, str) or not isinstance(key, str):
         raise SegmentError("segment index names no table or key")
     gap = b"," + _key_bytes(table) + b":{"
-    if start != at + len(gap) or table in data or read(at, start) != gap or read(end, end + 2) != b"}}":
+    if start != at + len(gap) or table in tables or read(at, start) != gap or read(end, end + 2) != b"}}":
         raise SegmentError(f"table {table!r} is not where the header says, last")
-    data[table] = {}
     if type(count) is not int or count < 0 or not (high is None or (type(high) is int and high >= 0)):
         raise SegmentError("segment index has an invalid count or high id")
     if not isinstance(groups, list):
@@ -354,7 +379,7 @@ def decode_prefix(
         pos = ge + 1
     if (groups and group_spans[groups[-1][0]][1] != length) or (not groups and length):
         raise SegmentError("segment index does not cover the segment")
-    return data, Segment(table, key, start, end, group_spans, ranges, crcs, count, high)
+    return meta_table, tables, Segment(table, key, start, end, group_spans, ranges, crcs, count, high)
 
 
 def decode_group(body: bytes, key: str, group: str | None) -> dict[str, dict[str, Any]]:

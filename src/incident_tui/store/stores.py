@@ -33,6 +33,14 @@ def atomic(db: TinyDB) -> contextlib.AbstractContextManager[Any]:
     return contextlib.nullcontext(db)
 
 
+def bulk_load(db: TinyDB) -> contextlib.AbstractContextManager[Any]:
+    """A bulk load on a journaled db: no automatic compaction inside, one at the end
+    (see JournalStorage.bulk); nothing special on a bare TinyDB."""
+    if isinstance(db.storage, JournalStorage):
+        return db.storage.bulk()
+    return contextlib.nullcontext(db)
+
+
 class Stores:
     """The repositories of one database: incidents (with their timelines and samples), prompts
     (versions and label moves), postmortems and changes."""
@@ -48,6 +56,10 @@ class Stores:
     def transaction(self) -> contextlib.AbstractContextManager[Any]:
         """One atomic, durable commit on a journaled database; write by write on a bare TinyDB."""
         return atomic(self.db)
+
+    def bulk_load(self) -> contextlib.AbstractContextManager[Any]:
+        """Many commits in a row (seeding): compacted once at the end, not as the journal grows."""
+        return bulk_load(self.db)
 
     @cached_property
     def incidents(self) -> Repository:

@@ -59,6 +59,27 @@ layer below it:
   an ordinary in-memory one.  Compaction reuses the groups' bytes and appends
   the new events (it parses only when older events changed); the handle then
   reads from the new file.
+* Open cost does not grow with history at all: the other tables are parsed
+  on first use (:mod:`incident_tui.store.lazy_table`).  Open parses ``_meta``
+  only; each table stays a slice of the snapshot, with its document count
+  and CRC-32 in ``_meta``'s ``slices`` field (generation-tagged like
+  ``ids``), and is parsed, checked against its CRC, the first time anything
+  reads or writes it.  Journal records for a table not parsed yet wait in its
+  overlay and are applied in order when it is; this process's own writes
+  parse it first.  The incidents also carry a per-document index of their
+  ``id`` (value, doc id, byte span, CRC-32 of each document; JSON text with
+  its own CRC, parsed on first use), so ``find_by_key`` (a CLI command on
+  one incident) parses one document, not the table.  A damaged slice, index
+  or document is refused when first used, naming the file, and never copied:
+  a compaction copies an unchanged slice's bytes only after checking them.
+  The field is additive: a schema-2 reader that does not know it ignores it,
+  and a file without it (or with a stale one) is parsed at open as before,
+  until its next compaction writes it.  The layout stays schema 2.
+* The journal is compacted once it outgrows a share of what an *eager* open
+  parses (the snapshot without its events): replay then stays a bounded
+  fraction of that (see ``COMPACT_RATIO`` in :mod:`.core`, with the write
+  amplification it costs).  ``JournalStorage.bulk()`` turns automatic
+  compaction off for a bulk load and compacts once at its end.
 
 The hook into TinyDB is :class:`JournalTable` (installed as
 ``TinyDB.table_class``), which turns each write method into per-document
@@ -86,8 +107,8 @@ from __future__ import annotations
 
 import fcntl as fcntl  # re-exported: tests reach the modules the store uses through the package
 import os as os
-import secrets as secrets
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 from incident_tui.store.storage.codec import BULK_LOAD_BYTES as BULK_LOAD_BYTES
@@ -134,6 +155,17 @@ def _v1_to_v2(data: dict[str, dict[str, Any]]) -> None:
 #: under the exclusive lock, after the journal has been replayed; the result is
 #: then written as a new snapshot.
 MIGRATIONS: dict[int, Callable[[dict[str, dict[str, Any]]], None]] = {1: _v1_to_v2}
+
+def __getattr__(name: str) -> ModuleType:
+    # ``secrets`` (temp file names) pulls in hashlib, random and base64: ~5 ms a
+    # command that writes no temp file would pay at start-up.  Imported when
+    # first asked for (tests reach it through the package, as the others).
+    if name == "secrets":
+        import secrets
+
+        return secrets
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # How journal writes reach the disk (fdatasync where there is one).  Read
 # from here at call time, so a test can make the disk "full".

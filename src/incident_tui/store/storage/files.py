@@ -13,7 +13,6 @@ import errno
 import fcntl
 import glob
 import os
-import secrets
 import stat
 from collections.abc import Iterator
 
@@ -228,6 +227,8 @@ def write_temp(db_path: str, payload: bytes, infix: str = TMP_INFIX, held: dict[
     stored in ``held`` under its path; the caller closes it), so that an
     open of the database meanwhile does not take it for a crash's leftover.
     """
+    import secrets  # here, not at start-up: it imports hashlib and random (see the package's __getattr__)
+
     tmp = f"{db_path}{infix}{os.getpid()}-{secrets.token_hex(8)}{TMP_SUFFIX}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:

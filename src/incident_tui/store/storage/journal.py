@@ -52,6 +52,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from incident_tui.store.lazy_table import LazyTable
 from incident_tui.store.segment_table import SegmentedTable
 
 from incident_tui.store.storage.codec import dumps, loads_bulk
@@ -170,8 +171,9 @@ def apply_records(
     """Replay ``records`` (the first being line ``first_lineno``) onto the tables ``data`` and the id counters ``hw``.
 
     A table of ``data`` may be a :class:`SegmentedTable` (the events still in
-    the snapshot's segment): its document writes go to its overlay; a
-    truncate or drop replaces or removes it like any table.  Returns the
+    the snapshot's segment) or a :class:`LazyTable` (a table not parsed
+    yet): its document writes go to its overlay; a truncate or drop replaces
+    or removes it like any table.  Returns the
     names of the tables they touched.
     """
     touched: set[str] = set()
@@ -186,7 +188,7 @@ def apply_records(
                     raise TypeError
                 touched.add(name)
                 seg: Any = data.get(name)
-                if type(seg) is SegmentedTable and (kind == set_ or kind == delete):
+                if (type(seg) is SegmentedTable or type(seg) is LazyTable) and (kind == set_ or kind == delete):
                     doc_id = op[2]
                     doc = op[3] if kind == set_ else None
                     if type(doc_id) is not str or kind == set_ and type(doc) is not dict:

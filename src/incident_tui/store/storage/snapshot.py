@@ -12,10 +12,19 @@ journal's leaves nothing to lose (see :mod:`.journal`).  ``gen``, ``ids`` and
 Schema 2 keeps the events table (:data:`SEGMENT_TABLE`) last, grouped by
 incident, with a fixed-width header and a per-incident byte-offset index at
 the front of ``_meta`` (the layout: :mod:`incident_tui.store.segment`).
-Reading such a file parses ``_meta`` and every other table from its own
-slice and keeps the file open, so one incident's events are read later from
-their slice.  A file without the header (schema 1, or a database without
-events) is parsed whole.
+Reading such a file parses ``_meta`` only and keeps the file open, so one
+incident's events are read later from their slice, and every other table is
+a :class:`~incident_tui.store.lazy_table.LazyTable` parsed on first use,
+when ``_meta``'s ``slices`` field (written by every compaction, tagged with
+its generation) gives each table's document count and CRC-32::
+
+    "slices": {"gen": 7, "tables": {"samples": [count, crc],
+                                    "incidents": [count, crc, "<id index as JSON text>", index_crc]}}
+
+(:data:`INDEXED_TABLES` says which tables carry a per-document index.)
+Without a usable ``slices`` field every table is parsed at open from its own
+slice, as before the field existed.  A file without the header (schema 1, or
+a database without events) is parsed whole.
 """
 
 from __future__ import annotations
@@ -23,17 +32,19 @@ from __future__ import annotations
 import contextlib
 import os
 import weakref
+import zlib
 from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
 import orjson
 
+from incident_tui.store.lazy_table import LazyTable, SnapshotFile, encode_indexed
 from incident_tui.store.segment import (
     HEADER_LEN,
     Segment,
     SegmentError,
-    decode_prefix,
+    decode_layout,
     group_bodies,
     read_header,
 )
@@ -51,6 +62,12 @@ META_DOC_ID = "1"
 #: every other table and one group (one incident's timeline) is read on demand.
 SEGMENT_TABLE = "events"
 SEGMENT_KEY = "incident_id"
+#: The ``_meta`` field saying each small table's document count and CRC-32 (and, for the tables
+#: of :data:`INDEXED_TABLES`, a per-document index), tagged with the generation that wrote it.
+SLICES_FIELD = "slices"
+#: Tables written with a per-document index of one field, so that one document is found by it
+#: without parsing the table: the incidents by their id (``incident-tui note INC-…``).
+INDEXED_TABLES = {"incidents": "id"}
 
 
 def close_fd(fd: int) -> None:
@@ -77,12 +94,14 @@ def segment_error(db_path: str, exc: SegmentError) -> CorruptDatabaseError:
 
 
 class Snapshot:
-    __slots__ = ("key", "gen", "data", "high", "base", "seg", "fd", "_fin", "__weakref__")
+    __slots__ = ("key", "gen", "data", "high", "base", "seg", "fd", "lazy", "_fin", "__weakref__")
 
     def __init__(self, key: tuple[int, int, int], gen: int, data: dict[str, dict[str, Any]],
                  high: dict[str, int] | None = None, base: tuple[int, int] | None = None,
-                 seg: Segment | None = None, fd: int = -1):
+                 seg: Segment | None = None, fd: int = -1, lazy: dict[str, LazyTable] | None = None):
         self.key = key
+        #: The tables not parsed yet (each a slice of the file, parsed on first use); not in ``data``.
+        self.lazy = lazy or {}
         self.gen = gen
         self.data = data
         self.high = high or {}  # highest doc id per table, from the metadata (may be missing)
@@ -162,6 +181,7 @@ def read_snapshot(db_path: str, schema_version: int) -> Snapshot | None:
     except FileNotFoundError:
         return None
     keep = False
+    lazy: dict[str, LazyTable] = {}
     try:
         with naming(db_path):
             st = os.fstat(fd)
@@ -184,17 +204,28 @@ def read_snapshot(db_path: str, schema_version: int) -> Snapshot | None:
                 raise corrupt(db_path, f"{kind} JSON{where} ({exc.msg})") from None
             del raw
         else:
-            # Schema 2: parse everything before the events segment; the
-            # events stay in the file, read one incident at a time.
+            # Schema 2: parse _meta only; the events stay in the file, read
+            # one incident at a time, and so do the other tables when _meta
+            # says their counts and checksums (parsed on first use).
+            read = partial(pread_range, fd, db_path)
             try:
-                data, seg = decode_prefix(partial(pread_range, fd, db_path), header, st.st_size, loads_bulk)
+                meta_table, spans, seg = decode_layout(read, header, st.st_size, loads_bulk)
+                data = {META_TABLE: meta_table}
+                slices = _read_slices(meta_table[META_DOC_ID].pop(SLICES_FIELD, None),
+                                      meta_table[META_DOC_ID].get("gen"), spans)
+                if slices is None:  # written by a version that did not record them: parsed now
+                    for name, (s, e) in spans.items():
+                        data[name] = loads_bulk(read(s, e))
+                elif slices:
+                    file = SnapshotFile(os.dup(fd), partial(_pread_file, db_path))
+                    lazy = {name: LazyTable(name, *spans[name], count, crc, file, index, loads_bulk)
+                            for name, (count, crc, index) in slices.items()}
             except orjson.JSONDecodeError as exc:
                 raise corrupt(db_path, f"corrupt JSON before the events segment ({exc.msg})") from None
             except SegmentError as exc:
                 raise corrupt(db_path, f"invalid events segment ({exc})") from None
             if seg.table != SEGMENT_TABLE or seg.key != SEGMENT_KEY:
                 raise corrupt(db_path, f"events segment of an unknown kind ({seg.table!r} by {seg.key!r})")
-            data.pop(seg.table, None)
             keep = True
     finally:
         if not keep:
@@ -202,10 +233,46 @@ def read_snapshot(db_path: str, schema_version: int) -> Snapshot | None:
     if seg is None:
         return _checked(db_path, schema_version, st, data, None, -1)
     try:
-        return _checked(db_path, schema_version, st, data, seg, fd)
+        snap = _checked(db_path, schema_version, st, data, seg, fd)
     except BaseException:
         os.close(fd)
         raise
+    for name, table in lazy.items():
+        table.high = snap.high.get(name)
+    snap.lazy = lazy
+    return snap
+
+
+def _pread_file(db_path: str, fd: int, start: int, end: int) -> bytes:
+    return pread_range(fd, db_path, start, end)
+
+
+def _read_slices(raw: Any, gen: Any, spans: Mapping[str, tuple[int, int]]
+                 ) -> dict[str, tuple[int, int, tuple[str, int] | None]] | None:
+    """Each table's (count, CRC-32, document index) from the metadata; None when it cannot be used.
+
+    Tagged with the snapshot's generation like ``ids``: a version that does
+    not know the field keeps it when it compacts, and it is then stale.  It
+    must name exactly the tables the layout has, or it is not used either
+    (every table is then parsed at open, as before it existed).
+    """
+    if not isinstance(raw, dict) or raw.get("gen") != gen or type(gen) is not int:
+        return None
+    tables = raw.get("tables")
+    if not isinstance(tables, dict) or set(tables) != set(spans):
+        return None
+    out: dict[str, tuple[int, int, tuple[str, int] | None]] = {}
+    for name, entry in tables.items():
+        if (not isinstance(entry, list) or len(entry) not in (2, 4)
+                or not all(type(n) is int and n >= 0 for n in entry[:2])):
+            return None
+        index: tuple[str, int] | None = None
+        if len(entry) == 4:
+            if not isinstance(entry[2], str) or type(entry[3]) is not int:
+                return None
+            index = (entry[2], entry[3])  # parsed and checked on first use (see LazyTable.index)
+        out[name] = (entry[0], entry[1], index)
+    return out
 
 
 def _checked(db_path: str, schema_version: int, st: os.stat_result, data: Any, seg: Segment | None,
@@ -263,20 +330,30 @@ def encode_snapshot(db_path: str, data: Mapping[str, Any], gen: int) -> tuple[by
     ``data`` is not changed.  Its SEGMENT_TABLE is a dict, or a
     :class:`SegmentedTable` while the table is still in a snapshot's segment
     (then its groups' bytes are reused; see :meth:`SegmentedTable.bodies`).
+    Any other table is a dict, or a :class:`LazyTable` still in the previous
+    snapshot: its bytes are copied as they are (checked against their CRC)
+    when the journal changed none of its documents, else it is parsed and
+    written anew.
     """
     tables = dict(data)
     meta_table = dict(tables.pop(META_TABLE))
     found = tables.pop(SEGMENT_TABLE, None)
     seg = found if isinstance(found, SegmentedTable) else None
     table = None if seg is not None else found
-    high = high_ids(tables)
     first = {**meta_table[META_DOC_ID], "gen": gen}
+    first.pop(SLICES_FIELD, None)
     if seg is None and table is None:
-        first["ids"] = {"gen": gen, "high": high}
+        # No events: a plain TinyDB file, parsed whole at open.
+        try:
+            tables = {name: t.materialise() if isinstance(t, LazyTable) else t for name, t in tables.items()}
+        except SegmentError as exc:
+            raise corrupt(db_path, f"its table is unreadable ({exc})") from None
+        first["ids"] = {"gen": gen, "high": high_ids(tables)}
         meta_table[META_DOC_ID] = first
         payload = orjson.dumps({META_TABLE: meta_table, **tables}, option=OPTS)
         return payload, None, sum(map(len, tables.values())) + len(meta_table)
     try:
+        encoded, slices, high, small_docs = _encode_tables(tables)
         if seg is not None:
             bodies, count, top = seg.bodies()
         else:
@@ -287,9 +364,42 @@ def encode_snapshot(db_path: str, data: Mapping[str, Any], gen: int) -> tuple[by
         if top is not None:
             high[SEGMENT_TABLE] = top
         first["ids"] = {"gen": gen, "high": high}
+        first[SLICES_FIELD] = {"gen": gen, "tables": slices}
         meta_table[META_DOC_ID] = first
-        payload, segment = encode_segmented(meta_table, tables, SEGMENT_TABLE, SEGMENT_KEY, bodies,
+        payload, segment = encode_segmented(meta_table, encoded, SEGMENT_TABLE, SEGMENT_KEY, bodies,
                                             count=count, high=top)
     except SegmentError as exc:
         raise segment_error(db_path, exc) from None
-    return payload, segment, sum(map(len, tables.values())) + len(meta_table) + count
+    return payload, segment, small_docs + len(meta_table) + count
+
+
+def _encode_tables(tables: Mapping[str, Any]) -> tuple[dict[str, bytes], dict[str, list[Any]], dict[str, int], int]:
+    """Every small table's bytes, its ``slices`` entry (count, CRC-32, document index), the highest ids, the document count."""
+    encoded: dict[str, bytes] = {}
+    slices: dict[str, list[Any]] = {}
+    high: dict[str, int] = {}
+    docs_total = 0
+    for name, t in tables.items():
+        key = INDEXED_TABLES.get(name)
+        index: tuple[str, int] | None
+        if isinstance(t, LazyTable) and not t.overlay and (key is None) == (t.index_text is None):
+            # Unchanged since the previous snapshot: its bytes (and index) as they are, checked.
+            raw, count, crc, top, index = t.raw(), t.count, t.crc, t.high, t.index_text
+            if index is not None:
+                t.index()  # checked before it is copied
+        else:
+            docs = t.materialise() if isinstance(t, LazyTable) else t
+            index = None
+            if key is not None:
+                raw, doc_index = encode_indexed(docs, key)
+                text = doc_index.encode()
+                index = (text, zlib.crc32(text.encode()))
+            else:
+                raw = orjson.dumps(docs, option=OPTS)
+            count, crc, top = len(docs), zlib.crc32(raw), high_ids({name: docs}).get(name)
+        encoded[name] = raw
+        slices[name] = [count, crc] if index is None else [count, crc, *index]
+        if top is not None:
+            high[name] = top
+        docs_total += count
+    return encoded, slices, high, docs_total
