@@ -43,6 +43,7 @@ def cuts(monkeypatch):
 
     monkeypatch.setattr(os, "ftruncate", ftruncate)
     monkeypatch.setattr(core, "release_replaced", release)
+    monkeypatch.setattr(files, "release_replaced", release)
     return seen
 
 
@@ -128,3 +129,24 @@ def test_the_temp_file_of_a_try_that_starts_over_is_cut_then_gone(db_path, cuts,
     assert texts(other) == [*want, "during"]
     compactor.close()
     other.close()
+
+
+def test_the_last_handle_to_close_a_replaced_snapshot_cuts_it(db_path, cuts):
+    want = build(db_path)
+    cuts.clear()
+    reader = open_db(db_path)
+    assert reader.storage.is_segmented("events")  # its events are read from this file on demand
+    st = os.stat(db_path)
+    writer = open_db(db_path)
+    writer.table("events").insert({"incident_id": "i1", "text": "after"})
+    writer.storage.compact()
+    writer.close()
+    assert st.st_ino not in {ino for ino, _ in cuts}  # the reader still has it
+    assert reader.storage.is_segmented("events")
+
+    reader.close()
+    lengths = [length for ino, length in cuts if ino == st.st_ino]
+    assert lengths[0] == st.st_size - CHUNK and lengths[-1] == 0
+    again = open_db(db_path)
+    assert texts(again) == [*want, "after"]
+    again.close()

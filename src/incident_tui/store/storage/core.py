@@ -1445,10 +1445,12 @@ class JournalStorage(Storage):
         """Release file handles and the lock.  Idempotent."""
         with self._mutex:
             self._closed = True
-            close_fds(self._fds)
-            self._close_replaced()
+            # The tables' own fds on the snapshot first: a replaced one is
+            # freed in chunks only by the last close (see release_replaced).
             for lazy in self._lazy.values():
                 lazy.file.close()
+            close_fds(self._fds)
+            self._close_replaced()
 
     def __repr__(self) -> str:
         return f"<JournalStorage {self.path} gen={self._gen} journal={self._jpos}B>"

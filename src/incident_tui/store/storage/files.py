@@ -136,6 +136,12 @@ def release_replaced(fd: int) -> None:
     try:
         st = os.fstat(fd)
         if _F_SETLEASE is not None and st.st_nlink == 0 and st.st_size > FREE_CHUNK:
+            if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY:
+                # A reader's fd: cut through a writable one of its own (the
+                # read-only one closed first, or the lease would count it).
+                writable = os.open(f"/proc/self/fd/{fd}", os.O_RDWR | os.O_CLOEXEC)
+                fd, old = writable, fd
+                os.close(old)
             fcntl.fcntl(fd, _F_SETLEASE, fcntl.F_WRLCK)
             size = st.st_size
             while size > 0:
@@ -150,12 +156,15 @@ def release_replaced(fd: int) -> None:
 
 
 def close_fds(fds: list[int]) -> None:
-    """Close every open fd of ``fds`` and mark it -1 (the list is shared with a finalizer)."""
+    """Close every open fd of ``fds`` and mark it -1 (the list is shared with a finalizer).
+
+    A snapshot replaced meanwhile that nobody else has open is freed in
+    chunks (see release_replaced).
+    """
     for i, fd in enumerate(fds):
         if fd >= 0:
-            with contextlib.suppress(OSError):
-                os.close(fd)
             fds[i] = -1
+            release_replaced(fd)
 
 
 def refuse_unsafe_siblings(db_path: str) -> None:
