@@ -35,6 +35,7 @@ STEPS = (
     "before-journal-replace",
     "journal-replaced",
     "journal-durable",
+    "old-snapshot-freed-in-part",
     "none",
 )
 # The steps after which the new snapshot is the one in place.
@@ -162,7 +163,24 @@ def crash(path: str, step: str, out: str) -> None:
         if replaced and step == f"{replaced[-1]}-durable":
             die()
 
+    real_ftruncate = os.ftruncate
+
+    def ftruncate(fd, length):
+        real_ftruncate(fd, length)
+        if step == "old-snapshot-freed-in-part" and "journal" in replaced:
+            os.fsync(fd)
+            die()
+
+    if step == "old-snapshot-freed-in-part":
+        # Nobody reads the old snapshot's events then (both handles hold them in
+        # memory), so once the swap is done it is cut a chunk at a time: die after
+        # the first cut.
+        files.FREE_CHUNK = 1024
+        a.storage._materialise()
+        b.storage._materialise()
+
     storage_mod.os.replace = replace
+    storage_mod.os.ftruncate = ftruncate
     files.fsync_dir = fsync_dir
     a.storage.compact()
     assert step == "none", f"never reached {step}"

@@ -39,6 +39,7 @@ from incident_tui.store.storage.files import (
     naming,
     open_file,
     refuse_unsafe_siblings,
+    release_replaced,
     remove_leftover_temps,
     replace_file,
     replace_snapshot,
@@ -51,6 +52,7 @@ from incident_tui.store.storage.lock import (
     LOCK_POLL_MAX,
     LOCK_POLL_SHORT,
     LOCK_POLL_SHORT_FOR,
+    LOCK_WAIT_REPORT_AFTER,
     find_lock_holder,
     holder_record,
     lock_timeout_error,
@@ -407,7 +409,8 @@ class JournalStorage(Storage):
         Re-entrant per thread (a shared request inside an exclusive hold is a
         no-op; flock would otherwise convert the lock).  Waits poll LOCK_NB
         with a backoff until :attr:`lock_timeout`, calling
-        :attr:`on_lock_wait` between polls, then raise
+        :attr:`on_lock_wait` between polls once the wait lasts
+        LOCK_WAIT_REPORT_AFTER, then raise
         :class:`LockTimeoutError` naming the holder.
         """
         me = threading.get_ident()
@@ -442,12 +445,12 @@ class JournalStorage(Storage):
             if not wait:
                 return False
             waited = time.monotonic() - start
-            if looked < 0 or waited - looked >= 1.0:
-                holder = self._holder()
-                looked = waited
             if waited >= self.lock_timeout:
                 raise lock_timeout_error(self.path, self._holder() or holder, waited)
-            if self.on_lock_wait is not None:
+            if self.on_lock_wait is not None and waited >= LOCK_WAIT_REPORT_AFTER:
+                if looked < 0 or waited - looked >= 1.0:
+                    holder = self._holder()
+                    looked = waited
                 self.on_lock_wait(holder, waited)
             time.sleep(min(delay, max(self.lock_timeout - waited, 0.0)))
             delay = min(delay * 2, LOCK_POLL_SHORT if waited < LOCK_POLL_SHORT_FOR else LOCK_POLL_MAX)
@@ -466,9 +469,12 @@ class JournalStorage(Storage):
             self._close_replaced()
 
     def _close_replaced(self) -> None:
+        # In the order kept: a compaction's old snapshot (freed in chunks)
+        # before its old journal, so that another process taking the swap
+        # over meanwhile is not the last to close (and free) that journal
+        # while the snapshot's blocks are being freed.
         while self._close_after_unlock:
-            with contextlib.suppress(OSError):
-                os.close(self._close_after_unlock.pop())
+            release_replaced(self._close_after_unlock.pop(0))
 
     def _holder(self) -> LockHolder | None:
         if self._lock_owner is not None:
@@ -942,11 +948,14 @@ class JournalStorage(Storage):
         return write_temp(self.path, payload, held=self._held_temps)
 
     def _release_temp(self, tmp: str) -> None:
-        """Close the temp file's fd (and with it its flock), once it is the snapshot or deleted."""
+        """Close the temp file's fd (and with it its flock), once it is the snapshot or deleted.
+
+        A deleted one (a compaction that started over) is freed in chunks,
+        as a replaced snapshot is (see release_replaced).
+        """
         fd = self._held_temps.pop(tmp, -1)
         if fd >= 0:
-            with contextlib.suppress(OSError):
-                os.close(fd)
+            release_replaced(fd)
 
     def _swap(self, tmp: str, gen: int, docs: int, base: tuple[int, int] | None = None, base_ops: int = 0,
               seg: Segment | None = None, rfd: int = -1) -> None:
@@ -975,9 +984,31 @@ class JournalStorage(Storage):
                 close_fd(rfd)
 
     def _swap_files(self, tmp: str, gen: int, docs: int, base: tuple[int, int] | None, base_ops: int) -> None:
-        with contextlib.suppress(OSError):
-            self._close_after_unlock.append(
-                os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC))
+        # The order of the syncs, and why a crash anywhere loses no commit:
+        # 1. The temp snapshot's data is fsynced (write_temp) before the rename,
+        #    so a rename that reaches the disk never names a file with holes.
+        # 2. The snapshot rename is made durable (directory fsync) before the
+        #    journal is replaced: the new journal starts at the snapshot's
+        #    base, so it must never survive a crash beside the old snapshot.
+        #    Between the two, the new snapshot beside the old journal is a
+        #    state that opening handles (_sync_journal replays from the base).
+        # 3. The new journal is fsynced as a temp file, renamed and the
+        #    directory fsynced, all before the lock is released: no commit is
+        #    acknowledged in a journal whose name might not survive a crash.
+        # 4. Only after the lock is released is the old snapshot freed, in
+        #    chunks (release_replaced), and only when it has no name and
+        #    nobody else has it open: nothing a process or a restart reads
+        #    changes.  Those syncs order nothing; they keep each commit small.
+        # Nothing under the lock reads or writes an amount sized by the
+        # database: two renames, the tail of the journal, three syncs.
+        # Writable, so that once nobody else reads it, it can be freed in chunks
+        # (release_replaced); read-only where we may not write it.
+        for mode in (os.O_RDWR, os.O_RDONLY):
+            try:
+                self._close_after_unlock.append(os.open(self.path, mode | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC))
+                break
+            except OSError:
+                continue
         try:
             replace_snapshot(self.path, tmp)
         finally:
@@ -1414,10 +1445,12 @@ class JournalStorage(Storage):
         """Release file handles and the lock.  Idempotent."""
         with self._mutex:
             self._closed = True
-            close_fds(self._fds)
-            self._close_replaced()
+            # The tables' own fds on the snapshot first: a replaced one is
+            # freed in chunks only by the last close (see release_replaced).
             for lazy in self._lazy.values():
                 lazy.file.close()
+            close_fds(self._fds)
+            self._close_replaced()
 
     def __repr__(self) -> str:
         return f"<JournalStorage {self.path} gen={self._gen} journal={self._jpos}B>"

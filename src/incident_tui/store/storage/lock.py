@@ -23,6 +23,11 @@ LOCK_POLL_MAX = 0.05
 # few ms, and a coarser poll would add up to as much again to the wait.
 LOCK_POLL_SHORT = 0.004
 LOCK_POLL_SHORT_FOR = 1.0
+# A wait is reported to on_lock_wait, with the holder looked up, once it has
+# lasted this long: most waits are for a commit or a compaction's swap, over
+# in a few ms, and the first read of /proc/locks in a process can itself take
+# 10-20 ms, which would make such a wait several times longer.
+LOCK_WAIT_REPORT_AFTER = 0.05
 HOLDER_BYTES = 128
 
 
