@@ -185,7 +185,8 @@ class IncidentService:
 
     def list(self, include_closed: bool = False) -> list[Incident]:
         """Open incidents (or all), worst first: severity, then oldest impact start."""
-        incidents = [i for i in self.repo.list_incidents() if include_closed or i.is_open]
+        loaded = self.repo.list_incidents() if include_closed else self.repo.list_open_incidents()
+        incidents = [i for i in loaded if include_closed or i.is_open]
         incidents.sort(key=lambda i: (not i.is_open, i.severity.rank, i.started_at))
         return incidents
 
