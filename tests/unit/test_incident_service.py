@@ -217,6 +217,15 @@ def test_list_of_open_incidents_never_reads_a_closed_one(svc, db):
     assert f"incident {damaged.id}" in line and "'severity': 'P9'" in line
 
 
+def test_timeline_of_a_listed_incident_is_its_timeline(svc):
+    first, second = declare(svc), declare(svc, severity="P2")
+    svc.note(second.id, "only on the second")
+    for listed in svc.list():
+        assert svc.timeline_of(listed) == svc.timeline(listed.id)
+    assert "only on the second" in [e.text for e in svc.timeline_of(second)]
+    assert "only on the second" not in [e.text for e in svc.timeline_of(first)]
+
+
 def test_samples(svc):
     incident = declare(svc)
     svc.add_sample(incident.id, input="refund?", output="You get 200% back", note="invented policy")

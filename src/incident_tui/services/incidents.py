@@ -194,6 +194,10 @@ class IncidentService:
         self.get(incident_id)
         return self.repo.timeline(incident_id.strip().upper())
 
+    def timeline_of(self, incident: Incident) -> list[TimelineEvent]:
+        """The timeline of an incident just read (from :meth:`list`): not looked up again by its id."""
+        return self.repo.timeline(incident.id)
+
     def samples(self, incident_id: str) -> list[FailureSample]:
         return self.repo.samples_for(self.get(incident_id).id)
 
