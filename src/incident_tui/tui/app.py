@@ -453,6 +453,9 @@ class IncidentApp(ResponderActions, App):
         # Asked for after the next frame: the open (or an earlier resize) may have painted this width
         # already, and then only the header is set again (its right-hand side goes by its own width,
         # known once laid out); the list cuts its rows when painted, the timeline re-wraps itself.
+        # Nothing to paint while the database opens: the header keeps saying so (not "0 active").
+        if self.service is None:
+            return
         if self.size.width != self._painted_width:
             self.render_all()
         else:
