@@ -7,7 +7,6 @@ Output is plain text, or JSON with --json; errors are one line on stderr and a n
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -62,11 +61,13 @@ class LazyGroup(OneLineGroup):
 
 
 @click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), help="Database file.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Config file (TOML).")
+# The paths stay strings here (CliContext makes Paths of them when a command wants one): a `note`
+# hands the file name to the store and never imports pathlib.
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), help="Database file.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (TOML).")
 @click.version_option(package_name="incident-tui")
 @click.pass_context
-def main(ctx: click.Context, db_path: Path | None, config_path: Path | None) -> None:
+def main(ctx: click.Context, db_path: str | None, config_path: str | None) -> None:
     """incident-tui: respond to LLM prompt incidents from the keyboard.
 
     With no command, opens the dashboard.
@@ -369,13 +370,15 @@ def validate(cli: CliContext, incident_id, version) -> None:
 
 
 @main.command()
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), help="Demo database file.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), help="Demo database file.")
 @click.option("--incidents", "count", type=int, default=0, help="Also build N synthetic incidents (~50 events each).")
 @click.option("--no-open", is_flag=True, help="Seed only; do not open the dashboard.")
 @click.pass_obj
 @handle_errors
 def demo(cli: CliContext, db_path, count, no_open) -> None:
     """Seed a realistic demo database (a real prompt regression and its rollback) and open it."""
+    from pathlib import Path
+
     from incident_tui.demo import (
         DemoError,
         default_demo_path,
@@ -383,9 +386,9 @@ def demo(cli: CliContext, db_path, count, no_open) -> None:
         seed_demo,
     )
 
-    explicit = db_path or (cli.db_path if cli.db_path != default_db_path() else None)
-    cli.db_path = Path(explicit) if explicit else default_demo_path()
-    if not explicit:
+    explicit = db_path if db_path is not None else (cli.db_path if cli.db_path != default_db_path() else None)
+    cli.db_path = Path(explicit) if explicit is not None else default_demo_path()
+    if explicit is None:
         reset_demo_file(cli.db_path)  # the default demo file is ours: fresh data, fresh clocks
     try:
         summary = seed_demo(cli.stores(), incidents=count)

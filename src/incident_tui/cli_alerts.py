@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import signal
 import sys
-from pathlib import Path
 
 import click
 
@@ -18,6 +17,7 @@ from incident_tui.cli_common import (
     fail,
     handle_errors,
     parse_time_option,
+    path_text,
 )
 from incident_tui.domain.alerts import KINDS
 from incident_tui.domain.models import Severity
@@ -27,7 +27,7 @@ from incident_tui.domain.models import Severity
 MAX_STDIN_BYTES = 8 * 1024 * 1024
 
 
-def _read_payload(file: Path | None) -> bytes:
+def _read_payload(file: str | None) -> bytes:
     if file is None:
         if sys.stdin.isatty():
             fail("no payload: pipe the webhook JSON on stdin, or give --file FILE")
@@ -42,26 +42,25 @@ def _read_payload(file: Path | None) -> bytes:
 
 @click.command("ingest")
 @click.argument("kind", type=choice(KINDS))
-@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False),  # a str: ingest never loads pathlib
               help="Read the payload from FILE instead of stdin.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 @click.pass_obj
 @handle_errors
-def ingest(cli: CliContext, kind: str, file: Path | None, as_json: bool) -> None:
+def ingest(cli: CliContext, kind: str, file: str | None, as_json: bool) -> None:
     """Ingest an Alertmanager or Grafana webhook payload (JSON on stdin or --file).
 
     Prints the incident ids created or touched, one per line. Exits 1 with one line per
     refused alert on stderr when any alert was refused (the others are still recorded).
     """
-    from incident_tui.domain.alerts import PayloadError
+    from incident_tui.domain.alerts import PayloadError, decode_json
     from incident_tui.domain.text import visible
     from incident_tui.services.alerts import AlertService
-    from incident_tui.services.webhook import decode_json
 
     try:
         payload = decode_json(_read_payload(file))
     except ValueError as exc:
-        fail(f"{file or 'stdin'}: {exc}; nothing was recorded")
+        fail(f"{path_text(file) if file is not None else 'stdin'}: {exc}; nothing was recorded")
     service = AlertService(cli.stores(), config=cli.config)
     try:
         report = service.ingest(kind, payload)

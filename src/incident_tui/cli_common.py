@@ -13,13 +13,15 @@ import sys
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from incident_tui.config import Config, load_config, user_dir
+from incident_tui.config import Config, load_config, user_dir_name
 from incident_tui.domain.errors import IncidentTuiError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 DB_ENV = "INCIDENT_TUI_DB"
 
@@ -32,26 +34,70 @@ def choice(values: type[Enum] | Iterable[str], *, case_sensitive: bool = True) -
 
 
 def default_db_path() -> Path:
+    from pathlib import Path
+
+    return Path(default_db_file())
+
+
+def default_db_file() -> str:
+    """:func:`default_db_path` as a string, worked out without pathlib."""
     override = os.environ.get(DB_ENV)
     if override:
-        return Path(override)
-    return user_dir("data") / "incidents.json"
+        return override
+    return os.path.join(user_dir_name("data"), "incidents.json")
+
+
+def path_text(name: str) -> str:
+    """``str(pathlib.Path(name))`` on POSIX, without importing pathlib: runs of slashes and "."
+    parts go, a trailing slash goes, a leading "//" stays. What the store quotes in its errors
+    is the text the user would have seen from a Path."""
+    relative = name.lstrip("/")
+    slashes = len(name) - len(relative)
+    root = "//" if slashes == 2 else "/" if slashes else ""
+    return root + "/".join(part for part in relative.split("/") if part and part != ".") or "."
 
 
 class CliContext:
-    """What every subcommand needs: the db path, the config, and lazily the db and services."""
+    """What every subcommand needs: the db path, the config, and lazily the db and services.
 
-    def __init__(self, db_path: Path | None, config_path: Path | None) -> None:
-        self.db_path = db_path or default_db_path()
-        self.config_path = config_path
+    The paths arrive as strings; :attr:`db_path` and :attr:`config_path` make them Paths on first
+    use, so that `note` or `list`, which only hand the file name to the store, never import pathlib.
+    """
+
+    def __init__(self, db_path: str | os.PathLike[str] | None, config_path: str | os.PathLike[str] | None) -> None:
+        self._db_file = ""
+        self._db_path: Path | None = None
+        self.db_path = db_path if db_path is not None else default_db_file()
+        self._config_file = os.fspath(config_path) if config_path is not None else None
         self._config: Config | None = None
         self._db = None
         self._stores = None
 
     @property
+    def db_path(self) -> Path:
+        if self._db_path is None:
+            from pathlib import Path
+
+            self._db_path = Path(self._db_file)
+        return self._db_path
+
+    @db_path.setter
+    def db_path(self, value: str | os.PathLike[str]) -> None:
+        self._db_file = path_text(os.fspath(value))
+        self._db_path = None  # made from the text on first use: equal to the Path given, if one was
+
+    @property
+    def config_path(self) -> Path | None:
+        if self._config_file is None:
+            return None
+        from pathlib import Path
+
+        return Path(self._config_file)
+
+    @property
     def config(self) -> Config:
         if self._config is None:
-            self._config = load_config(self.config_path, explicit=self.config_path is not None)
+            self._config = load_config(self.config_path, explicit=self._config_file is not None)
             for message in self._config.warnings:
                 warn(message)
         return self._config
@@ -63,7 +109,7 @@ class CliContext:
 
             # What another process's "database is locked by pid N (…)" calls this one.
             ctx = click.get_current_context(silent=True)
-            self._db = open_db(self.db_path, lock_timeout=resolve_lock_timeout(self.config),
+            self._db = open_db(self._db_file, lock_timeout=resolve_lock_timeout(self.config),
                                holder_name=ctx.command_path if ctx is not None else None)
         return self._db
 

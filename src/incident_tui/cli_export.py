@@ -30,13 +30,14 @@ from incident_tui.domain.export import FORMATS
 @handle_errors
 def export(cli: CliContext, incident_id: str, fmt: str, output: str | None, force: bool, copy: bool) -> None:
     """Export the postmortem of INCIDENT_ID."""
-    from incident_tui.services.files import OutputExists, write_output
     from incident_tui.services.postmortem import PostmortemService
 
     text = PostmortemService(cli.stores(), cli.incidents()).render(incident_id, fmt)
     incident_id = incident_id.strip().upper()
     to_stdout = output == "-" or (output is None and not copy)
     if output is not None and output != "-":
+        from incident_tui.services.files import OutputExists, write_output  # tempfile, pathlib: for a file only
+
         try:
             write_output(output, text, replace=force)
         except OutputExists as exc:

@@ -11,13 +11,16 @@ import re
 import sys
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-# difflib, getpass, json, shlex, shutil, tomllib and platformdirs are imported where they are
-# used: a command run without a config file (an alert hook's `note`) does not pay for them.
+# difflib, getpass, json, pathlib, shlex, shutil, tomllib and platformdirs are imported where they
+# are used: a command run without a config file (an alert hook's `note`) does not pay for them.
 
 from incident_tui.domain.errors import IncidentTuiError
 from incident_tui.domain.models import TriageCategory
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 APP_NAME = "incident-tui"
 CONFIG_ENV = "INCIDENT_TUI_CONFIG"
@@ -31,6 +34,8 @@ class ConfigError(IncidentTuiError, ValueError):
 
 @dataclass
 class HookConfig:
+    """The [hooks] table: the commands containment and validation run, and their limits."""
+
     rollback: list[str] = field(default_factory=list)
     kill_switch: list[str] = field(default_factory=list)
     timeout: float = 60.0
@@ -55,6 +60,8 @@ class AlertsConfig:
 
 @dataclass
 class Config:
+    """The whole config file; every field has the default a missing file gives."""
+
     user: str = ""
     theme: str = ""
     hooks: HookConfig = field(default_factory=HookConfig)
@@ -92,6 +99,8 @@ def hook_program_problem(argv: list[str]) -> str | None:
         import shutil
 
         return None if shutil.which(program) else f"{program} is not on PATH"
+    from pathlib import Path
+
     target = Path(program)
     if not target.exists():
         return f"{program} does not exist"
@@ -108,6 +117,12 @@ def did_you_mean(name: str, known) -> str:
 
 
 def default_user() -> str:
+    # getpass.getuser()'s own lookup, so that a login name in the environment (the usual case)
+    # does not import getpass and termios; without one, getpass asks the password database.
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        user = os.environ.get(name)
+        if user:
+            return user
     import getpass
 
     try:
@@ -117,10 +132,17 @@ def default_user() -> str:
 
 
 def default_config_path() -> Path:
+    from pathlib import Path
+
+    return Path(default_config_file())
+
+
+def default_config_file() -> str:
+    """:func:`default_config_path` as a string, worked out without pathlib."""
     override = os.environ.get(CONFIG_ENV)
     if override:
-        return Path(override)
-    return user_dir("config") / "config.toml"
+        return override
+    return os.path.join(user_dir_name("config"), "config.toml")
 
 
 # The XDG base directories platformdirs gives on Linux: (variable, default under the home directory).
@@ -134,12 +156,19 @@ def user_dir(kind: str) -> Path:
     importing platformdirs costs a short command such as `note` several ms. Every other case
     (another OS, Android, a relative $XDG_… or $HOME) asks platformdirs itself.
     """
+    from pathlib import Path
+
+    return Path(user_dir_name(kind))
+
+
+def user_dir_name(kind: str) -> str:
+    """:func:`user_dir` as a string: a command that only hands the path on does not import pathlib."""
     fast = _linux_xdg_dir(kind)
     if fast is not None:
-        return Path(fast)
+        return fast
     import platformdirs
 
-    return Path(getattr(platformdirs, f"user_{kind}_dir")(APP_NAME))
+    return str(getattr(platformdirs, f"user_{kind}_dir")(APP_NAME))
 
 
 def _linux_xdg_dir(kind: str) -> str | None:
@@ -212,7 +241,17 @@ HOOK_KEYS = ("rollback", "kill_switch", "validate", "timeout", "validate_min_pas
 
 def load_config(path: Path | None = None, *, explicit: bool = False) -> Config:
     """Read the config file; a missing default file gives the defaults, a missing explicit one is an error."""
-    path = path or default_config_path()
+    if path is None:
+        found = default_config_file()
+        try:
+            os.stat(found)
+        except (FileNotFoundError, NotADirectoryError):
+            return Config()  # the usual case, decided without importing pathlib
+        except (OSError, ValueError):
+            pass  # anything else: Path.exists() below decides, as it always has
+        from pathlib import Path
+
+        path = Path(found)
     if not path.exists():
         if explicit:
             raise ConfigError(f"{path}: config file not found")

@@ -36,13 +36,22 @@ def diff_area(screen: str) -> tuple[list[str], list[str]]:
     return interior[:header_end], [line for line in body if line.strip()]
 
 
-def settled(terminal, text: str) -> str:
-    """The screen once it shows `text` and has stopped changing."""
+def drawn_at(screen: str, width: int | None) -> bool:
+    """Whether the app has drawn this screen for a window ``width`` columns wide.
+
+    Right after a resize tmux shows the previous frame cut or padded to the new width; only
+    a frame the app drew for it has a pane's bottom-right corner in the last column.
+    """
+    return width is None or any(len(line) == width and line.endswith("╯") for line in screen.splitlines())
+
+
+def settled(terminal, text: str, width: int | None = None) -> str:
+    """The screen once it shows `text`, is drawn for `width` columns and has stopped changing."""
     screen = terminal.wait_for(text)
-    for _ in range(50):
+    for _ in range(100):
         time.sleep(0.1)
         again = terminal.screen()
-        if again == screen:
+        if again == screen and drawn_at(screen, width):
             return screen
         screen = again
     return screen
@@ -88,14 +97,14 @@ def test_wrapped_diff_reads_back_whole_from_tmux(terminal, run_cli, openhands_hi
     terminal.wait_for("v20 (last good) → v21 (failing)")
     for width in (120, 200, 80):
         terminal.tmux("resize-window", "-t", "e2e:main", "-x", str(width), "-y", "70")
-        screen = settled(terminal, "change 1 of 1")
+        screen = settled(terminal, "change 1 of 1", width)
         split = "side by side" in screen
         check(screen, split=split, old=old, new=new)
         terminal.keys("u")  # the other layout, on the first press
         terminal.wait_for("unified" if split else "side by side")
         terminal.wait_for("layout: ")
         terminal.wait_for("layout: ", gone=True)  # the toast covers text
-        check(settled(terminal, "change 1 of 1"), split=not split, old=old, new=new)
+        check(settled(terminal, "change 1 of 1", width), split=not split, old=old, new=new)
         terminal.keys("u")
         terminal.wait_for("side by side" if split else "unified")
         terminal.wait_for("layout: ")

@@ -16,6 +16,7 @@ Alertmanager sends version "4"; Grafana sends version "1" plus ``orgId``, ``stat
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -61,6 +62,24 @@ _DASHBOARD_KEYS = ("dashboard_url", "dashboard", "dashboardURL")
 
 class PayloadError(IncidentTuiError, ValueError):
     """The payload as a whole cannot be read; nothing in it is used. One line."""
+
+
+def decode_json(body: bytes) -> Any:
+    """The payload from request bytes; ValueError with one line when it is not UTF-8 JSON.
+
+    Here rather than beside the webhook server, so `ingest` reads a payload without loading it."""
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError("body is not UTF-8 text") from None
+    if not text.strip():
+        raise ValueError("empty body: expected a JSON webhook payload")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"bad JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise ValueError("bad JSON: nested too deeply") from None
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,11 @@ Two functions, two jobs:
 from __future__ import annotations
 
 import re
+from functools import cache
 
 # CSI, OSC (terminated by BEL or ST), other two-byte escapes, and C0/C1 controls but tab and newline.
-_ANSI_RE = re.compile(
+# Compiled by the first clean(): `list` and `show` only show text and never pay for it.
+_ANSI = (
     r"\x1b\[[0-?]*[ -/]*[@-~]"
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
     r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"
@@ -32,7 +34,13 @@ _ANSI_RE = re.compile(
 # Unicode line and paragraph separators: editors, Jira and JavaScript treat them as line
 # breaks, so stored text has line breaks there (and a one-line field a space).
 _SEPARATORS = str.maketrans({"\u2028": "\n", "\u2029": "\n"})
-_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_SURROGATES = "[\ud800-\udfff]"
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
 
 # What a terminal or a text renderer applies rather than shows:
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -67,9 +75,10 @@ def clean(text: str, *, multiline: bool = True) -> str:
     with ``multiline=False`` newlines and tabs become spaces, for one-line fields such as titles.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_SEPARATORS)
-    text = _ANSI_RE.sub("", text)
-    if _SURROGATE_RE.search(text):
-        text = _SURROGATE_RE.sub("\ufffd", text)
+    text = _compiled(_ANSI).sub("", text)
+    surrogates = _compiled(_SURROGATES)
+    if surrogates.search(text):
+        text = surrogates.sub("\ufffd", text)
     if not multiline:
         text = " ".join(text.replace("\t", " ").split("\n")).strip()
     return text

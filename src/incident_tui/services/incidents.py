@@ -7,7 +7,6 @@ store transaction, so a kill between the two cannot leave one without the other.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -37,9 +36,21 @@ from incident_tui.store.stores import Database, Stores
 from incident_tui.store.storage import transaction
 
 if TYPE_CHECKING:
-    from incident_tui.domain.containment import RollbackCandidate, UnknownPromptId
+    from incident_tui.domain.containment import UnknownPromptId
     from incident_tui.services.hooks import HookResult
+    from incident_tui.services.plans import ContainmentPlan, ContainmentResult, RollbackOptions
     from incident_tui.services.prompts import PromptService
+
+_PLANS = ("ContainmentPlan", "ContainmentResult", "RollbackOptions")
+
+
+def __getattr__(name: str) -> Any:
+    """The containment plans live in services.plans, loaded when first asked for here."""
+    if name in _PLANS:
+        from incident_tui.services import plans
+
+        return getattr(plans, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ServiceError(IncidentTuiError, ValueError):
@@ -68,16 +79,6 @@ def enum_value(kind: type[_E], value: object, what: str, error: type[ServiceErro
         raise (error or ServiceError)(
             f"unknown {what} {value!r} (one of: {', '.join(str(k.value) for k in kind)})"
         ) from None
-
-
-@dataclass(frozen=True)
-class RollbackOptions:
-    """What the rollback picker offers: the live version and the candidates, default first."""
-
-    prompt_id: str
-    live: int | None
-    candidates: list[RollbackCandidate]
-    has_history: bool  # the production label has moved at least once: "never deployed" means something
 
 
 def fits(lines: dict[str, str | None] | None = None, texts: dict[str, str | None] | None = None) -> None:
@@ -109,40 +110,6 @@ def check_declaration(
     if started_at is not None and detected_at is not None and started_at > detected_at:
         raise ServiceError("impact start is after detection; give a time in the past")
     return title, prompt_id
-
-
-@dataclass(frozen=True)
-class ContainmentPlan:
-    """What a containment action will do, for the confirmation dialog."""
-
-    incident_id: str
-    action: ContainmentAction
-    prompt_id: str
-    from_version: int | None
-    to_version: int | None
-    hook: list[str]
-    change_summary: str  # e.g. "+12 −3 lines", or "" when the texts are unknown
-
-    @property
-    def description(self) -> str:
-        from incident_tui.services.hooks import hook_name  # the hook runner loads when containment is planned
-
-        hook = f" and run {hook_name(self.hook)}" if self.hook else " (no hook configured: nothing external runs)"
-        fv = f"v{self.from_version}" if self.from_version is not None else "(live version unknown)"
-        if self.action is ContainmentAction.ROLLBACK:
-            # The arrow and the change size read the same way: from what is live to the target.
-            size = f" ({self.change_summary})" if self.change_summary else ""
-            return f"Route {self.prompt_id} {fv} → v{self.to_version}{size}{hook}"
-        to = f", traffic to v{self.to_version}" if self.to_version is not None else ""
-        return f"Kill switch: disable {self.prompt_id} {fv}{to}{hook}"
-
-
-@dataclass(frozen=True)
-class ContainmentResult:
-    plan: ContainmentPlan
-    contained: bool
-    hook: HookResult | None
-    message: str
 
 
 class IncidentService:
@@ -471,6 +438,7 @@ class IncidentService:
         domain.containment.plan_routing. Nothing is guessed.
         """
         from incident_tui.domain.containment import ContainmentError, change_summary, plan_routing
+        from incident_tui.services.plans import ContainmentPlan
 
         action = ContainmentAction(action)
         incident, prompt_id, versions, moves = self._registry_of(incident_id)
@@ -509,6 +477,7 @@ class IncidentService:
         """The versions a rollback of this incident may route to, in the picker's order
         (default first, then earlier production versions, then never-deployed ones)."""
         from incident_tui.domain.containment import ContainmentError, rollback_choices
+        from incident_tui.services.plans import RollbackOptions
 
         incident, prompt_id, versions, moves = self._registry_of(incident_id)
         try:
@@ -542,6 +511,8 @@ class IncidentService:
 
     def record_containment(self, plan: ContainmentPlan, hook_result: HookResult | None) -> ContainmentResult:
         """Stamp the hook's result; only a success (or no hook) marks the incident contained."""
+        from incident_tui.services.plans import ContainmentResult
+
         action_word = "Rollback" if plan.action is ContainmentAction.ROLLBACK else "Kill switch"
         with transaction(self.db):
             incident = self.get(plan.incident_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from incident_tui.domain import export as exporter
 from incident_tui.domain import postmortem as pmdomain
@@ -27,10 +27,12 @@ from incident_tui.domain.postmortem import (
     Postmortem,
 )
 from incident_tui.domain.text import clean
-from incident_tui.services.files import write_output
 from incident_tui.services.incidents import IncidentService, ServiceError, enum_value, fits
 from incident_tui.store.storage import transaction
 from incident_tui.store.stores import Database, Stores
+
+if TYPE_CHECKING:  # services.files (tempfile, pathlib) loads when a file is written, not for stdout
+    from pathlib import Path
 
 _FACTORS, _ACTIONS = FIELDS["contributing_factors"].label, FIELDS["action_items"].label
 ACTION_FIELDS = ("text", "owner", "due", "kind", "status", "link")
@@ -76,6 +78,8 @@ class PostmortemService:
     ) -> Path:
         """Render and write to ``path`` (services.files.write_output: atomic for a regular file,
         directly into a device or FIFO; an existing file only with ``replace``); returns the path."""
+        from incident_tui.services.files import write_output
+
         return write_output(path, self.render(incident_id, fmt, section), replace=replace)
 
     # --- writing -------------------------------------------------------------------------

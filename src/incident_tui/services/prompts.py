@@ -5,13 +5,14 @@ Versions and label moves are stored by the prompt repository (store/prompts.py).
 
 from __future__ import annotations
 
-import csv
 import os
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+# pathlib and csv are imported by the importers that read files: `declare` asks this service for
+# the production version and does not pay for them.
 
 from incident_tui.domain.prompts import (
     PRODUCTION,
@@ -32,6 +33,8 @@ from incident_tui.domain.prompts import version_live_at as _version_live_at
 from incident_tui.store.stores import Database, Stores
 
 if TYPE_CHECKING:  # the diff engine and subprocess load when a diff or a git import runs
+    from pathlib import Path
+
     from incident_tui.domain.diff import DiffResult
 
 # A directory may describe its files in this manifest (version, commit, authored,
@@ -214,6 +217,8 @@ class PromptService:
         """
         now = self.clock()
         if isinstance(path_or_text, os.PathLike):
+            from pathlib import Path
+
             path = Path(path_or_text)
             text = _read_text(path)
             source = f"file:{path}"
@@ -246,6 +251,8 @@ class PromptService:
         if present, else the files sharing the directory's most common suffix. Returns the
         versions added (re-importing adds only files not imported before).
         """
+        from pathlib import Path
+
         root = Path(directory)
         if not root.is_dir():
             raise PromptError(f"{root} is not a directory")
@@ -285,6 +292,8 @@ class PromptService:
         }
 
     def _manifest_candidates(self, root: Path, manifest: Path) -> list[dict[str, Any]]:
+        import csv
+
         with manifest.open(newline="", encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh, delimiter="\t"))
         if not rows or "file" not in rows[0]:
@@ -312,6 +321,8 @@ class PromptService:
         Commit hash, author date and author are kept; a commit's subject becomes the note.
         Returns the versions added (re-importing adds only new commits).
         """
+        from pathlib import Path
+
         repo_path = Path(repo)
         if not repo_path.is_dir():
             raise PromptError(f"{repo_path} is not a directory")

@@ -38,7 +38,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from incident_tui.domain.errors import IncidentTuiError
-from incident_tui.domain.alerts import PayloadError
+from incident_tui.domain.alerts import PayloadError, decode_json
 from incident_tui.domain.text import json_safe, visible
 from incident_tui.services.alerts import AlertService
 
@@ -57,22 +57,6 @@ ROUTES = {"/alertmanager": "alertmanager", "/grafana": "grafana", "/": "auto"}
 
 class WebhookConfigError(IncidentTuiError, ValueError):
     """The server cannot start as asked (e.g. a public address without a token)."""
-
-
-def decode_json(body: bytes) -> Any:
-    """The payload from request bytes; ValueError with one line when it is not UTF-8 JSON."""
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValueError("body is not UTF-8 text") from None
-    if not text.strip():
-        raise ValueError("empty body: expected a JSON webhook payload")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"bad JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except RecursionError:
-        raise ValueError("bad JSON: nested too deeply") from None
 
 
 def is_loopback(host: str) -> bool:
