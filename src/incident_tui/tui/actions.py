@@ -32,13 +32,14 @@ from incident_tui.domain.models import (
 from incident_tui.domain.playbooks import playbook_for
 from incident_tui.domain.text import clean
 from incident_tui.domain.times import BackdateError, TimeParseError, parse_when
-from incident_tui.services.incidents import ContainmentPlan, UnknownPromptError, check_declaration
+from incident_tui.services.incidents import UnknownPromptError, check_declaration
 from incident_tui.tui.failures import EXPECTED, show_failure
 from incident_tui.tui.widgets.incident_list import IncidentList
 from incident_tui.tui.widgets.timeline import NoteInput, TimelinePane
 
 if TYPE_CHECKING:  # imported where used: the first screen needs neither
     from incident_tui.domain.containment import RollbackCandidate
+    from incident_tui.services.plans import ContainmentPlan
 
 
 
