@@ -26,6 +26,12 @@ class Clock:
         self.now = when
 
 
+def timeline_rows(app) -> list[str]:
+    """Every event of the timeline as painted at its width (lines joined by line breaks)."""
+    event_list = app.query_one("#timeline-events")
+    return [event_list.row_text(index) for index in range(len(event_list.events))]
+
+
 def quiet(app) -> bool:
     """Nothing left to do: no worker pending or running, no message waiting in the app or on any screen."""
     if not all(worker.is_finished for worker in app.workers):

@@ -2,10 +2,10 @@ import subprocess
 import sys
 import threading
 
-from helpers import settle
+from helpers import settle, timeline_rows
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from textual.widgets import Input, OptionList
+from textual.widgets import Input
 
 from incident_tui.config import Config, HookConfig
 from incident_tui.domain.models import EventKind, Stage
@@ -61,7 +61,7 @@ async def test_note_from_anywhere_with_backdate(make_app):
         stored = next(e for e in app.service.timeline(P1) if e.text == "canary recovered on EU traffic")
         assert stored.backdated and stored.author == "ana"
         assert app.query_one("#note", Input).value == ""  # cleared once stored
-        shown = [str(o.prompt) for o in app.query_one("#timeline-events", OptionList).options]
+        shown = timeline_rows(app)
         assert any("canary recovered on EU traffic" in s for s in shown)
         assert texts
 
@@ -256,7 +256,7 @@ async def test_a_note_from_another_process_appears(make_app, db_path):
         await settle(pilot)
         assert looked_from and ui_thread not in looked_from  # the file is looked at off the UI thread
         assert any(isinstance(m, IncidentApp.StoreChanged) for m in seen)  # ... and the UI is told
-        shown = [str(o.prompt) for o in app.query_one("#timeline-events", OptionList).options]
+        shown = timeline_rows(app)
         assert any("from the other terminal" in s for s in shown)
 
 
@@ -333,7 +333,7 @@ async def test_markup_like_text_on_screen(make_app):
         app.service.note(incident.id, "[/] and [link=x]y[/link]")
         app.reload()
         await select(pilot, app, incident.id)
-        shown = [str(o.prompt) for o in app.query_one("#timeline-events", OptionList).options]
+        shown = timeline_rows(app)
         assert any("[/] and [link=x]y[/link]" in s for s in shown)
         incidents = app.query_one(IncidentList)  # what is painted: rows are built when drawn
         painted = "\n".join(incidents.render_line(y).text for y in range(incidents.size.height))
@@ -437,9 +437,8 @@ def test_widgets_show_user_text_literally(title, note):
             await pilot.pause()
             row = app.query_one(IncidentList).row(0)
             assert neutralise(shown_title)[:20] in str(row)
-            line = app.query_one("#timeline-events", OptionList).get_option_at_index(0).prompt
             # each line of the note, literally; lines after the first hang under the text
-            shown = str(line)
+            shown = timeline_rows(app)[0]
             assert all(part.strip() in shown for part in preview(event.text)[0].split("\n"))
             app.export_screenshot()  # renders every widget: must not raise
 

@@ -14,11 +14,11 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from helpers import Clock, settle
+from helpers import Clock, settle, timeline_rows
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from textual import events
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, Static
 
 from incident_tui.config import Config
 from incident_tui.domain.limits import MAX_TEXT_BYTES
@@ -231,7 +231,7 @@ async def drive_every_dialog(app, pilot, incident_id: str, shown: dict[str, str]
     assert_safe_screen(app)
     await close()
     await step("2")
-    timeline = app.query_one("#timeline-events", OptionList)
+    timeline = app.query_one("#timeline-events")
     notes = [i for i, e in enumerate(app.query_one("TimelinePane").visible_events()) if e.kind is EventKind.NOTE]
     timeline.highlighted = notes[-1]
     await step("enter", screen=TextViewScreen)
@@ -307,7 +307,7 @@ async def test_a_5mb_note_from_an_old_database_shows_its_head_and_opens_in_full(
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         await pilot.pause()
         assert [i.id for i in app.query_one(IncidentList).incidents] == [incident.id]
-        rows = [str(o.prompt) for o in app.query_one("#timeline-events", OptionList).options]
+        rows = timeline_rows(app)
         assert rows[-1].count("\n") < 12 and len(rows[-1]) < 1000  # the head, wrapped: not 5 MB
         assert "word word" in rows[-1] and " ".join(rows[-1].split()).endswith(VIEW_ALL.strip())
         await pilot.press("2", "up", "down", "v")

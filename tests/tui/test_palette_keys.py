@@ -48,9 +48,10 @@ async def test_every_binding_of_every_pane_is_in_the_palette(make_app):
                 for binding in our_bindings(widget):
                     if binding.id is None:
                         # Only the note line's enter / escape may lack an id: typing keys, not actions;
-                        # and the incident list's cursor keys (a Textual OptionList's keys before).
+                        # and the incident list's and the timeline's cursor keys (a Textual OptionList's
+                        # keys before).
                         assert type(widget).__name__ == "NoteInput" or (
-                            type(widget).__name__ == "IncidentList"
+                            type(widget).__name__ in ("IncidentList", "EventList")
                             and binding.action in {"cursor_down", "cursor_up", "first", "last", "page_down",
                                                    "page_up", "select"}), (widget, binding)
                         continue

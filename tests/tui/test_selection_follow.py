@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import settle
+from helpers import settle, timeline_rows
 from textual.geometry import Region
 
 from incident_tui.config import Config
@@ -50,7 +50,7 @@ async def test_twenty_j_in_one_burst_show_the_twenty_first_incident_and_its_time
         # The timeline shown last is the 21st incident's, and each shown was the one it said it was.
         assert shown and shown[-1][0] == expected.id
         assert all(events <= {incident_id} for incident_id, events in shown)
-        texts = [str(o.prompt) for o in timeline.option_list.options]
+        texts = timeline_rows(app)
         assert any(f"only on {expected.title.removeprefix('burst ')}" in t for t in texts)
         assert expected.title in str(app.query_one(DetailsPanel).render())
         top = timeline.render_lines(Region(0, 0, timeline.size.width, 1))[0].text  # the pane's title line
@@ -69,7 +69,7 @@ async def test_a_key_right_after_a_move_acts_on_the_incident_under_the_cursor(ma
         await settle(pilot)
         assert app.service.timeline(second.id)[-1].text == "on the second"
         assert app.query_one(TimelinePane).incident_id == second.id
-        assert "on the second" in str(app.query_one(TimelinePane).option_list.options[-1].prompt)
+        assert "on the second" in timeline_rows(app)[-1]
 
 
 async def test_the_open_shows_the_first_incident_once(many_db, clock):

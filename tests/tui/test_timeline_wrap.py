@@ -1,6 +1,6 @@
 """The timeline re-wraps its lines whenever its width changes: zoom, terminal resize, scrollbar."""
 
-from helpers import settle
+from helpers import settle, timeline_rows
 from test_dashboard import P1
 
 from incident_tui.tui.widgets.timeline import TimelinePane
@@ -10,13 +10,11 @@ LONG = ("Canary shows the interactive/non-interactive split regressed after the 
 
 
 def shown_lines(app) -> list[str]:
-    option_list = app.query_one(TimelinePane).option_list
-    return [line for option in option_list.options for line in str(option.prompt).split("\n")]
+    return [line for row in timeline_rows(app) for line in row.split("\n")]
 
 
 def assert_wrapped_to_pane(app) -> None:
-    option_list = app.query_one(TimelinePane).option_list
-    width = option_list.scrollable_content_region.width
+    width = app.query_one(TimelinePane).event_list.scrollable_content_region.width
     lines = shown_lines(app)
     assert lines and all(len(line) <= width for line in lines), (width, [len(x) for x in lines])
     # Every word of the long note is on screen, in order (nothing cut at the old width).
@@ -33,10 +31,10 @@ async def test_timeline_rewraps_on_zoom_and_resize(make_app):
         app.reload()
         await settle(pilot)
         assert_wrapped_to_pane(app)
-        narrow = app.query_one(TimelinePane).option_list.scrollable_content_region.width
+        narrow = app.query_one(TimelinePane).event_list.scrollable_content_region.width
         await pilot.press("2", "z")  # zoom the timeline: much wider
         await settle(pilot)
-        assert app.query_one(TimelinePane).option_list.scrollable_content_region.width > narrow
+        assert app.query_one(TimelinePane).event_list.scrollable_content_region.width > narrow
         assert_wrapped_to_pane(app)
         await pilot.press("z")
         await settle(pilot)

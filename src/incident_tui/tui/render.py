@@ -178,40 +178,56 @@ def _head(text: str) -> str:
     return head + " … (the timeline has all of it)" if cut else head
 
 
-def event_row(event: TimelineEvent, now: datetime, *, with_date: bool, width: int = 0) -> Text:
-    """A timeline line: time, a marker that does not rely on colour, the words, the author of notes.
+def event_runs(event: TimelineEvent, now: datetime, *, with_date: bool) -> tuple[list[tuple[str, str]], int]:
+    """A timeline line as (words, style) runs, in order, and the width of its time column (the hang).
 
-    With ``width``, long words wrap under the text, not under the time, so the times stay a column.
+    The one description of how an event looks: ``event_row`` makes a Text of it, the timeline
+    paints it straight from the runs. Time, a marker that does not rely on colour, the words, the
+    author of notes.
     """
     local = event.at.astimezone(now.tzinfo)
     stamp = f"{local:%b %d %H:%M}" if with_date else f"{local:%H:%M}"
-    row = Text()
-    row.append(stamp, style="dim")
-    row.append(" ")
+    runs = [(stamp, "dim"), (" ", "")]
     if event.starred:
-        row.append("★", style="bold yellow")
+        runs.append(("★", "bold yellow"))
     else:
         mark, style = EVENT_MARK.get(event.kind, ("●", ""))
-        row.append(mark, style=style)
-    row.append(" ")
+        runs.append((mark, style))
+    runs.append((" ", ""))
     words, cut = preview(event.text)
     if event.kind is EventKind.NOTE:
         if event.author:
-            row.append(f"{short(event.author)}: ", style="bold cyan")
-        row.append(words)
+            runs.append((f"{short(event.author)}: ", "bold cyan"))
+        runs.append((words, ""))
     else:
-        row.append(words, style="bold" if event.kind in (EventKind.CONTAINMENT, EventKind.MILESTONE) else "")
+        runs.append((words, "bold" if event.kind in (EventKind.CONTAINMENT, EventKind.MILESTONE) else ""))
     if cut:
-        row.append(VIEW_ALL, style="dim italic")
+        runs.append((VIEW_ALL, "dim italic"))
     if event.backdated:
-        row.append(" (backdated)", style="dim italic")
-    return _hang(row, width, indent=len(stamp) + 3)  # time, space, marker, space
+        runs.append((" (backdated)", "dim italic"))
+    return runs, len(stamp) + 3  # time, space, marker, space
+
+
+def event_row(event: TimelineEvent, now: datetime, *, with_date: bool, width: int = 0) -> Text:
+    """A timeline line as Text (see ``event_runs``).
+
+    With ``width``, long words wrap under the text, not under the time, so the times stay a column.
+    """
+    runs, indent = event_runs(event, now, with_date=with_date)
+    return hang(runs_text(runs), width, indent)
+
+
+def runs_text(runs: list[tuple[str, str]]) -> Text:
+    row = Text()
+    for words, style in runs:
+        row.append(words, style=style)
+    return row
 
 
 _MEASURE = Console(width=400, color_system=None, legacy_windows=False)
 
 
-def _hang(text: Text, width: int, indent: int) -> Text:
+def hang(text: Text, width: int, indent: int) -> Text:
     """Wrap ``text`` to ``width`` with continuation lines indented by ``indent`` cells."""
     multiline = "\n" in text.plain
     if width <= indent + 10 or (text.cell_len <= width and not multiline):

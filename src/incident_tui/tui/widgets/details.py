@@ -5,15 +5,33 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
+from textual.cache import LRUCache
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.visual import Visual, visualize
 from textual.widgets import Static
 
 from incident_tui.domain.models import Incident
 from incident_tui.domain.playbooks import Playbook
 from incident_tui.tui.render import details
 
+EMPTY = Text("No incident selected. Press d to declare one.", style="dim")
+
 
 class DetailsPanel(Static):
-    """Its clock is its own: the elapsed times move once a second while it is shown."""
+    """Its clock is its own: the elapsed times move once a second while it is shown.
+
+    Painted line by line: each line of the facts is wrapped and painted once and kept while its
+    words stay the same, and a new incident (or a tick) repaints only the lines that read
+    differently. The stage track, the playbook and most of a tick's lines stay put.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._text: Text = Text()
+        self._painted: list[Strip] | None = None  # this text's lines at _painted_width
+        self._painted_width = -1
+        self._line_strips: LRUCache[tuple, list[Strip]] = LRUCache(64)
 
     def on_mount(self) -> None:
         self._shown: tuple[Incident | None, Playbook | None] | None = None
@@ -26,7 +44,50 @@ class DetailsPanel(Static):
 
     def show(self, incident: Incident | None, now: datetime, playbook: Playbook | None) -> None:
         self._shown = (incident, playbook)
-        if incident is None:
-            self.update(Text("No incident selected. Press d to declare one.", style="dim"), layout=False)
-        else:
-            self.update(details(incident, now, playbook), layout=False)
+        self.set_text(EMPTY if incident is None else details(incident, now, playbook))
+
+    def set_text(self, text: Text) -> None:
+        """Show ``text``; only the lines that changed are painted again."""
+        before = self._painted
+        self._text = text
+        self._painted = None
+        if before is None or not self.is_mounted or self.size.width != self._painted_width:
+            self.refresh()
+            return
+        after = self._lines()
+        if len(after) != len(before):
+            self.refresh()
+            return
+        width = self.size.width
+        for y, (old, new) in enumerate(zip(before, after)):
+            if old is not new:
+                self.refresh(Region(0, y, width, 1))
+
+    def render(self) -> Text:
+        return self._text
+
+    def notify_style_update(self) -> None:
+        self._line_strips.clear()
+        self._painted = None
+        super().notify_style_update()
+
+    def _lines(self) -> list[Strip]:
+        """Every painted line of the text at the current width (what Static would paint, line by line)."""
+        width = self.size.width
+        if self._painted is not None and self._painted_width == width:
+            return self._painted
+        style = self.visual_style
+        lines: list[Strip] = []
+        for line in self._text.split("\n", allow_blank=True):
+            key = (line.plain, tuple(line.spans), line.style, width, style)
+            strips = self._line_strips.get(key)
+            if strips is None:
+                visual = visualize(self, line, markup=False)
+                strips = self._line_strips[key] = Visual.to_strips(self, visual, width, None, style)
+            lines.extend(strips)
+        self._painted, self._painted_width = lines, width
+        return lines
+
+    def render_line(self, y: int) -> Strip:
+        lines = self._lines()
+        return lines[y] if y < len(lines) else Strip.blank(self.size.width, self.visual_style.rich_style)

@@ -10,13 +10,12 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.geometry import Region, Size
-from textual.reactive import Reactive
-from textual.widgets import Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.geometry import Region
+from textual.widgets import Input, Static
 
 from incident_tui.domain.models import TimelineEvent
-from incident_tui.tui.render import event_row, spans_days
+from incident_tui.tui.render import spans_days
+from incident_tui.tui.widgets.event_list import EventList
 
 FILTERS = ("all", "starred", "manual")
 
@@ -78,20 +77,6 @@ class NoteInput(Input):
             self.held.append(text)
 
 
-class EventList(OptionList):
-    """The events; a new width (zoom, terminal resize) re-wraps them once the layout has settled."""
-
-    # The list's box is set by the pane (1fr), not by how many events it holds: another incident's
-    # timeline repaints the list and its scrollbar without a layout of the whole screen. (A
-    # scrollbar that appears or goes still asks for one: show_vertical_scrollbar does.)
-    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
-
-    def on_resize(self) -> None:
-        pane = self.parent
-        if isinstance(pane, TimelinePane):
-            self.call_after_refresh(pane.rewrap)
-
-
 class TimelinePane(Vertical):
     """The events list, a filter line and the note input."""
 
@@ -104,7 +89,7 @@ class TimelinePane(Vertical):
         self.filter = "all"
         self.incident_id: str | None = None
         self._now: datetime | None = None
-        self._wrapped_at = -1
+        self._label = ""
         self._title_only = False
 
     def compose(self) -> ComposeResult:
@@ -113,16 +98,12 @@ class TimelinePane(Vertical):
         yield NoteInput(placeholder="note ▸ n to write · 14:32 or -5m first backdates · enter stamps", id="note")
 
     @property
-    def option_list(self) -> OptionList:
-        return self.query_one("#timeline-events", OptionList)
+    def event_list(self) -> EventList:
+        return self.query_one("#timeline-events", EventList)
 
     @property
     def selected_event(self) -> TimelineEvent | None:
-        option = self.option_list.highlighted_option
-        if option is None or option.id is None:
-            return None
-        doc_id = int(option.id)
-        return next((e for e in self.events if e.doc_id == doc_id), None)
+        return self.event_list.highlighted_event
 
     def visible_events(self) -> list[TimelineEvent]:
         if self.filter == "starred":
@@ -133,28 +114,27 @@ class TimelinePane(Vertical):
 
     def show(self, incident_id: str | None, events: list[TimelineEvent], now: datetime) -> None:
         """Keep the cursor on the same event; follow the tail when it was on the last line."""
-        option_list = self.option_list
-        keep = option_list.highlighted_option.id if option_list.highlighted_option else None
-        at_end = option_list.highlighted is None or option_list.highlighted >= option_list.option_count - 1
+        event_list = self.event_list
+        before = event_list.highlighted_event
+        keep = before.doc_id if before is not None else None
+        at_end = event_list.highlighted is None or event_list.highlighted >= len(event_list.events) - 1
         self._now = now
         new_incident = incident_id != self.incident_id
         self.incident_id = incident_id
         self.events = events
         shown = self.visible_events()
-        with_date = spans_days(events, now)
-        width = max(option_list.scrollable_content_region.width - 1, 0)
-        self._wrapped_at = width
-        option_list.set_options(
-            Option(event_row(e, now, with_date=with_date, width=width), id=str(e.doc_id)) for e in shown
-        )
+        highlighted = None
         if shown:
-            ids = [str(e.doc_id) for e in shown]
-            option_list.highlighted = len(shown) - 1 if (new_incident or at_end or keep not in ids) else ids.index(keep)
+            ids = [e.doc_id for e in shown]
+            highlighted = len(shown) - 1 if (new_incident or at_end or keep not in ids) else ids.index(keep)
+        event_list.show(shown, now, with_date=spans_days(events, now), highlighted=highlighted)
         starred = sum(1 for e in events if e.starred)
         label = Text()
         label.append(f"filter: {self.filter}", style="bold")
         label.append(f" (f) · {len(shown)} of {len(events)} events · {starred} starred", style="dim")
-        self.query_one("#timeline-filter", Static).update(label, layout=False)
+        if label.plain != self._label:  # the same counts (most selections): nothing to repaint
+            self._label = label.plain
+            self.query_one("#timeline-filter", Static).update(label, layout=False)
 
     def set_title(self, title: Text) -> None:
         """A new border title repaints the border's top line, not the whole pane (each selection)."""
@@ -181,19 +161,9 @@ class TimelinePane(Vertical):
         title = f"{event.incident_id} · {local:%b %d %H:%M}{who} · {event.kind.value}"
         self.app.push_screen(TextViewScreen(title, event.text))
 
-    def on_option_list_option_selected(self, message: OptionList.OptionSelected) -> None:
-        if message.option_list.id == "timeline-events":
-            message.stop()
-            self.action_view_event()
-
-    def on_resize(self) -> None:
-        self.call_after_refresh(self.rewrap)
-
-    def rewrap(self) -> None:
-        # Lines are wrapped to the width (continuations under the text): a new width re-wraps them.
-        width = max(self.option_list.scrollable_content_region.width - 1, 0)
-        if self._now is not None and width != self._wrapped_at:
-            self.show(self.incident_id, self.events, self._now)
+    def on_event_list_selected(self, message: EventList.Selected) -> None:
+        message.stop()
+        self.action_view_event()
 
     def cycle_filter(self, now: datetime) -> str:
         self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
