@@ -99,16 +99,19 @@ def note_vs_bare(path: Path, runs: int) -> tuple[float, float]:
     return statistics.median(ours) * 1000, statistics.median(base) * 1000
 
 
-def frames(path: Path, tmp: Path, runs: int) -> tuple[float, float]:
+def frames(path: Path, tmp: Path, runs: int) -> tuple[float, float, float]:
+    """Medians of (the data frame, the bare app's first frame, our first paint before the data)."""
     ours_py, bare_py = tmp / "ours.py", tmp / "bare.py"
     ours_py.write_text(CHILD_OURS)
     bare_py.write_text(CHILD_BARE)
     first_frame(ours_py, str(path)), first_frame(bare_py)
-    data, bare = [], []
+    data, bare, paint = [], [], []
     for _ in range(runs):
-        data.append(first_frame(ours_py, str(path))[1])
+        first, with_data = first_frame(ours_py, str(path))
+        data.append(with_data)
+        paint.append(first)
         bare.append(first_frame(bare_py)[0])
-    return statistics.median(data), statistics.median(bare)
+    return statistics.median(data), statistics.median(bare), statistics.median(paint)
 
 
 def build_store(path: Path, events: int) -> None:
@@ -225,7 +228,9 @@ def main() -> None:
             seed_s = seed(path, count)
             print(f"{count} incidents: seeded in {seed_s:.1f}s, {path.stat().st_size / 1e6:.1f} MB snapshot", flush=True)
             note_ms, bare_ms = note_vs_bare(path, args.runs)
-            data_s, bare_s = frames(path, tmp, args.runs)
+            data_s, bare_s, paint_s = frames(path, tmp, args.runs)
+            print(f"{count} incidents: first paint {paint_s:.3f}s, data frame {data_s:.3f}s, bare first frame "
+                  f"{bare_s:.3f}s (paint {paint_s / bare_s:.2f}x, data {data_s / bare_s:.2f}x)", flush=True)
             lines.append(
                 f"incidents={count} seed_s={seed_s:.1f} note_ms={note_ms:.0f} bare_imports_ms={bare_ms:.0f} "
                 f"note_ratio={note_ms / bare_ms:.2f} data_frame_s={data_s:.3f} bare_first_frame_s={bare_s:.3f} "

@@ -358,6 +358,36 @@ async def test_app_opens_its_database_after_the_first_frame(tmp_path):
         assert "opened lazily" in [e.text for e in app.service.timeline(app.current.id)]
 
 
+async def test_the_header_says_the_database_is_opening_until_it_is_open(tmp_path, monkeypatch):
+    # A slow disk: the screen is painted and answers, and it does not claim "0 active" meanwhile.
+    import incident_tui.store.storage as storage
+    from incident_tui.demo import seed_demo
+    from incident_tui.tui.widgets.header import StatusHeader
+
+    path = tmp_path / "incidents.json"
+    db = storage.open_db(path)
+    seed_demo(db)
+    db.close()
+    disk = threading.Event()
+    real_open = storage.open_db
+
+    def slow_open(*args, **kwargs):
+        disk.wait(10)
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(storage, "open_db", slow_open)
+    app = IncidentApp(db_path=path, poll_interval=0, selection_delay=0)
+    async with app.run_test(size=(120, 36)) as pilot:
+        for _ in range(3):
+            await pilot.pause(0.05)
+        header = str(app.query_one(StatusHeader).render())
+        assert "opening the database" in header and "active" not in header
+        disk.set()
+        await settle(pilot)
+        assert app.service is not None
+        assert "3 active" in str(app.query_one(StatusHeader).render())
+
+
 async def test_a_corrupt_database_ends_the_app_with_one_line_and_is_left_alone(tmp_path):
     from incident_tui.tui.app import IncidentApp
 

@@ -77,13 +77,13 @@ async def test_the_open_shows_the_first_incident_once(many_db, clock):
 
     app = IncidentApp(db=many_db, config=Config(user="ana"), clock=clock, poll_interval=0)
     asked: list[str] = []
-    real = app.service.timeline
+    real = app.service.repo.timeline  # the read itself, whichever service call asks for it
 
     def timeline(incident_id):
         asked.append(incident_id)
         return real(incident_id)
 
-    app.service.timeline = timeline  # type: ignore[method-assign]
+    app.service.repo.timeline = timeline  # type: ignore[method-assign]
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         await pilot.pause(0.2)  # longer than the selection delay: a second paint would have come

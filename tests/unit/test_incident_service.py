@@ -202,6 +202,30 @@ def test_list_sorted_worst_first(svc, clock):
     assert [i.id for i in svc.list()] == [c.id, b.id, a.id]
 
 
+def test_list_of_open_incidents_never_reads_a_closed_one(svc, db):
+    # Most of a long history is closed: the open list leaves those documents alone, so a
+    # hand-damaged closed one is named only when closed incidents are asked for.
+    open_one, closed_one, damaged = declare(svc), declare(svc, severity="P2"), declare(svc, severity="P3")
+    for incident in (closed_one, damaged):
+        svc.repo.save_incident(incident.__class__.from_dict({**incident.to_dict(), "stage": "closed"}))
+    db.table("incidents").update({"severity": "P9"}, doc_ids=[db.table("incidents").get(
+        cond=lambda doc: doc["id"] == damaged.id).doc_id])
+    assert [i.id for i in svc.list()] == [open_one.id]
+    assert svc.repo.skipped == []
+    assert [i.id for i in svc.list(include_closed=True)] == [open_one.id, closed_one.id]
+    [line] = svc.repo.skipped
+    assert f"incident {damaged.id}" in line and "'severity': 'P9'" in line
+
+
+def test_timeline_of_a_listed_incident_is_its_timeline(svc):
+    first, second = declare(svc), declare(svc, severity="P2")
+    svc.note(second.id, "only on the second")
+    for listed in svc.list():
+        assert svc.timeline_of(listed) == svc.timeline(listed.id)
+    assert "only on the second" in [e.text for e in svc.timeline_of(second)]
+    assert "only on the second" not in [e.text for e in svc.timeline_of(first)]
+
+
 def test_samples(svc):
     incident = declare(svc)
     svc.add_sample(incident.id, input="refund?", output="You get 200% back", note="invented policy")

@@ -152,13 +152,18 @@ class IncidentService:
 
     def list(self, include_closed: bool = False) -> list[Incident]:
         """Open incidents (or all), worst first: severity, then oldest impact start."""
-        incidents = [i for i in self.repo.list_incidents() if include_closed or i.is_open]
+        loaded = self.repo.list_incidents() if include_closed else self.repo.list_open_incidents()
+        incidents = [i for i in loaded if include_closed or i.is_open]
         incidents.sort(key=lambda i: (not i.is_open, i.severity.rank, i.started_at))
         return incidents
 
     def timeline(self, incident_id: str) -> list[TimelineEvent]:
         self.get(incident_id)
         return self.repo.timeline(incident_id.strip().upper())
+
+    def timeline_of(self, incident: Incident) -> list[TimelineEvent]:
+        """The timeline of an incident just read (from :meth:`list`): not looked up again by its id."""
+        return self.repo.timeline(incident.id)
 
     def samples(self, incident_id: str) -> list[FailureSample]:
         return self.repo.samples_for(self.get(incident_id).id)

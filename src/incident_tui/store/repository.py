@@ -221,6 +221,16 @@ class Repository:
         self.skipped = []
         return self._loaded((doc, lambda doc=doc: self._incident(doc)) for doc in self.incidents)
 
+    def list_open_incidents(self) -> list[Incident]:
+        """The incidents not closed, as :meth:`list_incidents` would give them; a document whose stage
+        is ``closed`` is not built at all (most of a long history is closed)."""
+        self.skipped = []
+        closed = Stage.CLOSED.value
+        return self._loaded(
+            (doc, lambda doc=doc, key=key: self._load("incident", doc, key, lambda: Incident.from_dict(doc)))
+            for key, doc in self._raw_table(INCIDENTS).items() if doc.get("stage") != closed
+        )
+
     def insert_incident(self, incident: Incident) -> None:
         if self._change_count(INCIDENTS) is None:
             self.incidents.insert(incident.to_dict())

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -18,7 +18,6 @@ from textual.message import Message
 from textual.widgets import ContentSwitcher, Input
 
 from incident_tui.config import hook_program_problem
-from incident_tui.domain.containment import RollbackCandidate, is_unassigned
 from incident_tui.domain.errors import IncidentTuiError
 from incident_tui.domain.lifecycle import leaves_uncontained, next_stage
 from incident_tui.domain.models import (
@@ -31,13 +30,16 @@ from incident_tui.domain.models import (
     TriageCategory,
 )
 from incident_tui.domain.playbooks import playbook_for
-from incident_tui.domain.prompts import PromptError, parse_version
 from incident_tui.domain.text import clean
 from incident_tui.domain.times import BackdateError, TimeParseError, parse_when
-from incident_tui.services.incidents import ContainmentPlan, UnknownPromptError, check_declaration
+from incident_tui.services.incidents import UnknownPromptError, check_declaration
 from incident_tui.tui.failures import EXPECTED, show_failure
 from incident_tui.tui.widgets.incident_list import IncidentList
 from incident_tui.tui.widgets.timeline import NoteInput, TimelinePane
+
+if TYPE_CHECKING:  # imported where used: the first screen needs neither
+    from incident_tui.domain.containment import RollbackCandidate
+    from incident_tui.services.plans import ContainmentPlan
 
 
 
@@ -165,6 +167,8 @@ class ResponderActions:
 
     def _triage_form(self, incident: Incident, category: TriageCategory, values: dict[str, str] | None) -> None:
         """The hypothesis; for an incident without a prompt (an unlabelled alert), the prompt first."""
+        from incident_tui.domain.containment import is_unassigned
+        from incident_tui.domain.prompts import parse_version
         from incident_tui.tui.screens.form import Field, FormScreen
 
         book = playbook_for(category, self.config.playbooks)
@@ -209,6 +213,8 @@ class ResponderActions:
     def _prompt_validator(self):
         """A form validator for a prompt field and its version: an unknown version of a known
         prompt is refused in the form; an unknown prompt is asked about after (_confirm_prompt)."""
+        from incident_tui.domain.prompts import parse_version
+
 
         def validate(values: dict[str, str]) -> str | None:
             prompt = values.get("prompt", "").strip()
@@ -361,6 +367,7 @@ class ResponderActions:
         self.push_screen(ChoiceScreen(f"Milestone · {incident.id}", choices), lambda w: w and self._milestone(incident, w))
 
     def _milestone(self, incident: Incident, which: str) -> None:
+        from incident_tui.domain.prompts import parse_version
         from incident_tui.tui.screens.form import ConfirmScreen, Field, FormScreen
 
         done = lambda inc: self.notify(f"Stamped: {which.replace('-', ' ')}", timeout=3, markup=False)  # noqa: E731
@@ -444,6 +451,7 @@ class ResponderActions:
 
     def _declare_form(self, values: dict[str, str] | None) -> None:
         """The declare form, prefilled with ``values`` when it comes back from the prompt question."""
+        from incident_tui.domain.prompts import parse_version
         from incident_tui.tui.screens.form import Field, FormScreen
 
         prompts = self._prompt_ids()
@@ -515,6 +523,8 @@ class ResponderActions:
             self.notify(f"Declared {incident.id}. n writes a note, t triages.", markup=False, timeout=3)
 
     def _prompt_ids(self) -> list[str]:
+        from incident_tui.domain.containment import is_unassigned
+
         ids = {p.prompt_id for p in self.read(self.service.prompts.list_prompts)}
         ids |= {i.prompt_id for i in self.incidents if not is_unassigned(i.prompt_id)}
         return sorted(ids)
@@ -568,6 +578,7 @@ class ResponderActions:
         )
 
     def action_samples(self) -> None:
+        from incident_tui.domain.prompts import PromptError
         from incident_tui.tui.screens.samples import SamplesScreen
 
         incident = self._need_incident()

@@ -92,6 +92,10 @@ class IncidentApp(ResponderActions, App):
         presence: bool | None = None,
     ) -> None:
         super().__init__()
+        # What the imports built lives as long as the process: out of the collector's way, so a
+        # collection during start-up does not walk all of it (see _start for the database).
+        gc.freeze()
+        self._gc_paused = False
         self.db = db
         self.db_path = db_path
         self.config = config or Config()
@@ -130,6 +134,10 @@ class IncidentApp(ResponderActions, App):
     # --- layout --------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # Start-up allocates much and leaves little cyclic garbage (a few thousand objects): no
+        # collection until the data is on screen (_start), or the app ends without it.
+        self._gc_paused = gc.isenabled()
+        gc.disable()
         yield StatusHeader(id="status")
         with Horizontal(id="main"):
             with Vertical(id="left"):
@@ -288,10 +296,16 @@ class IncidentApp(ResponderActions, App):
         # The whole DB lives in memory for the app's lifetime; a full collection walking it is a
         # 25–45 ms pause at 50k events. Freezing moves what is loaded now out of the collector's way.
         gc.freeze()
+        self._resume_gc()
         # No app-wide clock: the list, the header and the details each tick on their own timer.
         if self.poll_interval:
             self.set_interval(self.poll_interval, self.poll_store)
         self._start_presence()
+
+    def _resume_gc(self) -> None:
+        if self._gc_paused:
+            self._gc_paused = False
+            gc.enable()
 
     def _start_presence(self) -> None:
         path = self.db_path or getattr(getattr(self.db, "storage", None), "path", None)
@@ -317,6 +331,7 @@ class IncidentApp(ResponderActions, App):
         header.show(self.incidents, self.clock(), busy=self.busy, compact_details=self._summary())
 
     def on_unmount(self) -> None:
+        self._resume_gc()
         self.typeahead.stop()
         if self.presence is not None:
             self.presence.stop()
@@ -438,6 +453,9 @@ class IncidentApp(ResponderActions, App):
         # Asked for after the next frame: the open (or an earlier resize) may have painted this width
         # already, and then only the header is set again (its right-hand side goes by its own width,
         # known once laid out); the list cuts its rows when painted, the timeline re-wraps itself.
+        # Nothing to paint while the database opens: the header keeps saying so (not "0 active").
+        if self.service is None:
+            return
         if self.size.width != self._painted_width:
             self.render_all()
         else:
@@ -487,7 +505,7 @@ class IncidentApp(ResponderActions, App):
         self._shown_id = incident.id if incident else None
         self._show_details(now)
         timeline = self.query_one(TimelinePane)
-        events = self.read(self.service.timeline, incident.id) if incident else []
+        events = self.read(self.service.timeline_of, incident) if incident else []
         if incident:
             self._warn_skipped()
         timeline.show(incident.id if incident else None, events, now)

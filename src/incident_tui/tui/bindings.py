@@ -168,6 +168,7 @@ def pane_keys() -> tuple[PaneKey, ...]:
     return tuple(found)
 
 
+@cache  # the key bar asks for every key's label on each bindings change
 def key_label(key: str) -> str:
     """How a key reads on screen: "*" for asterisk, "." for full_stop, "ctrl+n" as is."""
     labels = []

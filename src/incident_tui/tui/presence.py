@@ -11,7 +11,6 @@ from textual.message import Message
 from textual.widget import Widget
 
 from incident_tui.domain.presence import Presence, viewers, viewers_line
-from incident_tui.store.presence import PresenceBoard
 
 if TYPE_CHECKING:
     from incident_tui.tui.app import IncidentApp
@@ -43,6 +42,10 @@ class PresenceTracker:
 
     def __init__(self, app: IncidentApp, db_path: str | os.PathLike[str]) -> None:
         self.app = app
+        # Imported here: the app imports this module for its messages, and the board (with its
+        # random names) is not needed until the database is open.
+        from incident_tui.store.presence import PresenceBoard
+
         self.board = PresenceBoard(db_path)
         self.session = uuid.uuid4().hex
         self.where = where_am_i()
