@@ -27,19 +27,19 @@ from textual.cache import LRUCache
 from textual.css.styles import RulesMap
 from textual.geometry import Region, Size, clamp
 from textual.message import Message
-from textual.reactive import Reactive, reactive
-from textual.scroll_view import ScrollView
+from textual.reactive import Reactive
 from textual.strip import Strip
 from textual.style import Style
 from textual.visual import visualize
 
 from incident_tui.domain.models import TimelineEvent
 from incident_tui.tui.render import event_runs, hang, runs_text
+from incident_tui.tui.widgets.row_list import RowList
 
 Runs = tuple[tuple[str, str], ...]
 
 
-class EventList(ScrollView, can_focus=True):
+class EventList(RowList, can_focus=True):
     """One row per event, one or more lines each; a new width re-wraps the rows in place."""
 
     # OptionList's look, under this widget's own component classes.
@@ -96,10 +96,6 @@ class EventList(ScrollView, can_focus=True):
     # timeline repaints the list and its scrollbar without a layout of the whole screen. (A
     # scrollbar that appears or goes still asks for one: show_vertical_scrollbar does.)
     virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
-
-    # Repainted by hand: a cursor move redraws the rows it touches, not the whole list.
-    highlighted: reactive[int | None] = reactive(None, repaint=False)
-    _hover: reactive[int | None] = reactive(None, repaint=False)
 
     @dataclass
     class Selected(Message):
@@ -201,79 +197,22 @@ class EventList(ScrollView, can_focus=True):
         if new is not None:
             self.scroll_to_highlight()
 
-    def watch__hover(self, old: int | None, new: int | None) -> None:
-        for index in (old, new):
-            self._refresh_row(index)
-
-    def _refresh_row(self, index: int | None) -> None:
-        if index is not None and index < len(self._starts):
-            start = self._starts[index]
-            self.refresh_lines(start, self._row_end(index) - start)
-
     def _row_end(self, index: int) -> int:
         return self._starts[index + 1] if index + 1 < len(self._starts) else self._line_count
 
-    def scroll_to_highlight(self) -> None:
-        index = self.highlighted
-        if index is None or not self.is_mounted or index >= len(self._starts):
-            return
+    def row_count(self) -> int:
+        return len(self._starts)
+
+    def row_span(self, index: int) -> tuple[int, int]:
         start = self._starts[index]
-        self.scroll_to_region(Region(0, start, self.scrollable_content_region.width, self._row_end(index) - start),
-                              force=True, animate=False, immediate=True)
+        return start, self._row_end(index) - start
 
-    def action_cursor_down(self) -> None:
-        if self.events:
-            self.highlighted = 0 if self.highlighted is None else (self.highlighted + 1) % len(self.events)
-
-    def action_cursor_up(self) -> None:
-        if self.events:
-            count = len(self.events)
-            self.highlighted = count - 1 if self.highlighted is None else (self.highlighted - 1) % count
-
-    def action_first(self) -> None:
-        if self.events:
-            self.highlighted = 0
-
-    def action_last(self) -> None:
-        if self.events:
-            self.highlighted = len(self.events) - 1
-
-    def _move_page(self, direction: int) -> None:
-        if not self.events:
-            return
-        y = clamp(self._starts[self.highlighted or 0] + direction * self.scrollable_content_region.height,
-                  0, self._line_count - 1)
-        self.highlighted = bisect_right(self._starts, y) - 1
-
-    def action_page_down(self) -> None:
-        if self.highlighted is None:
-            self.action_last()
-        else:
-            self._move_page(1)
-
-    def action_page_up(self) -> None:
-        if self.highlighted is None:
-            self.action_first()
-        else:
-            self._move_page(-1)
+    def row_at(self, y: int) -> int:
+        return bisect_right(self._starts, y) - 1
 
     def action_select(self) -> None:
         if self.highlighted is not None:
             self.post_message(self.Selected(self, self.highlighted))
-
-    # --- the mouse -----------------------------------------------------------------
-
-    async def _on_click(self, event: events.Click) -> None:
-        index = event.style.meta.get("row")
-        if index is not None and index < len(self.events):
-            self.highlighted = index
-            self.action_select()
-
-    def _on_mouse_move(self, event: events.MouseMove) -> None:
-        self._hover = event.style.meta.get("row")
-
-    def _on_leave(self, _: events.Leave) -> None:
-        self._hover = None
 
     # --- painting ------------------------------------------------------------------
 

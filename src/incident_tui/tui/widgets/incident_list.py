@@ -11,19 +11,18 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
-from textual.geometry import Region, Size, clamp
+from textual.geometry import Size, clamp
 from textual.message import Message
-from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.style import Style
 from textual.visual import Padding, visualize
 
 from incident_tui.domain.models import Incident
 from incident_tui.tui.render import incident_row
+from incident_tui.tui.widgets.row_list import RowList
 
 
-class IncidentList(ScrollView, can_focus=True):
+class IncidentList(RowList, can_focus=True):
     """One row per incident, drawn only while on screen (Textual's line API, as its Log does).
 
     A list of thousands of incidents costs what its visible rows cost: nothing is built or
@@ -95,9 +94,6 @@ class IncidentList(ScrollView, can_focus=True):
     # Keys that only move the cursor (the app paints the newly selected incident once they rest).
     CURSOR_KEYS: ClassVar[frozenset[str]] = frozenset({"down", "j", "up", "k", "home", "end", "pagedown", "pageup"})
 
-    # Repainted by hand: a cursor move redraws the two rows it touches, not the whole list.
-    highlighted: reactive[int | None] = reactive(None, repaint=False)
-    _hover: reactive[int | None] = reactive(None, repaint=False)
 
     @dataclass
     class Selected(Message):
@@ -217,78 +213,20 @@ class IncidentList(ScrollView, can_focus=True):
             self.scroll_to_highlight()
             self._announce(self.current_id)
 
-    def watch__hover(self, old: int | None, new: int | None) -> None:
-        for index in (old, new):
-            if index is not None:
-                self._refresh_row(index)
+    def row_count(self) -> int:
+        return len(self.incidents)
 
-    def _refresh_row(self, index: int) -> None:
-        self.refresh_lines(index * self.row_height, self.row_height)
+    def row_span(self, index: int) -> tuple[int, int]:
+        return index * self.row_height, self.row_height
 
-    def scroll_to_highlight(self) -> None:
-        index = self.highlighted
-        if index is None or not self.is_mounted:
-            return
-        height = self.row_height
-        self.scroll_to_region(Region(0, index * height, self.scrollable_content_region.width, height),
-                              force=True, animate=False, immediate=True)
-
-    def action_cursor_down(self) -> None:
-        if self.incidents:
-            self.highlighted = 0 if self.highlighted is None else (self.highlighted + 1) % len(self.incidents)
-
-    def action_cursor_up(self) -> None:
-        if self.incidents:
-            count = len(self.incidents)
-            self.highlighted = count - 1 if self.highlighted is None else (self.highlighted - 1) % count
-
-    def action_first(self) -> None:
-        if self.incidents:
-            self.highlighted = 0
-
-    def action_last(self) -> None:
-        if self.incidents:
-            self.highlighted = len(self.incidents) - 1
-
-    def _move_page(self, direction: int) -> None:
-        if not self.incidents:
-            return
-        height = self.row_height
-        lines = len(self.incidents) * height
-        y = clamp((self.highlighted or 0) * height + direction * self.scrollable_content_region.height, 0, lines - 1)
-        self.highlighted = y // height
-
-    def action_page_down(self) -> None:
-        if self.highlighted is None:
-            self.action_last()
-        else:
-            self._move_page(1)
-
-    def action_page_up(self) -> None:
-        if self.highlighted is None:
-            self.action_first()
-        else:
-            self._move_page(-1)
+    def row_at(self, y: int) -> int:
+        return y // self.row_height
 
     def action_select(self) -> None:
         if self.highlighted is None:
             return
         self._announce(self.current_id)
         self.call_later(self.app.run_action, "pane('timeline')")
-
-    # --- the mouse -----------------------------------------------------------------
-
-    async def _on_click(self, event: events.Click) -> None:
-        index = event.style.meta.get("row")
-        if index is not None and index < len(self.incidents):
-            self.highlighted = index
-            self.action_select()
-
-    def _on_mouse_move(self, event: events.MouseMove) -> None:
-        self._hover = event.style.meta.get("row")
-
-    def _on_leave(self, _: events.Leave) -> None:
-        self._hover = None
 
     # --- painting ------------------------------------------------------------------
 

@@ -1,0 +1,105 @@
+"""A painted list of rows with one highlighted: the cursor, paging and the mouse, shared by the line-API lists.
+
+The incident list (rows of one height) and the timeline's event list (rows as tall as their
+wrapped text) paint only the lines on screen; what moves the highlight is the same for both
+and lives here. A subclass says how many rows it has, where row ``i`` lies in its lines and
+which row holds line ``y``; it keeps its own ``watch_highlighted`` and ``action_select``.
+"""
+
+from __future__ import annotations
+
+from textual import events
+from textual.geometry import Region, clamp
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+
+
+class RowList(ScrollView):
+    # Repainted by hand: a cursor move redraws the rows it touches, not the whole list.
+    highlighted: reactive[int | None] = reactive(None, repaint=False)
+    _hover: reactive[int | None] = reactive(None, repaint=False)
+
+    # --- what a subclass says --------------------------------------------------------
+
+    def row_count(self) -> int:
+        raise NotImplementedError
+
+    def row_span(self, index: int) -> tuple[int, int]:
+        """(first line, height) of row ``index``, which is below :meth:`row_count`."""
+        raise NotImplementedError
+
+    def row_at(self, y: int) -> int:
+        """The row holding line ``y`` of the list (0 <= y < the line count)."""
+        raise NotImplementedError
+
+    # --- the highlight ----------------------------------------------------------------
+
+    def _refresh_row(self, index: int | None) -> None:
+        if index is not None and index < self.row_count():
+            self.refresh_lines(*self.row_span(index))
+
+    def watch__hover(self, old: int | None, new: int | None) -> None:
+        for index in (old, new):
+            self._refresh_row(index)
+
+    def scroll_to_highlight(self) -> None:
+        index = self.highlighted
+        if index is None or not self.is_mounted or index >= self.row_count():
+            return
+        start, height = self.row_span(index)
+        self.scroll_to_region(Region(0, start, self.scrollable_content_region.width, height),
+                              force=True, animate=False, immediate=True)
+
+    def action_cursor_down(self) -> None:
+        if count := self.row_count():
+            self.highlighted = 0 if self.highlighted is None else (self.highlighted + 1) % count
+
+    def action_cursor_up(self) -> None:
+        if count := self.row_count():
+            self.highlighted = count - 1 if self.highlighted is None else (self.highlighted - 1) % count
+
+    def action_first(self) -> None:
+        if self.row_count():
+            self.highlighted = 0
+
+    def action_last(self) -> None:
+        if count := self.row_count():
+            self.highlighted = count - 1
+
+    def _move_page(self, direction: int) -> None:
+        count = self.row_count()
+        if not count:
+            return
+        last_start, last_height = self.row_span(count - 1)
+        start, _ = self.row_span(min(self.highlighted or 0, count - 1))
+        y = clamp(start + direction * self.scrollable_content_region.height, 0, last_start + last_height - 1)
+        self.highlighted = self.row_at(y)
+
+    def action_page_down(self) -> None:
+        if self.highlighted is None:
+            self.action_last()
+        else:
+            self._move_page(1)
+
+    def action_page_up(self) -> None:
+        if self.highlighted is None:
+            self.action_first()
+        else:
+            self._move_page(-1)
+
+    def action_select(self) -> None:
+        raise NotImplementedError
+
+    # --- the mouse -----------------------------------------------------------------
+
+    async def _on_click(self, event: events.Click) -> None:
+        index = event.style.meta.get("row")
+        if index is not None and index < self.row_count():
+            self.highlighted = index
+            self.action_select()
+
+    def _on_mouse_move(self, event: events.MouseMove) -> None:
+        self._hover = event.style.meta.get("row")
+
+    def _on_leave(self, _: events.Leave) -> None:
+        self._hover = None
