@@ -22,7 +22,6 @@ from rich.segment import Segment
 from rich.style import Style as RichStyle
 from rich.text import Text
 from textual import events
-from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.css.styles import RulesMap
 from textual.geometry import Region, Size, clamp
@@ -81,16 +80,6 @@ class EventList(RowList, can_focus=True):
         "event-list--row-highlighted",
         "event-list--row-hover",
     }
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down", "cursor_down", "Down", show=False),
-        Binding("end", "last", "Last", show=False),
-        Binding("enter", "select", "Select", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("pagedown", "page_down", "Page Down", show=False),
-        Binding("pageup", "page_up", "Page Up", show=False),
-        Binding("up", "cursor_up", "Up", show=False),
-    ]
 
     # The list's box is set by the pane (1fr), not by how many lines it holds: another incident's
     # timeline repaints the list and its scrollbar without a layout of the whole screen. (A

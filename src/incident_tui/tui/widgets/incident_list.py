@@ -79,16 +79,10 @@ class IncidentList(RowList, can_focus=True):
         "incident-list--row-hover",
     }
 
+    # The cursor keys are RowList's; the incident list adds vim's j and k.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down", "cursor_down", "Down", show=False),
         Binding("j", "cursor_down", "Down", show=False),
-        Binding("up", "cursor_up", "Up", show=False),
         Binding("k", "cursor_up", "Up", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "last", "Last", show=False),
-        Binding("pagedown", "page_down", "Page Down", show=False),
-        Binding("pageup", "page_up", "Page Up", show=False),
-        Binding("enter", "select", "Select", show=False),
     ]
 
     # Keys that only move the cursor (the app paints the newly selected incident once they rest).

@@ -8,13 +8,26 @@ which row holds line ``y``; it keeps its own ``watch_highlighted`` and ``action_
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import events
+from textual.binding import Binding, BindingType
 from textual.geometry import Region, clamp
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 
 
 class RowList(ScrollView):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "last", "Last", show=False),
+        Binding("pagedown", "page_down", "Page Down", show=False),
+        Binding("pageup", "page_up", "Page Up", show=False),
+        Binding("enter", "select", "Select", show=False),
+    ]
+
     # Repainted by hand: a cursor move redraws the rows it touches, not the whole list.
     highlighted: reactive[int | None] = reactive(None, repaint=False)
     _hover: reactive[int | None] = reactive(None, repaint=False)
