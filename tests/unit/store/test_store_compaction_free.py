@@ -150,3 +150,35 @@ def test_the_last_handle_to_close_a_replaced_snapshot_cuts_it(db_path, cuts):
     again = open_db(db_path)
     assert texts(again) == [*want, "after"]
     again.close()
+
+
+def test_a_reader_that_reloads_last_cuts_the_old_snapshot_once_its_lock_is_released(db_path, cuts, monkeypatch):
+    want = build(db_path)
+    cuts.clear()
+    reader = open_db(db_path)
+    assert reader.storage.is_segmented("events")
+    st = os.stat(db_path)
+    writer = open_db(db_path)
+    writer.table("events").insert({"incident_id": "i1", "text": "after"})
+    writer.storage.compact()
+    writer.table("events").insert({"incident_id": "i2", "text": "later"})
+    writer.storage.compact()  # two generations on: the reader cannot follow the journal, it reloads
+    writer.close()
+    assert st.st_ino not in {ino for ino, _ in cuts}  # the reader still has it
+
+    # The reader's reload drops the last fd of the old file: cut in chunks, with its lock
+    # released (a writer's journal sync must not wait on the lock behind the freeing).
+    depths: list[int] = []
+    cut = core.release_replaced
+
+    def release(fd):
+        depths.append(reader.storage._lock_depth)
+        cut(fd)
+
+    monkeypatch.setattr(core, "release_replaced", release)
+    assert reader.storage.refresh() is True
+    lengths = [length for ino, length in cuts if ino == st.st_ino]
+    assert lengths and lengths[0] == st.st_size - CHUNK and lengths[-1] == 0
+    assert depths and set(depths) == {0}
+    assert texts(reader) == [*want, "after", "later"]
+    reader.close()

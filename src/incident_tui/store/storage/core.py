@@ -296,7 +296,12 @@ class JournalStorage(Storage):
         """Read SEGMENT_TABLE from ``seg`` of the snapshot open as ``fd`` (ours from now on) or, with None, from _data."""
         old, self._fds[2] = self._fds[2], fd
         if old >= 0:
-            close_fd(old)
+            # Maybe the last fd of a snapshot another process's compaction replaced: freed in
+            # chunks (release_replaced), and not while this handle holds the lock (a reload).
+            if self._lock_depth:
+                self._close_after_unlock.append(old)
+            else:
+                release_replaced(old)
         if seg is None or fd < 0:
             self._seg = None
             return
