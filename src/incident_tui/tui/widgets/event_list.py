@@ -15,7 +15,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar, cast
+from typing import cast
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -40,46 +40,6 @@ Runs = tuple[tuple[str, str], ...]
 
 class EventList(RowList, can_focus=True):
     """One row per event, one or more lines each; a new width re-wraps the rows in place."""
-
-    # OptionList's look, under this widget's own component classes.
-    DEFAULT_CSS = """
-    EventList {
-        height: auto;
-        max-height: 100%;
-        color: $foreground;
-        overflow-x: hidden;
-        border: tall $border-blurred;
-        padding: 0 1;
-        background: $surface;
-        & > .event-list--row-highlighted {
-            color: $block-cursor-blurred-foreground;
-            background: $block-cursor-blurred-background;
-            text-style: $block-cursor-blurred-text-style;
-        }
-        &:focus {
-            border: tall $border;
-            background-tint: $foreground 5%;
-            & > .event-list--row-highlighted {
-                color: $block-cursor-foreground;
-                background: $block-cursor-background;
-                text-style: $block-cursor-text-style;
-            }
-        }
-        & > .event-list--row-highlighted {
-            color: $foreground;
-            background: $block-cursor-blurred-background;
-        }
-        & > .event-list--row-hover {
-            background: $block-hover-background;
-        }
-    }
-    """
-
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "event-list--row",
-        "event-list--row-highlighted",
-        "event-list--row-hover",
-    }
 
     # The list's box is set by the pane (1fr), not by how many lines it holds: another incident's
     # timeline repaints the list and its scrollbar without a layout of the whole screen. (A
@@ -162,7 +122,7 @@ class EventList(RowList, can_focus=True):
         if text is None:
             return ["".join(words for words, _ in self._runs[index][0])]
         width = self.scrollable_content_region.width
-        return [strip.text.rstrip() for strip in self._row_strips(index, self.get_visual_style("event-list--row"), width)]
+        return [strip.text.rstrip() for strip in self._row_strips(index, self.get_visual_style("row-list--row"), width)]
 
     def row_text(self, index: int) -> str:
         """The event at ``index`` as painted, its lines joined by line breaks."""
@@ -230,9 +190,9 @@ class EventList(RowList, can_focus=True):
         self._lay_out()  # a new width (the scrollbar came or went) before the resize arrived
         self._paint_width = self.scrollable_content_region.width
         self._paint_styles = (
-            self.get_visual_style("event-list--row"),
-            self.get_visual_style("event-list--row", "event-list--row-highlighted"),
-            self.get_visual_style("event-list--row", "event-list--row-hover"),
+            self.get_visual_style("row-list--row"),
+            self.get_visual_style("row-list--row", "row-list--row-highlighted"),
+            self.get_visual_style("row-list--row", "row-list--row-hover"),
         )
         return super().render_lines(crop)
 

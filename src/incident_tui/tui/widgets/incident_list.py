@@ -34,50 +34,21 @@ class IncidentList(RowList, can_focus=True):
     The keys and the look are an OptionList's (up/down wrap round, page keys move by a screen).
     """
 
+    # The look is RowList's; a row never wraps, it is cut with an ellipsis.
     DEFAULT_CSS = """
     IncidentList {
-        height: auto;
-        max-height: 100%;
-        color: $foreground;
-        overflow-x: hidden;
-        border: tall $border-blurred;
-        padding: 0 1;
-        background: $surface;
         text-wrap: nowrap;
         text-overflow: ellipsis;
         /* One free column before the border, narrow (Textual's compact style) or wide. */
-        & > .incident-list--row {
+        & > .row-list--row {
             padding: 0 1 0 0;
         }
         &.-textual-compact {
             border: none !important;
             padding: 0;
         }
-        & > .incident-list--row-highlighted {
-            color: $foreground;
-            background: $block-cursor-blurred-background;
-            text-style: $block-cursor-blurred-text-style;
-        }
-        &:focus {
-            border: tall $border;
-            background-tint: $foreground 5%;
-            & > .incident-list--row-highlighted {
-                color: $block-cursor-foreground;
-                background: $block-cursor-background;
-                text-style: $block-cursor-text-style;
-            }
-        }
-        & > .incident-list--row-hover {
-            background: $block-hover-background;
-        }
     }
     """
-
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "incident-list--row",
-        "incident-list--row-highlighted",
-        "incident-list--row-hover",
-    }
 
     # The cursor keys are RowList's; the incident list adds vim's j and k.
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -249,13 +220,13 @@ class IncidentList(RowList, can_focus=True):
         width = self.scrollable_content_region.width
         index, offset = divmod(self.scroll_offset.y + y, self.row_height)
         if index >= len(self.incidents) or self._now is None:
-            return Strip.blank(width, self.get_visual_style("incident-list--row").rich_style)
+            return Strip.blank(width, self.get_visual_style("row-list--row").rich_style)
         if index == self.highlighted:
-            style = self.get_visual_style("incident-list--row", "incident-list--row-highlighted")
+            style = self.get_visual_style("row-list--row", "row-list--row-highlighted")
         elif index == self._hover:
-            style = self.get_visual_style("incident-list--row", "incident-list--row-hover")
+            style = self.get_visual_style("row-list--row", "row-list--row-hover")
         else:
-            style = self.get_visual_style("incident-list--row")
+            style = self.get_visual_style("row-list--row")
         strips = self._row_strips(index, style, width)
         return strips[offset] if offset < len(strips) else Strip.blank(width, style.rich_style)
 
@@ -264,7 +235,7 @@ class IncidentList(RowList, can_focus=True):
         key = (index, text.plain, tuple(text.spans), style, width)
         strips = self._strips.get(key)
         if strips is None:
-            padding = self.get_component_styles("incident-list--row").padding
+            padding = self.get_component_styles("row-list--row").padding
             visual = visualize(self, text, markup=False)
             if padding:
                 visual = Padding(visual, padding)
