@@ -1,3 +1,4 @@
+import asyncio
 import subprocess
 import sys
 import threading
@@ -356,6 +357,41 @@ async def test_app_opens_its_database_after_the_first_frame(tmp_path):
         await pilot.press("n", *"opened lazily", "enter")
         await settle(pilot)
         assert "opened lazily" in [e.text for e in app.service.timeline(app.current.id)]
+
+
+async def test_an_open_done_before_the_widgets_mount_is_in_the_first_frame_once(tmp_path):
+    """The open starts as the widgets are built; when it ends first, on_mount fills the panes (once)."""
+    from incident_tui.demo import seed_demo
+    from incident_tui.store.storage import open_db
+    from incident_tui.tui.widgets.header import StatusHeader
+
+    path = tmp_path / "incidents.json"
+    db = open_db(path)
+    seed_demo(db)
+    db.close()
+    opened = threading.Event()
+    starts = []
+
+    class QuickDisk(IncidentApp):
+        def _opening_ends(self, outcome):
+            super()._opening_ends(outcome)
+            opened.set()
+
+        async def _on_compose(self):  # Textual composes (App._on_compose) after this handler
+            self._open_store()
+            assert await asyncio.to_thread(opened.wait, 10)  # the open ends before compose, even
+
+        def _start(self, incidents=None):
+            starts.append(incidents is not None)
+            super()._start(incidents)
+
+    app = QuickDisk(db_path=path, poll_interval=0, selection_delay=0)
+    async with app.run_test(size=(120, 36)) as pilot:
+        assert app.service is not None  # on_mount took it: no frame says "opening"
+        assert "3 active" in str(app.query_one(StatusHeader).render())
+        await settle(pilot)
+        assert starts == [True]  # the message that came before mount did not start it again
+        assert [i.id[:4] for i in app.query_one(IncidentList).incidents] == ["INC-"] * 3
 
 
 async def test_the_header_says_the_database_is_opening_until_it_is_open(tmp_path, monkeypatch):

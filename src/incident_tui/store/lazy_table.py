@@ -13,9 +13,11 @@ every other table but the events stays a slice of the snapshot file until someth
   parse the slice; the changes are applied, in order, when the table materialises.  A dict
   assignment keeps an existing document's position and appends a new one, so the table that
   results is the one an eager replay would have built.
-* A table may carry a per-document index for one field (the incidents by their ``id``): the
-  value, doc id, byte span and CRC-32 of every document, so :meth:`LazyTable.find` parses the
-  one document asked for (plus the overlay) and never the whole table.
+* A table may carry a per-document index (the incidents by their ``id``): the value, doc id,
+  byte span and CRC-32 of every document, so :meth:`LazyTable.find` parses the one document
+  asked for (plus the overlay) and never the whole table.  The index may also carry other
+  fields' values (the incidents' ``stage``), so :meth:`LazyTable.select` parses only the
+  documents whose value passes (the open incidents, not the long closed history).
 
 Pure data and bytes: the storage decides when a table materialises, does the locking and the
 journal, and writes into the materialised dict (never into a LazyTable) for its own commits.
@@ -68,14 +70,24 @@ class SnapshotFile:
 
 @dataclass(frozen=True)
 class DocIndex:
-    """One field's per-document index of a table slice, in file order."""
+    """A table slice's per-document index, in file order: one field's value (the key), and others'."""
 
     key: str
-    #: [value or None, doc id, start, end, crc] per document, in file order; start/end relative
-    #: to the slice's first byte (its ``{``).  The shape of every entry is checked when the index
-    #: is read; the numbers of an entry when it is used (:meth:`span`).
+    #: [key value or None, doc id, start, end, crc, *extra values] per document, in file order;
+    #: start/end relative to the slice's first byte (its ``{``); a value that is not a string is
+    #: None.  The shape of every entry is checked when the index is read; the numbers of an entry
+    #: when it is used (:meth:`span`).
     entries: list[list[Any]]
     length: int  # the slice's length, which every span lies within
+    #: The other fields whose values follow the CRC, in order (an index written before they
+    #: existed has none).
+    extra: tuple[str, ...] = ()
+
+    def position(self, field: str) -> int | None:
+        """Where ``field``'s value lies in an entry; None when the index does not carry it."""
+        if field == self.key:
+            return 0
+        return 5 + self.extra.index(field) if field in self.extra else None
 
     def span(self, entry: list[Any]) -> tuple[int, int, int]:
         """``(start, end, crc)`` of one entry, checked; SegmentError when it does not fit the slice."""
@@ -85,7 +97,7 @@ class DocIndex:
         return s, e, crc
 
     def as_json(self) -> list[Any]:
-        return [self.key, self.entries]
+        return [self.key, self.entries, list(self.extra)] if self.extra else [self.key, self.entries]
 
     def encode(self) -> str:
         """The index as JSON text: stored as a string in ``_meta``, so opening a database only copies it."""
@@ -105,19 +117,33 @@ class DocIndex:
     @classmethod
     def from_json(cls, raw: Any, length: int) -> DocIndex:
         """Read what :meth:`as_json` gave; SegmentError when its shape is not an index's."""
-        if not (isinstance(raw, list) and len(raw) == 2 and isinstance(raw[0], str) and isinstance(raw[1], list)):
+        if not (isinstance(raw, list) and len(raw) in (2, 3) and isinstance(raw[0], str)
+                and isinstance(raw[1], list)):
+            raise SegmentError("document index is invalid")
+        extra: list[Any] = raw[2] if len(raw) == 3 else []
+        if (not isinstance(extra, list) or set(map(type, extra)) - {str} or raw[0] in extra
+                or len(set(extra)) != len(extra)):
             raise SegmentError("document index is invalid")
         entries: list[list[Any]] = raw[1]
+        width = 5 + len(extra)
+        values = {0, *range(5, width)}
         # Set-of-types checks run in C: the whole index is checked in well under a ms.
-        if entries and (set(map(type, entries)) != {list} or set(map(len, entries)) != {5}
-                        or not set(map(type, (e[0] for e in entries))) <= {str, type(None)}
+        if entries and (set(map(type, entries)) != {list} or set(map(len, entries)) != {width}
+                        or not all(set(map(type, (e[i] for e in entries))) <= {str, type(None)} for i in values)
                         or set(map(type, (e[1] for e in entries))) != {str}):
             raise SegmentError("document index has an invalid entry")
-        return cls(raw[0], entries, length)
+        return cls(raw[0], entries, length, tuple(extra))
 
 
-def encode_indexed(docs: Mapping[str, Mapping[str, Any]], key: str) -> tuple[bytes, DocIndex]:
-    """A table's bytes (the same as ``orjson.dumps(docs)``) and the per-document index of field ``key``."""
+def _indexed(value: Any) -> str | None:
+    """A field's value as an index holds it: a string, or None for anything else."""
+    return value if isinstance(value, str) else None
+
+
+def encode_indexed(docs: Mapping[str, Mapping[str, Any]], key: str,
+                   extra: tuple[str, ...] = ()) -> tuple[bytes, DocIndex]:
+    """A table's bytes (the same as ``orjson.dumps(docs)``) and its per-document index of field
+    ``key``, carrying the values of the ``extra`` fields too."""
     parts = [b"{"]
     pos = 1
     entries: list[list[Any]] = []
@@ -127,13 +153,13 @@ def encode_indexed(docs: Mapping[str, Mapping[str, Any]], key: str) -> tuple[byt
             pos += 1
         head = orjson.dumps(doc_id, option=_OPTS) + b":"
         body = orjson.dumps(doc, option=_OPTS)
-        value = doc.get(key)
         s = pos + len(head)
-        entries.append([value if isinstance(value, str) else None, str(doc_id), s, s + len(body), zlib.crc32(body)])
+        entries.append([_indexed(doc.get(key)), str(doc_id), s, s + len(body), zlib.crc32(body),
+                        *(_indexed(doc.get(field)) for field in extra)])
         parts += [head, body]
         pos = s + len(body)
     parts.append(b"}")
-    return b"".join(parts), DocIndex(key, entries, pos + 1)
+    return b"".join(parts), DocIndex(key, entries, pos + 1, extra)
 
 
 class LazyTable:
@@ -222,36 +248,54 @@ class LazyTable:
         Parses only those documents' bytes (each checked against its CRC); None when the slice
         has no index of ``key`` (then only the whole table can tell).
         """
+        return self.select(key, lambda found: found == value)
+
+    def select(self, field: str, keep: Callable[[str | None], bool]) -> dict[str, dict[str, Any]] | None:
+        """The current documents whose ``field`` value passes ``keep``, ``{doc_id: doc}`` in table order.
+
+        ``keep`` is given the value as the index holds it (None for a value that is not a
+        string, or a missing field). Parses only the documents kept (each checked against its
+        CRC, and that it holds the value the index says); None when the slice's index does not
+        carry ``field`` (then only the whole table can tell).
+        """
         index = self.index()
-        if index is None or index.key != key:
+        at = index.position(field) if index is not None else None
+        if index is None or at is None:
             return None
         overlay, moved = self.overlay, self.moved
-        found: dict[str, dict[str, Any]] = {}
+        wanted: list[list[Any]] = []
         for entry in index.entries:
-            doc_value, doc_id = entry[0], entry[1]
+            doc_id = entry[1]
             if doc_id in moved:
                 continue  # deleted and set again since: after the snapshot's documents
             if doc_id in overlay:
+                wanted.append(entry)  # updated (or deleted) since, in its old place
+            elif keep(entry[at]):
+                wanted.append(entry)
+        # One read of the slice when many documents are wanted; else one read each.
+        whole = self.file.read(self.start, self.end) if len(wanted) > 8 else None
+        found: dict[str, dict[str, Any]] = {}
+        for entry in wanted:
+            doc_id = entry[1]
+            if doc_id in overlay:
                 new = overlay[doc_id]
-                if new is not None and new.get(key) == value:
-                    found[doc_id] = new  # updated since, in its old place
-                continue
-            if doc_value != value:
+                if new is not None and keep(_indexed(new.get(field))):
+                    found[doc_id] = new
                 continue
             s, e, crc = index.span(entry)
-            body = self.file.read(self.start + s, self.start + e)
+            body = whole[s:e] if whole is not None else self.file.read(self.start + s, self.start + e)
             if zlib.crc32(body) != crc:
                 raise SegmentError(f"the bytes of document {doc_id!r} of table {self.name!r} do not match their checksum")
             try:
                 doc = orjson.loads(body)
             except orjson.JSONDecodeError as exc:  # pragma: no cover - the CRC matched what was written
                 raise SegmentError(f"document {doc_id!r} of table {self.name!r} is not valid JSON ({exc.msg})") from None
-            if type(doc) is not dict or doc.get(key) != value:
+            if type(doc) is not dict or _indexed(doc.get(field)) != entry[at]:
                 raise SegmentError(f"document {doc_id!r} of table {self.name!r} is not what its index says")
             found[doc_id] = doc
         if overlay:
             known = {entry[1] for entry in index.entries}
             for doc_id, doc in overlay.items():
-                if doc is not None and (doc_id not in known or doc_id in moved) and doc.get(key) == value:
+                if doc is not None and (doc_id not in known or doc_id in moved) and keep(_indexed(doc.get(field))):
                     found[doc_id] = doc  # new since the snapshot: after the snapshot's documents
         return found

@@ -226,9 +226,15 @@ class Repository:
         is ``closed`` is not built at all (most of a long history is closed)."""
         self.skipped = []
         closed = Stage.CLOSED.value
+        select_by = getattr(self.db.storage, "select_by", None)
+        # While the table is not parsed, the snapshot's index says each one's stage: only the
+        # documents not closed are read (at 5,000 incidents, the 720 open of them).
+        docs = select_by(INCIDENTS, "stage", lambda stage: stage != closed) if select_by is not None else None
+        if docs is None:
+            docs = {key: doc for key, doc in self._raw_table(INCIDENTS).items() if doc.get("stage") != closed}
         return self._loaded(
             (doc, lambda doc=doc, key=key: self._load("incident", doc, key, lambda: Incident.from_dict(doc)))
-            for key, doc in self._raw_table(INCIDENTS).items() if doc.get("stage") != closed
+            for key, doc in docs.items()
         )
 
     def insert_incident(self, incident: Incident) -> None:

@@ -69,6 +69,10 @@ APP_ACTIONS = {k.action.split("(")[0] for k in KEYS} - {"help", "quit"}
 LOCK_WAIT_SHOWN_AFTER = 0.3
 
 
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
 class _WaitAbandoned(Exception):
     """The app is quitting while a worker waits for the database lock."""
 
@@ -105,7 +109,8 @@ class IncidentApp(ResponderActions, App):
         self._selection_timer = None
         self._shown_id: str | None = None  # the incident whose timeline and details are on screen
         self.db_lock = threading.RLock()
-        # Without a db the app opens db_path itself, after its first frame (see _open_store).
+        # Without a db the app opens db_path itself, in a worker started before its first frame
+        # (see _open_store).
         self.service = IncidentService(db, config=self.config, clock=clock) if db is not None else None
         self.load_error = ""
         self._owns_db = db is None
@@ -116,6 +121,12 @@ class IncidentApp(ResponderActions, App):
         self.keymap_overrides = dict(self.config.keys)
         self.panes: dict[str, Any] = {}
         self._painted_width = 0
+        self._mounted = False
+        # The open worker's outcome (StoreOpened or StoreOpenFailed), taken once: by on_mount
+        # when the open is done by then, else by the message's handler.
+        self._opening = False
+        self._open_outcome: Message | None = None
+        self._open_taken = False
         # Keys wait for the previous key's effects, and for the database to be open (typeahead.py).
         self.typeahead = TypeAhead(self, ready=lambda: self.service is not None or bool(self.load_error),
                                    urgent=self._quits_while_opening)
@@ -138,6 +149,8 @@ class IncidentApp(ResponderActions, App):
         # collection until the data is on screen (_start), or the app ends without it.
         self._gc_paused = gc.isenabled()
         gc.disable()
+        if self.service is None and not self._opening:
+            self._open_store()  # in a thread, while the widgets are mounted and laid out
         yield StatusHeader(id="status")
         with Horizontal(id="main"):
             with Vertical(id="left"):
@@ -181,11 +194,14 @@ class IncidentApp(ResponderActions, App):
             self.notify(warning, severity="warning", timeout=15, markup=False)
         self.query_one(IncidentList).focus()
         self._watch_terminal()
+        self._mounted = True
         if self.service is None:
-            # Paint first, then open: the terminal answers at once even on a large database.
-            self.query_one(StatusHeader).update(Text(" incident-tui · opening the database…", style="bold"))
-            # After the first paint: the open holds the GIL for a while and would delay it.
-            self.call_after_refresh(self._open_store)
+            # The open started in its worker as the widgets were built (done already on a quick
+            # disk: its data is in the first frame). Waiting for it here would only delay the
+            # frame: Textual's first layout passes and the open share one interpreter.
+            if not self._take_open_outcome(None):
+                # Still opening: the screen is painted and answers meanwhile (q quits).
+                self.query_one(StatusHeader).update(Text(" incident-tui · opening the database…", style="bold"))
         else:
             self._watch_lock_waits()
             self._start()
@@ -196,6 +212,7 @@ class IncidentApp(ResponderActions, App):
     class StoreOpened(Message):
         db: Any
         service: IncidentService
+        incidents: list[Incident]  # read in the worker too: what the first frame lists
 
     @dataclass
     class StoreOpenFailed(Message):
@@ -208,7 +225,25 @@ class IncidentApp(ResponderActions, App):
         holder: str
 
     def _open_store(self) -> None:
+        self._opening = True
         self._open_worker()
+
+    def _opening_ends(self, outcome: Message) -> None:
+        """In the open worker: hand the outcome to on_mount if it is waiting, else to the handlers."""
+        self._open_outcome = outcome
+        self.post_message(outcome)
+
+    def _take_open_outcome(self, message: Message | None) -> bool:
+        """Apply the open's outcome once (``message``: the one being handled, or None from on_mount)."""
+        outcome = self._open_outcome
+        if self._open_taken or not self._mounted or outcome is None or message not in (None, outcome):
+            return False
+        self._open_taken = True
+        if isinstance(outcome, self.StoreOpened):
+            self._opened(outcome.db, outcome.service, outcome.incidents)
+        elif isinstance(outcome, self.StoreOpenFailed):
+            self._open_failed(outcome.message)
+        return True
 
     @work(thread=True, exclusive=True, group="open", exit_on_error=False)
     def _open_worker(self) -> None:
@@ -223,12 +258,23 @@ class IncidentApp(ResponderActions, App):
         except _WaitAbandoned:
             return
         except EXPECTED as exc:  # a bug is not caught: on_worker_state_changed ends the app with it
-            self.post_message(self.StoreOpenFailed(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+            self._opening_ends(self.StoreOpenFailed(_first_line(exc)))
             return
         if get_current_worker().is_cancelled:
             db.close()
             return
-        self.post_message(self.StoreOpened(db, IncidentService(db, config=self.config, clock=self.clock)))
+        service = IncidentService(db, config=self.config, clock=self.clock)
+        try:
+            # Nothing else reads the database yet; the lock is taken as every read takes it.
+            incidents = self.read(service.list, include_closed=self.show_closed)
+        except _WaitAbandoned:
+            db.close()
+            return
+        except EXPECTED as exc:
+            db.close()
+            self._opening_ends(self.StoreOpenFailed(_first_line(exc)))
+            return
+        self._opening_ends(self.StoreOpened(db, service, incidents))
 
     def _watch_lock_waits(self) -> None:
         storage = getattr(self.db, "storage", None)
@@ -251,11 +297,11 @@ class IncidentApp(ResponderActions, App):
 
     @on(StoreOpened)
     def _store_opened(self, message: StoreOpened) -> None:
-        self._opened(message.db, message.service)
+        self._take_open_outcome(message)  # unless on_mount took it (or will: not mounted yet)
 
     @on(StoreOpenFailed)
     def _store_open_failed(self, message: StoreOpenFailed) -> None:
-        self._open_failed(message.message)
+        self._take_open_outcome(message)
 
     @on(LockWaiting)
     def _lock_waiting(self, message: LockWaiting) -> None:
@@ -281,18 +327,18 @@ class IncidentApp(ResponderActions, App):
         else:
             super().action_help_quit()
 
-    def _opened(self, db, service: IncidentService) -> None:
+    def _opened(self, db, service: IncidentService, incidents: list[Incident]) -> None:
         self.db, self.service = db, service
         self._watch_lock_waits()
-        self._start()
+        self._start(incidents)
 
     def _open_failed(self, message: str) -> None:
         # The CLI prints this one line after the terminal is restored, and exits non-zero.
         self.load_error = message
         self.exit(return_code=1)
 
-    def _start(self) -> None:
-        self.reload()
+    def _start(self, incidents: list[Incident] | None = None) -> None:
+        self.reload(incidents)
         # The whole DB lives in memory for the app's lifetime; a full collection walking it is a
         # 25–45 ms pause at 50k events. Freezing moves what is loaded now out of the collector's way.
         gc.freeze()
@@ -472,11 +518,12 @@ class IncidentApp(ResponderActions, App):
         with self.db_lock:
             return fn(*args, **kwargs)
 
-    def reload(self) -> None:
-        """Read the incidents and the selected one's timeline, then paint."""
+    def reload(self, incidents: list[Incident] | None = None) -> None:
+        """Read the incidents (unless just read: ``incidents``) and the selected one's timeline, then paint."""
         if self.service is None:  # still opening
             return
-        self.incidents = self.read(self.service.list, include_closed=self.show_closed)
+        self.incidents = incidents if incidents is not None else self.read(self.service.list,
+                                                                           include_closed=self.show_closed)
         self._warn_skipped()
         self.render_all()
 

@@ -7,6 +7,7 @@ one has not parsed the tables yet; damaged slices; the file the previous version
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -263,4 +264,96 @@ def test_the_events_do_not_raise_the_compaction_threshold(db_path):
     # operations; against what an open parses (100 incidents) it stays at the floor.
     assert most <= storage_mod.COMPACT_MIN_OPS
     assert db.storage.generation > gen
+    db.close()
+
+
+ID_INDEX_ONLY = Path(__file__).with_name("fixtures") / "schema2_id_index_only.json"
+
+
+def _open_titles(repo: Repository) -> list[str]:
+    return [i.title for i in repo.list_open_incidents()]
+
+
+def test_the_open_incidents_are_listed_without_parsing_the_closed_ones(compacted, monkeypatch):
+    db = open_db(compacted)
+    with transaction(db):  # a second compaction: the first one's incidents get the stage index
+        db.table("incidents").update({"stage": "closed"}, doc_ids=[3])
+    db.storage.compact()
+    db.close()
+    db = open_db(compacted)
+    repo = Repository(db)
+    from incident_tui.store.lazy_table import LazyTable
+
+    def whole_table(self):
+        raise AssertionError(f"table {self.name} parsed whole")
+
+    monkeypatch.setattr(LazyTable, "base", whole_table)
+    assert _open_titles(repo) == ["one", "two", "one again"]  # "no id at all" is left out, named
+    assert repo.skipped and "incidents" not in db.storage._data
+    # Another process closes one, reopens the closed one, moves one to the end and adds one.
+    _other_process(compacted, """
+        from tinydb import where
+        from tinydb.table import Document
+        t = db.table("incidents")
+        with transaction(db):
+            t.update({"stage": "closed"}, where("title") == "one")
+            t.update({"stage": "detect"}, where("title") == "three")
+            moved = t.get(doc_id=2)
+            t.remove(doc_ids=[2])
+            t.insert(Document(dict(moved), doc_id=2))
+            t.insert({**t.get(doc_id=3), "id": "INC-7", "title": "seven", "stage": "closed"})
+            t.insert({**t.get(doc_id=3), "id": "INC-8", "title": "eight", "stage": "triage"})
+    """)
+    assert db.storage.refresh()
+    assert _open_titles(repo) == ["three", "one again", "two", "eight"]
+    assert "incidents" not in db.storage._data
+    monkeypatch.undo()
+    # The table an eager open gives, filtered, is the same list in the same order.
+    eager = [d["title"] for d in _eager_after_compaction(compacted, "incidents")
+             if d.get("stage") != "closed" and "id" in d]
+    assert eager == ["three", "one again", "two", "eight"]
+    db.close()
+
+
+def test_a_document_that_is_not_what_the_stage_index_says_is_refused(tmp_path):
+    import zlib
+
+    from incident_tui.store.lazy_table import LazyTable, SnapshotFile, encode_indexed
+    from incident_tui.store.segment import SegmentError
+
+    raw, index = encode_indexed({"1": _inc(id="INC-1", stage="closed"), "2": _inc(id="INC-2")}, "id", ("stage",))
+    index.entries[0][5] = "detect"  # the index says open; the bytes say closed
+    text = index.encode()
+    path = tmp_path / "slice"
+    path.write_bytes(raw)
+    fd = os.open(path, os.O_RDONLY)
+    table = LazyTable("incidents", 0, len(raw), 2, zlib.crc32(raw),
+                      SnapshotFile(fd, lambda fd, start, end: os.pread(fd, end - start, start)),
+                      (text, zlib.crc32(text.encode())))
+    with pytest.raises(SegmentError, match="not what its index says"):
+        table.select("stage", lambda stage: stage != "closed")
+    assert table.select("colour", lambda value: True) is None  # a field the index does not carry
+    assert list(table.find("id", "INC-2")) == ["2"]
+
+
+def test_an_index_from_before_the_stage_lists_as_before_and_gains_it_at_the_next_compaction(tmp_path):
+    path = tmp_path / "db.json"
+    shutil.copyfile(ID_INDEX_ONLY, path)
+    original = path.read_bytes()
+    db = open_db(path)
+    repo = Repository(db)
+    assert _open_titles(repo) == ["open one", "open two"]  # the whole table parsed, as before
+    assert path.read_bytes() == original
+    db.close()
+    db = open_db(path)
+    db.table("events").insert({"incident_id": "INC-20261101-001", "text": "b", "at": "2026-11-01T00:02:00+00:00",
+                               "kind": "note"})
+    db.storage.compact()  # the incidents are unchanged, but their index is written again, with the stage
+    db.close()
+    assert b'\\"stage\\"' in path.read_bytes()
+    db = open_db(path)
+    repo = Repository(db)
+    assert _open_titles(repo) == ["open one", "open two"]
+    assert "incidents" not in db.storage._data
+    assert [e.text for e in repo.timeline("INC-20261101-001")] == ["a", "b"]
     db.close()

@@ -1311,12 +1311,24 @@ class JournalStorage(Storage):
         None when there is no such index (the table is parsed, or has none):
         then the caller looks through the table itself.
         """
+        return self.select_by(name, key, lambda found: found == value)
+
+    def select_by(self, name: str, field: str,
+                  keep: Callable[[str | None], bool]) -> dict[str, dict[str, Any]] | None:
+        """The documents of table ``name`` whose ``field`` value passes ``keep``, ``{doc_id: doc}`` in
+        table order (``keep`` sees None for a value that is not a string).
+
+        Answered from the snapshot's per-document index while the table is not parsed yet
+        (the incidents not closed: the closed ones are never parsed); None when the index
+        does not carry ``field`` (the table is parsed, or has none): then the caller looks
+        through the table itself.
+        """
         with self._mutex:
             lazy = self._lazy.get(name)
             if lazy is None:
                 return None
             try:
-                return lazy.find(key, value)
+                return lazy.select(field, keep)
             except SegmentError as exc:
                 raise corrupt(self.path, f"its table {name!r} is unreadable ({exc})") from None
 

@@ -19,7 +19,7 @@ when ``_meta``'s ``slices`` field (written by every compaction, tagged with
 its generation) gives each table's document count and CRC-32::
 
     "slices": {"gen": 7, "tables": {"samples": [count, crc],
-                                    "incidents": [count, crc, "<id index as JSON text>", index_crc]}}
+                                    "incidents": [count, crc, "<index by id, with each stage, as JSON text>", index_crc]}}
 
 (:data:`INDEXED_TABLES` says which tables carry a per-document index.)
 Without a usable ``slices`` field every table is parsed at open from its own
@@ -67,7 +67,9 @@ SEGMENT_KEY = "incident_id"
 SLICES_FIELD = "slices"
 #: Tables written with a per-document index of one field, so that one document is found by it
 #: without parsing the table: the incidents by their id (``incident-tui note INC-…``).
-INDEXED_TABLES = {"incidents": "id"}
+#: table -> (the field it is indexed by, the other fields whose values the index carries): the
+#: dashboard lists the incidents not closed without parsing the closed ones.
+INDEXED_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {"incidents": ("id", ("stage",))}
 
 
 def close_fd(fd: int) -> None:
@@ -373,6 +375,13 @@ def encode_snapshot(db_path: str, data: Mapping[str, Any], gen: int) -> tuple[by
     return payload, segment, small_docs + len(meta_table) + count
 
 
+def _index_is_current(table: LazyTable, key: str | None, extra: tuple[str, ...]) -> bool:
+    """Whether an unchanged table's index (checked here) is the one this version writes; an index
+    from before a field was added to it is written again, once."""
+    index = table.index()
+    return index is not None and index.key == key and index.extra == extra
+
+
 def _encode_tables(tables: Mapping[str, Any]) -> tuple[dict[str, bytes], dict[str, list[Any]], dict[str, int], int]:
     """Every small table's bytes, its ``slices`` entry (count, CRC-32, document index), the highest ids, the document count."""
     encoded: dict[str, bytes] = {}
@@ -380,18 +389,17 @@ def _encode_tables(tables: Mapping[str, Any]) -> tuple[dict[str, bytes], dict[st
     high: dict[str, int] = {}
     docs_total = 0
     for name, t in tables.items():
-        key = INDEXED_TABLES.get(name)
+        key, extra = INDEXED_TABLES.get(name, (None, ()))
         index: tuple[str, int] | None
-        if isinstance(t, LazyTable) and not t.overlay and (key is None) == (t.index_text is None):
-            # Unchanged since the previous snapshot: its bytes (and index) as they are, checked.
+        if (isinstance(t, LazyTable) and not t.overlay and (key is None) == (t.index_text is None)
+                and (t.index_text is None or _index_is_current(t, key, extra))):
+            # Unchanged since the previous snapshot: its bytes (and index, checked) as they are.
             raw, count, crc, top, index = t.raw(), t.count, t.crc, t.high, t.index_text
-            if index is not None:
-                t.index()  # checked before it is copied
         else:
             docs = t.materialise() if isinstance(t, LazyTable) else t
             index = None
             if key is not None:
-                raw, doc_index = encode_indexed(docs, key)
+                raw, doc_index = encode_indexed(docs, key, extra)
                 text = doc_index.encode()
                 index = (text, zlib.crc32(text.encode()))
             else:
