@@ -418,10 +418,14 @@ async def test_the_header_says_the_database_is_opening_until_it_is_open(tmp_path
             await pilot.pause(0.05)
         header = str(app.query_one(StatusHeader).render())
         assert "opening the database" in header and "active" not in header
+        # No empty panes meanwhile (they would read as "no incidents"): the body waits for the data.
+        assert not app.query_one("#main").display and not app.query_one(IncidentList).region
         disk.set()
         await settle(pilot)
         assert app.service is not None
         assert "3 active" in str(app.query_one(StatusHeader).render())
+        assert app.query_one("#main").display and app.query_one(IncidentList).region
+        assert app.focused is app.query_one(IncidentList)  # focused at mount, hidden or not
 
 
 async def test_a_corrupt_database_ends_the_app_with_one_line_and_is_left_alone(tmp_path):

@@ -32,7 +32,6 @@ from incident_tui.domain.models import (
 from incident_tui.domain.playbooks import playbook_for
 from incident_tui.domain.text import clean
 from incident_tui.domain.times import BackdateError, TimeParseError, parse_when
-from incident_tui.services.incidents import UnknownPromptError, check_declaration
 from incident_tui.tui.failures import EXPECTED, show_failure
 from incident_tui.tui.widgets.incident_list import IncidentList
 from incident_tui.tui.widgets.timeline import NoteInput, TimelinePane
@@ -225,6 +224,8 @@ class ResponderActions:
                 return "a version needs its prompt id"
             if not prompt:
                 return None
+            from incident_tui.services.incidents import UnknownPromptError  # the store: not at start-up
+
             try:
                 self.read(self.service.check_prompt, prompt, parse_version(raw))
             except UnknownPromptError:
@@ -242,6 +243,7 @@ class ResponderActions:
         The choice opens on "back to the form", so a stray enter loses nothing and never
         registers a typo; the closest known ids and "yes, it is new" are the other choices.
         """
+        from incident_tui.services.incidents import UnknownPromptError
         from incident_tui.tui.screens.choice import ChoiceScreen
 
         try:
@@ -466,6 +468,8 @@ class ResponderActions:
                     started = parse_when(values["started"], now)
                 except TimeParseError as exc:
                     bad_start = str(exc)
+            from incident_tui.services.incidents import check_declaration
+
             try:  # the service's own rules: sizes, a title, a prompt id, impact start not after now
                 check_declaration(values["title"], values["prompt"], started_at=started, detected_at=now)
             except IncidentTuiError as exc:

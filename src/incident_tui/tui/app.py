@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events, on, work
@@ -40,15 +40,10 @@ from textual.worker import NoActiveWorker, Worker, WorkerState, get_current_work
 
 from incident_tui.config import Config
 from incident_tui.domain.lifecycle import LifecycleError
-from incident_tui.domain.models import (
-    Incident,
-)
+from incident_tui.domain.models import Incident
 from incident_tui.domain.playbooks import playbook_for
 from incident_tui.domain.text import clean, neutralise
 from incident_tui.domain.times import local_now
-from incident_tui.services.incidents import (
-    IncidentService,
-)
 from incident_tui.tui.actions import ResponderActions
 from incident_tui.tui.bindings import KEYS, app_bindings
 from incident_tui.tui.commands import IncidentCommands
@@ -62,6 +57,9 @@ from incident_tui.tui.widgets.incident_list import IncidentList
 from incident_tui.tui.widgets.keybar import KeyBar
 from incident_tui.tui.widgets.timeline import NoteInput, TimelinePane
 from incident_tui.tui.writer import OrderedWriter, WriteDone, WriteFailed
+
+if TYPE_CHECKING:  # the store is imported by the open worker, off the first frame's path
+    from incident_tui.services.incidents import IncidentService
 
 NARROW_WIDTH = 100
 APP_ACTIONS = {k.action.split("(")[0] for k in KEYS} - {"help", "quit"}
@@ -111,7 +109,11 @@ class IncidentApp(ResponderActions, App):
         self.db_lock = threading.RLock()
         # Without a db the app opens db_path itself, in a worker started before its first frame
         # (see _open_store).
-        self.service = IncidentService(db, config=self.config, clock=clock) if db is not None else None
+        self.service: IncidentService | None = None
+        if db is not None:
+            from incident_tui.services.incidents import IncidentService
+
+            self.service = IncidentService(db, config=self.config, clock=clock)
         self.load_error = ""
         self._owns_db = db is None
         self.incidents: list[Incident] = []
@@ -152,7 +154,9 @@ class IncidentApp(ResponderActions, App):
         if self.service is None and not self._opening:
             self._open_store()  # in a thread, while the widgets are mounted and laid out
         yield StatusHeader(id="status")
-        with Horizontal(id="main"):
+        # Until the database is open the panes are not shown (empty, they would read as "no
+        # incidents"), nor laid out and painted: the first frame of a quick open is the one with data.
+        with Horizontal(id="main").set_styles(display="block" if self.service is not None else "none"):
             with Vertical(id="left"):
                 incidents = IncidentList(follow=self.follow_selection, id="incidents", classes="pane")
                 incidents.border_title = "1 Incidents"
@@ -250,6 +254,7 @@ class IncidentApp(ResponderActions, App):
         # In a worker: another process may hold the lock for seconds (or be stopped), and the
         # screen must keep answering q meanwhile. The wait has a deadline (lock_timeout).
         from incident_tui.config import resolve_lock_timeout
+        from incident_tui.services.incidents import IncidentService
         from incident_tui.store.storage import open_db
 
         try:
@@ -338,6 +343,7 @@ class IncidentApp(ResponderActions, App):
         self.exit(return_code=1)
 
     def _start(self, incidents: list[Incident] | None = None) -> None:
+        self.query_one("#main").display = True
         self.reload(incidents)
         # The whole DB lives in memory for the app's lifetime; a full collection walking it is a
         # 25–45 ms pause at 50k events. Freezing moves what is loaded now out of the collector's way.
