@@ -48,6 +48,8 @@ from incident_tui.tui.actions import ResponderActions
 from incident_tui.tui.bindings import KEYS, app_bindings
 from incident_tui.tui.commands import IncidentCommands
 from incident_tui.tui.failures import EXPECTED, describe, show_failure
+from incident_tui.tui.idle_gc import LOOK_EVERY, IdleCollector
+from incident_tui.tui.strip_cycles import install as install_strip_fix
 from incident_tui.tui.panes import pane_factories
 from incident_tui.tui.presence import PresenceOff, ViewersChanged
 from incident_tui.tui.typeahead import TypeAhead
@@ -60,6 +62,8 @@ from incident_tui.tui.writer import OrderedWriter, WriteDone, WriteFailed
 
 if TYPE_CHECKING:  # the store is imported by the open worker, off the first frame's path
     from incident_tui.services.incidents import IncidentService
+
+install_strip_fix()  # painted lines are freed as they are replaced, not left to the collector
 
 NARROW_WIDTH = 100
 APP_ACTIONS = {k.action.split("(")[0] for k in KEYS} - {"help", "quit"}
@@ -98,6 +102,7 @@ class IncidentApp(ResponderActions, App):
         # collection during start-up does not walk all of it (see _start for the database).
         gc.freeze()
         self._gc_paused = False
+        self.idle_gc = IdleCollector()
         self.db = db
         self.db_path = db_path
         self.config = config or Config()
@@ -349,6 +354,10 @@ class IncidentApp(ResponderActions, App):
         # 25–45 ms pause at 50k events. Freezing moves what is loaded now out of the collector's way.
         gc.freeze()
         self._resume_gc()
+        # With the start-up frozen, full collections would come every few dozen keys: they wait
+        # for a quiet moment instead (idle_gc.py).
+        self.idle_gc.start()
+        self.set_interval(LOOK_EVERY, self.idle_gc.look)
         # No app-wide clock: the list, the header and the details each tick on their own timer.
         if self.poll_interval:
             self.set_interval(self.poll_interval, self.poll_store)
@@ -384,6 +393,7 @@ class IncidentApp(ResponderActions, App):
 
     def on_unmount(self) -> None:
         self._resume_gc()
+        self.idle_gc.stop()
         self.typeahead.stop()
         if self.presence is not None:
             self.presence.stop()
@@ -468,6 +478,8 @@ class IncidentApp(ResponderActions, App):
             self.dispatching -= 1
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.Paste, events.MouseEvent)):
+            self.idle_gc.touched()
         if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
             if self.typeahead.hold(event):
                 return  # handed back by the type-ahead queue once the previous key has landed
