@@ -49,6 +49,7 @@ from incident_tui.tui.bindings import KEYS, app_bindings
 from incident_tui.tui.commands import IncidentCommands
 from incident_tui.tui.failures import EXPECTED, describe, show_failure
 from incident_tui.tui.idle_gc import LOOK_EVERY, IdleCollector
+from incident_tui.tui.scrollbars import install as install_cached_scrollbars
 from incident_tui.tui.strip_cycles import install as install_strip_fix
 from incident_tui.tui.panes import pane_factories
 from incident_tui.tui.presence import PresenceOff, ViewersChanged
@@ -64,6 +65,7 @@ if TYPE_CHECKING:  # the store is imported by the open worker, off the first fra
     from incident_tui.services.incidents import IncidentService
 
 install_strip_fix()  # painted lines are freed as they are replaced, not left to the collector
+install_cached_scrollbars()  # a bar at a position is painted once, not on every frame
 
 NARROW_WIDTH = 100
 APP_ACTIONS = {k.action.split("(")[0] for k in KEYS} - {"help", "quit"}
