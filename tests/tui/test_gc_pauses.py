@@ -51,6 +51,19 @@ def test_a_strip_divided_at_its_own_length_is_freed_by_reference_counting():
     assert found == []
 
 
+def test_a_strip_cropped_to_itself_is_freed_by_reference_counting():
+    def crop():
+        strip = Strip([Segment("hello "), Segment("world")], 11)
+        assert strip.crop_extend(0, 11, None) is strip
+        longer = strip.crop_extend(0, 14, None)
+        assert longer.text == "hello world   " and strip.crop_extend(0, 14, None) is longer  # still cached
+        assert strip.crop_extend(6, 11, None).text == "world"
+
+    with garbage_left() as found:
+        crop()
+    assert found == []
+
+
 async def test_moving_through_the_incidents_leaves_no_painted_line_to_the_collector(make_app):
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:

@@ -11,14 +11,18 @@ inside keystrokes, growing over a long session).
 
 :func:`install` wraps ``Strip.divide`` so that this one case returns a new ``[self]`` without
 caching it (building a one-item list costs less than the cache lookup); every other division
-is Textual's own, cached as before. ``tests/tui/test_strip_cycles.py`` fails if a painted line
-is ever left in a cycle again.
+is Textual's own, cached as before. ``Strip.crop_extend`` has the same flaw (it caches its
+result, which is the strip itself when nothing is cut or added): the diff view crops every line
+of a diff with it, and there the strip is no longer cached when it is itself. The caches are
+Textual's own (``_divide_cache``, ``_crop_extend_cache``). ``tests/tui/test_gc_pauses.py`` fails
+if a painted line is ever left in a cycle again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from rich.style import Style
 from textual.strip import Strip
 
 _textual_divide = Strip.divide
@@ -32,7 +36,19 @@ def _divide(self: Strip, cuts: Iterable[int]) -> Sequence[Strip]:
     return _textual_divide(self, kept)
 
 
+def _crop_extend(self: Strip, start: int, end: int, style: Style | None) -> Strip:
+    # Textual's crop_extend, but a result that is the strip itself is not cached on it.
+    cache_key = (start, end, style)
+    cached = self._crop_extend_cache.get(cache_key)
+    if cached is not None:
+        return cached
+    strip = self.extend_cell_length(end, style).crop(start, end)
+    if strip is not self:
+        self._crop_extend_cache[cache_key] = strip
+    return strip
+
+
 def install() -> None:
     """Idempotent; done once by the app module."""
-    if Strip.divide is not _divide:
-        Strip.divide = _divide  # type: ignore[method-assign]
+    Strip.divide = _divide  # type: ignore[method-assign]
+    Strip.crop_extend = _crop_extend  # type: ignore[method-assign]
