@@ -71,7 +71,7 @@ async def test_moving_through_the_incidents_leaves_no_painted_line_to_the_collec
 
         with garbage_left() as found:
             # The list's cursor, the panes following it: widgets repaint, none is removed (a removed
-            # widget, such as the key bar's labels when the focus moves, is a cycle of its own).
+            # widget, or the style probes Textual makes when the focus moves, is a cycle of its own).
             for key in ["down"] * 3 + ["up"] * 3:
                 await pilot.press(key)
                 await pilot.pause()
