@@ -131,9 +131,9 @@ class IncidentApp(ResponderActions, App):
         self.panes: dict[str, Any] = {}
         self._painted_width = 0
         self._mounted = False
+        self._opening = False  # the open worker was started
         # The open worker's outcome (StoreOpened or StoreOpenFailed), taken once: by on_mount
         # when the open is done by then, else by the message's handler.
-        self._opening = False
         self._open_outcome: Message | None = None
         self._open_taken = False
         # Keys wait for the previous key's effects, and for the database to be open (typeahead.py).
@@ -240,7 +240,7 @@ class IncidentApp(ResponderActions, App):
         self._open_worker()
 
     def _opening_ends(self, outcome: Message) -> None:
-        """In the open worker: hand the outcome to on_mount if it is waiting, else to the handlers."""
+        """In the open worker: keep the outcome for on_mount (if it has not run yet) and post it."""
         self._open_outcome = outcome
         self.post_message(outcome)
 
