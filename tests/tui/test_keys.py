@@ -207,6 +207,17 @@ async def test_keys_typed_while_the_database_opens_are_kept(tmp_path):
         assert notes(app)[-1] == "typed before the database was open"
 
 
+
+async def test_an_enter_typed_before_the_app_took_the_terminal_stamps_the_note(make_app):
+    # Typed at the shell with the command, Enter reaches the app as ctrl+j (the terminal was still
+    # turning carriage returns into newlines); ctrl+j is Enter, as in readline.
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        burst(app, "n", *"typed with the command", "ctrl+j", *"second", "enter")
+        await land(app, pilot)
+        assert notes(app)[-2:] == ["typed with the command", "second"]
+        assert app.query_one(NoteInput).value == ""
+
 # --- pastes: nothing dropped -------------------------------------------------------------------
 
 async def test_a_multi_line_paste_into_the_note_is_one_note_per_line(make_app):

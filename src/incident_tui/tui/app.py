@@ -77,6 +77,15 @@ def _first_line(exc: BaseException) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
+def _as_enter(event: events.Key) -> events.Key:
+    """ctrl+j is Enter, as in readline. It is also what an Enter typed before the app took the
+    terminal arrives as: the terminal was still turning carriage returns into newlines, so
+    `incident-tui` then `n`, a note and Enter typed at once at a shell stamped no note."""
+    enter = events.Key("enter", "\r")
+    enter.time = event.time  # read when the key was (type-ahead reports how long keys wait)
+    return enter
+
+
 class _WaitAbandoned(Exception):
     """The app is quitting while a worker waits for the database lock."""
 
@@ -482,6 +491,8 @@ class IncidentApp(ResponderActions, App):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.Paste, events.MouseEvent)):
             self.idle_gc.touched()
+        if isinstance(event, events.Key) and event.key == "ctrl+j" and not event.is_forwarded:
+            event = _as_enter(event)
         if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
             if self.typeahead.hold(event):
                 return  # handed back by the type-ahead queue once the previous key has landed
