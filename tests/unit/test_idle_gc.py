@@ -1,4 +1,4 @@
-"""Full collections wait for a quiet keyboard; the young generations are collected as always."""
+"""Full collections wait for a quiet keyboard; young ones come per YOUNG surviving objects, not per 700."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import gc
 
 import pytest
 
-from incident_tui.tui.idle_gc import QUIET_FOR, IdleCollector
+from incident_tui.tui.idle_gc import QUIET_FOR, YOUNG, IdleCollector
+
+COLLECT = gc.collect  # the real one (the fixture records calls instead)
 
 
 class FakeClock:
@@ -31,10 +33,48 @@ def test_start_takes_the_oldest_generation_off_the_schedule_and_stop_gives_it_ba
     idle, _, _ = collector
     before = gc.get_threshold()
     idle.start()
-    assert gc.get_threshold() == (before[0], before[1], 100)
+    assert gc.get_threshold() == (max(before[0], YOUNG), before[1], 100)
     idle.start()  # twice: still restores the original
     idle.stop()
     assert gc.get_threshold() == before
+
+
+def test_young_collections_wait_for_a_keystrokes_worth_of_objects_but_a_higher_setting_is_kept(collector):
+    idle, _, _ = collector
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, before[1], before[2])
+        idle.start()
+        assert gc.get_threshold()[0] == YOUNG > 700
+        idle.stop()
+        assert gc.get_threshold()[0] == 700
+        gc.set_threshold(5 * YOUNG, before[1], before[2])  # someone asked for fewer collections still
+        idle.start()
+        assert gc.get_threshold()[0] == 5 * YOUNG
+        idle.stop()
+    finally:
+        gc.set_threshold(*before)
+
+
+def test_a_burst_of_short_lived_objects_under_young_starts_no_collection(collector):
+    # What a keystroke does: thousands of containers alive for a moment, freed before the next key.
+    idle, _, _ = collector
+    runs = []
+    def count(phase, info):
+        if phase == "start":
+            runs.append(info["generation"])
+    gc.callbacks.append(count)
+    try:
+        idle.start()
+        COLLECT(0)  # the count starts from nothing
+        runs.clear()
+        for _ in range(20):
+            held = [[index] for index in range(YOUNG // 2)]
+            del held
+        idle.stop()
+    finally:
+        gc.callbacks.remove(count)
+    assert runs == []
 
 
 def test_a_full_collection_runs_only_after_the_keyboard_has_been_quiet(collector, monkeypatch):
