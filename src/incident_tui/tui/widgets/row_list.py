@@ -15,6 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.geometry import Region, clamp
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 
 class RowList(ScrollView):
@@ -80,6 +81,43 @@ class RowList(ScrollView):
     def row_at(self, y: int) -> int:
         """The row holding line ``y`` of the list (0 <= y < the line count)."""
         raise NotImplementedError
+
+    # --- scrolling ----------------------------------------------------------------------
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        """Scrolled by a few lines: the lines still on screen keep what they painted.
+
+        Textual repaints every line of a scroll view that scrolls (ScrollView.watch_scroll_y
+        marks them all dirty), though all but the lines that came into view show what they
+        showed, one place up or down; a cursor stepping past the edge of the incident list paid
+        for a whole screen of rows (~1.5 ms of ~17). Here the styled lines Textual keeps for
+        this widget (its StylesCache, by line of the widget) move with the scroll, so only the
+        lines that came into view and those already due for a repaint (the old and new cursor
+        rows) are rendered again; the compositor repaints the widget's region as before, from
+        the same strips, which also keeps its divide caches warm.
+        """
+        shift = round(new_value) - round(old_value)
+        moved = self._moved_lines(shift) if shift else None
+        super().watch_scroll_y(old_value, new_value)  # marks every line for a repaint
+        if moved:
+            cache = self._styles_cache
+            cache._cache.update(moved)
+            cache._dirty_lines.difference_update(moved)
+
+    def _moved_lines(self, shift: int) -> dict[int, Strip] | None:
+        """The styled content lines that stay on screen, keyed by the line they move to."""
+        cache = self._styles_cache
+        lines, dirty = cache._cache, cache._dirty_lines
+        if not lines or abs(shift) >= self.content_region.height:
+            return None
+        top = self.content_region.y - self.region.y
+        end = top + self.content_region.height
+        moved = {}
+        for y in range(max(top, top - shift), min(end, end - shift)):
+            source = y + shift
+            if source not in dirty and (strip := lines.get(source)) is not None:
+                moved[y] = strip
+        return moved
 
     # --- the highlight ----------------------------------------------------------------
 
