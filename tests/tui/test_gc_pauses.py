@@ -2,7 +2,7 @@
 as reference cycles), and full collections wait for a quiet keyboard.
 
 Textual 8.2.8's Strip.divide caches ``[self]`` on the strip itself; the compositor divides every
-line it paints, so every painted line became a cycle. tui/strip_cycles.py undoes that one case.
+line it paints, so every painted line became a cycle. tui/strips.py undoes that one case.
 """
 
 from __future__ import annotations

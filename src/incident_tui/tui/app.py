@@ -50,7 +50,7 @@ from incident_tui.tui.commands import IncidentCommands
 from incident_tui.tui.failures import EXPECTED, describe, show_failure
 from incident_tui.tui.idle_gc import LOOK_EVERY, IdleCollector
 from incident_tui.tui.scrollbars import install as install_cached_scrollbars
-from incident_tui.tui.strip_cycles import install as install_strip_fix
+from incident_tui.tui.strips import install as install_strip_fix
 from incident_tui.tui.panes import pane_factories
 from incident_tui.tui.presence import PresenceOff, ViewersChanged
 from incident_tui.tui.typeahead import TypeAhead
@@ -64,7 +64,7 @@ from incident_tui.tui.writer import OrderedWriter, WriteDone, WriteFailed
 if TYPE_CHECKING:  # the store is imported by the open worker, off the first frame's path
     from incident_tui.services.incidents import IncidentService
 
-install_strip_fix()  # painted lines are freed as they are replaced, not left to the collector
+install_strip_fix()  # painted lines are freed as they are replaced and make their caches when used
 install_cached_scrollbars()  # a bar at a position is painted once, not on every frame
 
 NARROW_WIDTH = 100
