@@ -69,6 +69,7 @@ class EventList(RowList, can_focus=True):
         self._laid_out_at = -1
         self._strips: LRUCache[tuple, list[Strip]] = LRUCache(64)
         self._styles: dict[tuple[Style, str], RichStyle] = {}
+        self._styled: dict[Style, dict[tuple[str, int, int], RichStyle]] = {}  # + row and offset meta
         self._paint_width = 0
         self._paint_styles: tuple[Style, Style, Style] = (Style(), Style(), Style())
 
@@ -168,6 +169,7 @@ class EventList(RowList, can_focus=True):
     def notify_style_update(self) -> None:
         self._strips.clear()
         self._styles.clear()
+        self._styled.clear()
         super().notify_style_update()
 
     def _on_resize(self, _: events.Resize) -> None:
@@ -223,6 +225,11 @@ class EventList(RowList, can_focus=True):
         # of a line that fits, without building them: a segment per styled run and per stretch of
         # unstyled words between them, each in the base style with its own on top, and its offset
         # in the line (text selection's meta, which also keeps neighbouring segments apart).
+        styled = self._styled.get(style)
+        if styled is None:
+            styled = self._styled[style] = {}
+        elif len(styled) > 8192:
+            styled.clear()
         segments = []
         pending = ""
         x = 0
@@ -231,18 +238,26 @@ class EventList(RowList, can_focus=True):
                 pending += words
                 continue
             if pending:
-                segments.append(Segment(pending, self._run_style(style, "") + _meta(index, x)))
+                rich = styled.get(("", index, x)) or self._styled_at(styled, style, "", index, x)
+                segments.append(Segment(pending, rich))
                 x += len(pending)
                 pending = ""
             if words:
-                segments.append(Segment(words, self._run_style(style, run_style) + _meta(index, x)))
+                rich = styled.get((run_style, index, x)) or self._styled_at(styled, style, run_style, index, x)
+                segments.append(Segment(words, rich))
                 x += len(words)
         if pending:
-            segments.append(Segment(pending, self._run_style(style, "") + _meta(index, x)))
+            rich = styled.get(("", index, x)) or self._styled_at(styled, style, "", index, x)
+            segments.append(Segment(pending, rich))
         used = sum(cell_len(words) for words, _ in runs)
         if used < width:
             segments.append(Segment(" " * (width - used), style.rich_style + RichStyle.from_meta({"row": index})))
         return [Strip(segments, max(used, width))]
+
+    def _styled_at(self, styled: dict, base: Style, run_style: str, index: int, x: int) -> RichStyle:
+        # A run's style on this base, with its row and offset: the same few recur from incident to incident.
+        rich = styled[run_style, index, x] = self._run_style(base, run_style) + _meta(index, x)
+        return rich
 
     def _run_style(self, base: Style, run_style: str) -> RichStyle:
         key = (base, run_style)
