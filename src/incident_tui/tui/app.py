@@ -51,6 +51,7 @@ from incident_tui.tui.failures import EXPECTED, describe, show_failure
 from incident_tui.tui.idle_gc import LOOK_EVERY, IdleCollector
 from incident_tui.tui.scrollbars import install as install_cached_scrollbars
 from incident_tui.tui.strips import install as install_strip_fix
+from incident_tui.tui.styled_lines import install as install_styled_lines
 from incident_tui.tui.panes import pane_factories
 from incident_tui.tui.presence import PresenceOff, ViewersChanged
 from incident_tui.tui.typeahead import TypeAhead
@@ -66,6 +67,7 @@ if TYPE_CHECKING:  # the store is imported by the open worker, off the first fra
 
 install_strip_fix()  # painted lines are freed as they are replaced and make their caches when used
 install_cached_scrollbars()  # a bar at a position is painted once, not on every frame
+install_styled_lines()  # a content line of a plain box is styled in a few steps, not through every rule
 
 NARROW_WIDTH = 100
 APP_ACTIONS = {k.action.split("(")[0] for k in KEYS} - {"help", "quit"}
