@@ -42,3 +42,25 @@ async def test_a_widget_gone_takes_its_clock_with_it(make_app):
         await pilot.pause(1.3)
         assert app.is_running and app.return_code is None
         assert painted(app.query_one(StatusHeader)) != header
+
+
+async def test_the_header_repaints_when_its_words_change_not_on_every_tick(make_app):
+    from rich.text import Text
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        header = app.query_one(StatusHeader)
+        updates = []
+        update = header.update
+        header.update = lambda *args, **kwargs: updates.append(args) or update(*args, **kwargs)
+        header._tick()
+        header._tick()  # the same minute: the same words
+        assert updates == []
+        app.clock.advance(minutes=1)
+        header._tick()
+        assert len(updates) == 1
+        # A line set from outside (the lock wait) is replaced by the next show, however alike its data.
+        header.update(Text(" incident-tui · waiting for the database (q quits)"))
+        header._tick()
+        assert "active" in painted(header) and "waiting" not in painted(header)

@@ -48,6 +48,9 @@ class DetailsPanel(Static):
 
     def set_text(self, text: Text) -> None:
         """Show ``text``; only the lines that changed are painted again."""
+        if (self._painted is not None and text.plain == self._text.plain and text.spans == self._text.spans
+                and text.style == self._text.style):
+            return  # a clock tick that changed no word (most of them): nothing to lay out or paint
         before = self._painted
         self._text = text
         self._painted = None

@@ -23,6 +23,7 @@ class StatusHeader(Static):
 
     def on_mount(self) -> None:
         self._shown: tuple[list[Incident], str, Incident | None] | None = None
+        self._painted: tuple[str, list] | None = None  # the words and styles on screen
         self.set_interval(1.0, self._tick)
 
     def _tick(self) -> None:
@@ -61,7 +62,15 @@ class StatusHeader(Static):
         if compact_details is not None:
             text.append("\n")
             text.append_text(summary_line(compact_details, now))
+        painted = (text.plain, text.spans)
+        if painted == self._painted:
+            return  # most ticks: the clocks read as they did (minutes), nothing to paint
         self.update(text, layout=False)  # fixed height: no screen-wide relayout per clock tick
+        self._painted = painted
+
+    def update(self, content="", *, layout: bool = True) -> None:
+        self._painted = None  # a line set from outside show (opening, waiting): the next show paints
+        super().update(content, layout=layout)
 
 
 def summary_line(incident: Incident, now: datetime) -> Text:
