@@ -238,6 +238,9 @@ def main() -> None:
                   f"p95 {percentile(values, 95):.1f} ms, max {max(values):.1f} ms CPU (raw p95 of each pass: "
                   f"{raw_p95s(passes)}; {share_at_speed(passes):.0%} of the samples at the machine's own speed)")
 
+    if share_at_speed(settled_passes) < 0.5:
+        print("note: the machine ran slow for most of this run (see at_speed); its key figures are not "
+              "comparable with a run at the machine's own speed")
     ours_m, bare_m = statistics.median(ours), statistics.median(bare)
     print(
         f"first_frame_s={ours_m:.3f} bare_first_frame_s={bare_m:.3f} ratio={ours_m / bare_m:.2f} "
