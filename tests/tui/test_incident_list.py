@@ -137,3 +137,28 @@ async def test_a_clock_tick_keeps_the_cursor_and_moves_the_clocks_on_screen():
         await pilot.pause()
         assert incidents.current_id == "INC-20261125-00003"
         assert all(line.endswith(" 3h 00m") for line in painted(app)[::2])
+
+
+async def test_a_tick_that_moves_no_clock_builds_no_row_but_new_data_with_the_same_ids_does(monkeypatch):
+    import dataclasses
+
+    import incident_tui.tui.widgets.incident_list as module
+
+    built = []
+    real_row = module.incident_row
+    monkeypatch.setattr(module, "incident_row", lambda incident, now, **kw: built.append(incident.id) or real_row(incident, now, **kw))
+    app = Many(30)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        incidents = app.query_one(IncidentList)
+        built.clear()
+        incidents.show(app.rows, NOW.replace(microsecond=500_000), compact=False)  # a tick: the clocks read the same
+        await pilot.pause()
+        assert built == [] and painted(app)[0].endswith(" 0s")
+        # The same ids, read again from the database: a changed title is painted, clocks or not.
+        again = [dataclasses.replace(row) for row in app.rows]
+        again[0].title = "renamed while the list was on screen"
+        incidents.show(again, NOW.replace(microsecond=500_000), compact=False)
+        await pilot.pause()
+        assert "renamed while the list was on screen" in painted(app)[1]
+        assert len(built) >= len(painted(app)) // 2 - 1  # every row on screen built again

@@ -18,7 +18,7 @@ from textual.style import Style
 from textual.visual import Padding, visualize
 
 from incident_tui.domain.models import Incident
-from incident_tui.tui.render import incident_row
+from incident_tui.tui.render import elapsed_words, incident_row
 from incident_tui.tui.widgets.row_list import RowList
 
 
@@ -109,17 +109,24 @@ class IncidentList(RowList, can_focus=True):
         """New data or a clock tick: only the rows on screen are built again, when painted."""
         keep = self.current_id
         same = [i.id for i in incidents] == [i.id for i in self.incidents] and compact == self.compact
+        shown, shown_at = self.incidents, self._now
         self.incidents = incidents
         self._now = now
         built, self._texts = self._texts, {}
         if same:
             # Clock ticks: of the rows on screen, only those whose words changed are repainted (most
-            # stay put for a minute); the others are built again when they scroll into view.
+            # stay put for a minute); the others are built again when they scroll into view. A row
+            # of the same incident whose clock reads the same is kept as it is, not built again.
             height = self.row_height
             top = self.scroll_offset.y // height
             for index in range(top, min(top + self.size.height // height + 2, len(incidents))):
                 before = built.get(index)
                 if before is None:
+                    continue
+                incident = incidents[index]
+                if (incident is shown[index] and shown_at is not None
+                        and elapsed_words(incident, now) == elapsed_words(incident, shown_at)):
+                    self._texts[index] = before
                     continue
                 after = self.row(index)
                 if after.plain != before.plain or after.spans != before.spans:
