@@ -49,6 +49,11 @@ def preview(text: str, *, lines: int = PREVIEW_LINES, chars: int = PREVIEW_CHARS
         # Printable ASCII (most notes): nothing to clean or show, and one line. The same answer, at
         # a fraction of the cost, for the ~50 events a selection lays out.
         return text, False
+    return cleaned_preview(text, lines=lines, chars=chars)
+
+
+def cleaned_preview(text: str, *, lines: int = PREVIEW_LINES, chars: int = PREVIEW_CHARS) -> tuple[str, bool]:
+    """``preview`` for any text: cleaned, invisible characters shown, cut to ``lines`` and ``chars``."""
     head = neutralise(clean(text[:chars]))
     parts = head.split("\n", lines)
     if len(parts) > lines:
@@ -61,6 +66,11 @@ def short(text: str, chars: int = LINE_CHARS) -> str:
     """One line of at most ``chars`` characters (an ellipsis where cut), for names and titles."""
     if len(text) <= chars and text.isascii() and text.isprintable() and text == text.strip():
         return text  # printable ASCII, no spaces at either end: what the cleaning would give back
+    return cleaned_short(text, chars)
+
+
+def cleaned_short(text: str, chars: int = LINE_CHARS) -> str:
+    """``short`` for any text: cleaned to one line, invisible characters shown, cut with an ellipsis."""
     head = neutralise(clean(text[:chars], multiline=False))
     return head if len(text) <= chars else head[: chars - 1] + "…"
 
