@@ -21,9 +21,10 @@ reaches the terminal on the next 60 Hz refresh after the work is done.
 The keys are pressed in ``--passes`` passes, each in a new app on the same database (the same
 keys, the same first visits). On a shared machine the CPU runs slow for seconds or minutes at a
 time (another tenant on the core: a fixed loop then takes up to 1.9x as long, the bare OptionList
-too), so each key is preceded by a fixed loop of pure Python (the speed probe, ~0.5 ms, not
-counted). A key's figure is the median of its passes that ran at the machine's own speed (the
-probe within 25% of its best in this run), or of all its passes if none did; the percentiles are
+too), so each key is bracketed by a fixed loop of pure Python (the speed probe, ~0.5 ms, not
+counted) just before and just after it. A key's figure is the median of its passes that ran at the
+machine's own speed (both probes within 25% of their best in this run), or of all its passes if
+none did; the percentiles are
 taken over those figures. Which passes count is decided by the probe alone, never by the key's
 own time. The last line says what share of the samples came at the machine's own speed
 (``at_speed=``), and each pass's raw p95 (``select_p95_by_pass``, every sample counted).
@@ -112,7 +113,7 @@ SLOW = 1.25  # a probe this much over the best: the machine is running slow
 
 async def key_latencies(app, plan: list[str], setup: tuple[str, ...] = ()) -> tuple[list[float], list[float]]:
     """CPU milliseconds of each key of ``plan`` in ``app``, from the press until the app is idle,
-    and the speed probe taken just before each key."""
+    and for each key the slower of the speed probes taken just before and just after it."""
     samples: list[float] = []
     probes: list[float] = []
     async with app.run_test(size=(160, 48)) as pilot:
@@ -126,11 +127,12 @@ async def key_latencies(app, plan: list[str], setup: tuple[str, ...] = ()) -> tu
             await pilot.press(key)
             await pilot.pause()
             samples.append((time.process_time() - start) * 1000)
+        probes.append(probe())
     PROBES.extend(probes)
-    return samples, probes
+    return samples, [max(before, after) for before, after in zip(probes, probes[1:])]
 
 
-Passes = list[tuple[list[float], list[float]]]  # per pass: each key's CPU ms, and the probe before it
+Passes = list[tuple[list[float], list[float]]]  # per pass: each key's CPU ms, and the slower probe around it
 
 
 def at_speed(probe_ms: float) -> bool:
