@@ -134,6 +134,9 @@ class RowList(ScrollView):
         if index is None or not self.is_mounted or index >= self.row_count():
             return
         start, height = self.row_span(index)
+        top, window = self.scroll_offset.y, self.scrollable_content_region.height
+        if top <= start and start + height <= top + window:
+            return  # on screen already (most cursor moves): nothing to scroll or work out
         self.scroll_to_region(Region(0, start, self.scrollable_content_region.width, height),
                               force=True, animate=False, immediate=True)
 
