@@ -263,12 +263,7 @@ class EventList(RowList, can_focus=True):
         key = (base, run_style)
         rich = self._styles.get(key)
         if rich is None:
-            if run_style:
-                span = Style.from_rich_style(self.app.console.get_style(run_style), self.app.ansi_theme)
-                combined = Style.combine([base, span])
-            else:
-                combined = Style.combine([base])
-            rich = self._styles[key] = (base + combined).rich_style
+            rich = self._styles[key] = run_style_on(self.app, base, run_style)
         return rich
 
     def _paint_text(self, index: int, text: Text, style: Style, width: int) -> list[Strip]:
@@ -276,6 +271,16 @@ class EventList(RowList, can_focus=True):
         meta = {"row": index}
         return [strip.extend_cell_length(width, style.rich_style).apply_meta(meta)
                 for strip in visual.to_strips(self, visual, width, None, style)]
+
+
+def run_style_on(app, base: Style, run_style: str) -> RichStyle:
+    """A run's style (Rich words, e.g. "bold cyan") on a widget's base style, as Content paints a Text span."""
+    if run_style:
+        span = Style.from_rich_style(app.console.get_style(run_style), app.ansi_theme)
+        combined = Style.combine([base, span])
+    else:
+        combined = Style.combine([base])
+    return (base + combined).rich_style
 
 
 _METAS: dict[tuple[int, int], RichStyle] = {}

@@ -21,7 +21,7 @@ from textual.widgets import Input
 
 from incident_tui.domain.models import TimelineEvent
 from incident_tui.tui.render import runs_text, spans_days
-from incident_tui.tui.widgets.event_list import EventList
+from incident_tui.tui.widgets.event_list import EventList, run_style_on
 
 FILTERS = ("all", "starred", "manual")
 
@@ -75,9 +75,7 @@ class RunsLine(Widget):
     def _style(self, base: Style, run_style: str) -> RichStyle:
         rich = self._styles.get((base, run_style))
         if rich is None:
-            span = Style.from_rich_style(self.app.console.get_style(run_style), self.app.ansi_theme) if run_style else None
-            combined = Style.combine([base, span] if span is not None else [base])
-            rich = self._styles[base, run_style] = (base + combined).rich_style
+            rich = self._styles[base, run_style] = run_style_on(self.app, base, run_style)
         return rich
 
 
