@@ -48,6 +48,7 @@ from incident_tui.tui.actions import ResponderActions
 from incident_tui.tui.bindings import KEYS, app_bindings
 from incident_tui.tui.commands import IncidentCommands
 from incident_tui.tui.failures import EXPECTED, describe, show_failure
+from incident_tui.tui.covered import install as install_covered
 from incident_tui.tui.idle_gc import LOOK_EVERY, IdleCollector
 from incident_tui.tui.scrollbars import install as install_cached_scrollbars
 from incident_tui.tui.strips import install as install_strip_fix
@@ -68,6 +69,7 @@ if TYPE_CHECKING:  # the store is imported by the open worker, off the first fra
 install_strip_fix()  # painted lines are freed as they are replaced and make their caches when used
 install_cached_scrollbars()  # a bar at a position is painted once, not on every frame
 install_styled_lines()  # a content line of a plain box is styled in a few steps, not through every rule
+install_covered()  # a widget its children cover on every painted line is not painted at all
 
 NARROW_WIDTH = 100
 APP_ACTIONS = {k.action.split("(")[0] for k in KEYS} - {"help", "quit"}
