@@ -87,14 +87,18 @@ def _render(self: StylesCache, styles, size, base_background, background, render
                     line = render_content_line(content_y).adjust_cell_length(content_width, inner)
                 else:
                     line = Strip.blank(content_width, inner)
-                segments: Strip | list[Segment] = line_pad(line, pad_left, pad_right, inner) if (pad_left or pad_right) else line
-                if left is not None and right is not None:
-                    segments = [left, *segments, right]
-                elif left is not None:
-                    segments = [left, *segments]
-                elif right is not None:
-                    segments = [*segments, right]
-                strip = Strip(segments, width)
+                if line.cell_length == width and not (pad_left or pad_right) and left is None and right is None:
+                    strip = line  # the content line is the whole line: the same strip (its caches with it)
+                else:
+                    segments: Strip | list[Segment] = (line_pad(line, pad_left, pad_right, inner)
+                                                       if (pad_left or pad_right) else line)
+                    if left is not None and right is not None:
+                        segments = [left, *segments, right]
+                    elif left is not None:
+                        segments = [left, *segments]
+                    elif right is not None:
+                        segments = [*segments, right]
+                    strip = Strip(segments, width)
             cache[y] = strip
         else:
             strip = cache[y]
