@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich.style import Style as RichStyle
 from rich.text import Text
 from textual.cache import LRUCache
 from textual.geometry import Region
 from textual.strip import Strip
+from textual.style import Style
 from textual.visual import Visual, visualize
 from textual.widgets import Static
 
 from incident_tui.domain.models import Incident
 from incident_tui.domain.playbooks import Playbook
 from incident_tui.tui.render import details
+from incident_tui.tui.widgets.line_runs import paint_runs, text_runs
 
 EMPTY = Text("No incident selected. Press d to declare one.", style="dim")
 
@@ -32,6 +35,7 @@ class DetailsPanel(Static):
         self._painted: list[Strip] | None = None  # this text's lines at _painted_width
         self._painted_width = -1
         self._line_strips: LRUCache[tuple, list[Strip]] = LRUCache(64)
+        self._run_styles: dict[tuple[Style, str], RichStyle] = {}
 
     def on_mount(self) -> None:
         self._shown: tuple[Incident | None, Playbook | None] | None = None
@@ -71,6 +75,7 @@ class DetailsPanel(Static):
 
     def notify_style_update(self) -> None:
         self._line_strips.clear()
+        self._run_styles.clear()
         self._painted = None
         super().notify_style_update()
 
@@ -80,13 +85,21 @@ class DetailsPanel(Static):
         if self._painted is not None and self._painted_width == width:
             return self._painted
         style = self.visual_style
+        # A line that fits, in plain left-aligned words, is painted from its runs (line_runs.py), as
+        # Content would paint it; any other line (wrapped, a tab, text being selected) through Content.
+        by_runs = self.text_selection is None and self.styles.text_align in ("left", "start")
         lines: list[Strip] = []
         for line in self._text.split("\n", allow_blank=True):
             key = (line.plain, tuple(line.spans), line.style, width, style)
             strips = self._line_strips.get(key)
             if strips is None:
-                visual = visualize(self, line, markup=False)
-                strips = self._line_strips[key] = Visual.to_strips(self, visual, width, None, style)
+                runs = text_runs(line) if by_runs and line.cell_len <= width else None
+                if runs is not None:
+                    strips = [paint_runs(self.app, style, runs, self._run_styles)]
+                else:
+                    visual = visualize(self, line, markup=False)
+                    strips = Visual.to_strips(self, visual, width, None, style)
+                self._line_strips[key] = strips
             lines.extend(strips)
         self._painted, self._painted_width = lines, width
         return lines

@@ -33,9 +33,8 @@ from textual.visual import visualize
 
 from incident_tui.domain.models import TimelineEvent
 from incident_tui.tui.render import event_runs, hang, runs_text
+from incident_tui.tui.widgets.line_runs import Runs, run_style_on
 from incident_tui.tui.widgets.row_list import RowList
-
-Runs = tuple[tuple[str, str], ...]
 
 
 class EventList(RowList, can_focus=True):
@@ -271,16 +270,6 @@ class EventList(RowList, can_focus=True):
         meta = {"row": index}
         return [strip.extend_cell_length(width, style.rich_style).apply_meta(meta)
                 for strip in visual.to_strips(self, visual, width, None, style)]
-
-
-def run_style_on(app, base: Style, run_style: str) -> RichStyle:
-    """A run's style (Rich words, e.g. "bold cyan") on a widget's base style, as Content paints a Text span."""
-    if run_style:
-        span = Style.from_rich_style(app.console.get_style(run_style), app.ansi_theme)
-        combined = Style.combine([base, span])
-    else:
-        combined = Style.combine([base])
-    return (base + combined).rich_style
 
 
 _METAS: dict[tuple[int, int], RichStyle] = {}

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
+from rich.style import Style as RichStyle
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
-from textual.geometry import Size, clamp
+from textual.geometry import Size, Spacing, clamp
 from textual.message import Message
 from textual.strip import Strip
 from textual.style import Style
@@ -19,6 +20,7 @@ from textual.visual import Padding, visualize
 
 from incident_tui.domain.models import Incident
 from incident_tui.tui.render import elapsed_words, incident_row
+from incident_tui.tui.widgets.line_runs import ellipsized, paint_runs, text_runs
 from incident_tui.tui.widgets.row_list import RowList
 
 
@@ -79,6 +81,7 @@ class IncidentList(RowList, can_focus=True):
         # their painted lines (kept while the row's words, style and width stay the same).
         self._texts: dict[int, Text] = {}
         self._strips: LRUCache[tuple, list[Strip]] = LRUCache(512)
+        self._run_styles: dict[tuple[Style, str], RichStyle] = {}
 
     # --- data in -------------------------------------------------------------------
 
@@ -208,6 +211,7 @@ class IncidentList(RowList, can_focus=True):
 
     def notify_style_update(self) -> None:
         self._strips.clear()
+        self._run_styles.clear()
         super().notify_style_update()
 
     def _on_resize(self, _: events.Resize) -> None:
@@ -237,16 +241,41 @@ class IncidentList(RowList, can_focus=True):
         strips = self._row_strips(index, style, width)
         return strips[offset] if offset < len(strips) else Strip.blank(width, style.rich_style)
 
+    def _painted_by_runs(self, text: Text, style: Style, width: int, padding: Spacing) -> list[Strip] | None:
+        """The row's lines painted from their runs (line_runs.py), a long line cut with an ellipsis
+        as the list's CSS says: what Content and the Padding visual make of them, without building
+        either (~0.2 ms a row)."""
+        top, right, bottom, left = padding
+        inner = width - left - right
+        if top or bottom or inner <= 0 or self.text_selection is not None or self.styles.text_align not in ("left", "start"):
+            return None
+        cut = self.styles.text_wrap == "nowrap" and self.styles.text_overflow == "ellipsis"
+        strips = []
+        rich = style.rich_style
+        for y, line in enumerate(text.split("\n", allow_blank=True)):
+            if line.cell_len > inner:
+                if not cut:
+                    return None  # wrapped or folded: Content's own path
+                line = ellipsized(line, inner)  # what Content shows of a long title
+            runs = text_runs(line)
+            if runs is None:
+                return None
+            strip = paint_runs(self.app, style, runs, self._run_styles, y)
+            strips.append(strip.crop_pad(inner, left, right, rich) if (left or right) else strip)
+        return strips
+
     def _row_strips(self, index: int, style: Style, width: int) -> list[Strip]:
         text = self.row(index)
         key = (index, text.plain, tuple(text.spans), style, width)
         strips = self._strips.get(key)
         if strips is None:
             padding = self.get_component_styles("row-list--row").padding
-            visual = visualize(self, text, markup=False)
-            if padding:
-                visual = Padding(visual, padding)
-            rendered = visual.to_strips(self, visual, width, None, style)
+            rendered = self._painted_by_runs(text, style, width, padding)
+            if rendered is None:  # a line that does not fit, or that only Content paints right
+                visual = visualize(self, text, markup=False)
+                if padding:
+                    visual = Padding(visual, padding)
+                rendered = visual.to_strips(self, visual, width, None, style)
             meta = {"row": index}
             strips = [strip.extend_cell_length(width, style.rich_style).apply_meta(meta) for strip in rendered]
             self._strips[key] = strips

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Self
 
 from rich.cells import cell_len
-from rich.segment import Segment
 from rich.style import Style as RichStyle
 from rich.text import Text
 from textual import events
@@ -21,7 +20,8 @@ from textual.widgets import Input
 
 from incident_tui.domain.models import TimelineEvent
 from incident_tui.tui.render import runs_text, spans_days
-from incident_tui.tui.widgets.event_list import EventList, run_style_on
+from incident_tui.tui.widgets.event_list import EventList
+from incident_tui.tui.widgets.line_runs import paint_runs
 
 FILTERS = ("all", "starred", "manual")
 
@@ -58,29 +58,10 @@ class RunsLine(Widget):
         super().notify_style_update()
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
         plain = "".join(words for words, _ in self.runs)
-        used = cell_len(plain)
-        if y or used > width or "\n" in plain or "\t" in plain:
+        if y or cell_len(plain) > self.size.width or "\n" in plain or "\t" in plain:
             return super().render_line(y)  # below the line, or wrapped: Static's own path
-        base = self.visual_style
-        segments = []
-        x = 0
-        for words, style in self.runs:
-            if words:
-                segments.append(Segment(words, self._style(base, style) + _offset(x)))
-                x += len(words)
-        return Strip(segments, used)  # padded to the width by Textual, as a Static's line is
-
-    def _style(self, base: Style, run_style: str) -> RichStyle:
-        rich = self._styles.get((base, run_style))
-        if rich is None:
-            rich = self._styles[base, run_style] = run_style_on(self.app, base, run_style)
-        return rich
-
-
-def _offset(x: int) -> RichStyle:
-    return RichStyle.from_meta({"offset": (x, 0)})
+        return paint_runs(self.app, self.visual_style, self.runs, self._styles)  # padded by Textual, as a Static's line
 
 
 class NoteInput(Input):
