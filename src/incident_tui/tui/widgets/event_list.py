@@ -33,7 +33,7 @@ from textual.visual import visualize
 
 from incident_tui.domain.models import TimelineEvent
 from incident_tui.tui.render import event_runs, hang, runs_text
-from incident_tui.tui.widgets.line_runs import Runs, run_style_on
+from incident_tui.tui.widgets.line_runs import Runs, meta_style, run_style_on
 from incident_tui.tui.widgets.row_list import RowList
 
 
@@ -255,7 +255,7 @@ class EventList(RowList, can_focus=True):
 
     def _styled_at(self, styled: dict, base: Style, run_style: str, index: int, x: int) -> RichStyle:
         # A run's style on this base, with its row and offset: the same few recur from incident to incident.
-        rich = styled[run_style, index, x] = self._run_style(base, run_style) + _meta(index, x)
+        rich = styled[run_style, index, x] = self._run_style(base, run_style) + meta_style(x, row=index)
         return rich
 
     def _run_style(self, base: Style, run_style: str) -> RichStyle:
@@ -270,16 +270,3 @@ class EventList(RowList, can_focus=True):
         meta = {"row": index}
         return [strip.extend_cell_length(width, style.rich_style).apply_meta(meta)
                 for strip in visual.to_strips(self, visual, width, None, style)]
-
-
-_METAS: dict[tuple[int, int], RichStyle] = {}
-
-
-def _meta(index: int, x: int) -> RichStyle:
-    # Row and offset repeat from one incident to the next: each meta style is made once.
-    style = _METAS.get((index, x))
-    if style is None:
-        if len(_METAS) > 4096:
-            _METAS.clear()
-        style = _METAS[index, x] = RichStyle.from_meta({"row": index, "offset": (x, 0)})
-    return style

@@ -75,19 +75,21 @@ def paint_runs(app, base: Style, runs: Runs, styles: dict[tuple[Style, str], Ric
             rich = styles.get((base, run_style))
             if rich is None:
                 rich = styles[base, run_style] = run_style_on(app, base, run_style)
-            segments.append(Segment(words, rich + _offset(x, y)))
+            segments.append(Segment(words, rich + meta_style(x, y)))
             x += len(words)
     return Strip(segments, cell_len("".join(words for words, _ in runs)))
 
 
-_OFFSETS: dict[tuple[int, int], RichStyle] = {}
+_METAS: dict[tuple[int, int, int | None], RichStyle] = {}
 
 
-def _offset(x: int, y: int) -> RichStyle:
-    # Offsets repeat from line to line: each meta style is made once.
-    style = _OFFSETS.get((x, y))
+def meta_style(x: int, y: int = 0, row: int | None = None) -> RichStyle:
+    """The meta Textual gives a painted piece: its offset in the content, and the list row it is in."""
+    # Offsets and rows repeat from line to line and from one incident to the next: each is made once.
+    style = _METAS.get((x, y, row))
     if style is None:
-        if len(_OFFSETS) > 4096:
-            _OFFSETS.clear()
-        style = _OFFSETS[x, y] = RichStyle.from_meta({"offset": (x, y)})
+        if len(_METAS) > 4096:
+            _METAS.clear()
+        meta = {"offset": (x, y)} if row is None else {"row": row, "offset": (x, y)}
+        style = _METAS[x, y, row] = RichStyle.from_meta(meta)
     return style
