@@ -128,6 +128,9 @@ class CliContext:
 
     def close(self) -> None:
         if self._db is not None:
+            refused = getattr(self._db.storage, "compaction_warning", lambda: None)()
+            if refused:  # a write found the snapshot damaged: said on every command until it is fixed
+                warn(refused)
             self._db.close()
             self._db = None
             self._stores = None

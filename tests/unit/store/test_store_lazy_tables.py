@@ -182,6 +182,61 @@ def test_a_damaged_slice_is_refused_at_first_use_and_never_rewritten(compacted, 
     assert Path(f"{compacted}.journal").read_bytes().startswith(journal)
 
 
+def _damage_samples(path) -> bytes:
+    raw = Path(path).read_bytes()
+    at = raw.index(b'"incident_id":"INC-1","n":3')
+    damaged = raw[:at] + raw[at:at + 12].replace(b"i", b"j") + raw[at + 12:]
+    Path(path).write_bytes(damaged)
+    return damaged
+
+
+def test_a_damaged_snapshot_stops_automatic_compaction_once_and_says_why(compacted, monkeypatch):
+    damaged = _damage_samples(compacted)
+    db = open_db(compacted)
+    storage = db.storage
+    storage.compact_min_bytes = storage.compact_min_ops = 0
+    storage.compact_ratio = 0.0  # every commit finds a compaction due
+    tries = []
+    real = storage_mod.JournalStorage._compact
+    monkeypatch.setattr(storage_mod.JournalStorage, "_compact",
+                        lambda self, **kw: tries.append(1) or real(self, **kw))
+    assert storage.compaction_warning() is None
+    db.table("events").insert({"incident_id": "INC-1", "n": 10})  # durable; its compaction fails
+    assert len(tries) == 1
+    warning = storage.compaction_warning()
+    assert warning is not None and "\n" not in warning
+    assert str(compacted) in warning and "'samples'" in warning and "journal grows" in warning
+    for n in range(11, 16):  # later commits no longer read the damaged snapshot again
+        db.table("events").insert({"incident_id": "INC-1", "n": n})
+    assert len(tries) == 1
+    with pytest.raises(CorruptDatabaseError):
+        storage.compact()  # asked for by name it is still tried, and still refused
+    storage._refused_snap = ("another", "snapshot")  # as after another process's compaction
+    db.table("events").insert({"incident_id": "INC-1", "n": 16})
+    assert len(tries) == 3 and storage.compaction_warning() is not None  # tried again: still damaged
+    db.close()
+    assert Path(compacted).read_bytes() == damaged  # never copied over
+    assert [d["n"] for d in open_db(compacted).table("events").all()] == [0, 1, 2, *range(10, 17)]
+
+
+def test_the_cli_warns_on_each_write_while_the_snapshot_is_damaged(compacted, monkeypatch):
+    from click.testing import CliRunner
+
+    from incident_tui.cli import main
+
+    _damage_samples(compacted)
+    monkeypatch.setattr(storage_mod.core, "COMPACT_MIN_BYTES", 0)
+    monkeypatch.setattr(storage_mod.core, "COMPACT_MIN_OPS", 0)
+    monkeypatch.setattr(storage_mod.core, "COMPACT_RATIO", 0.0)
+    runner = CliRunner()
+    result = runner.invoke(main, ["--db", str(compacted), "note", "INC-3", "still writing"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert len(lines) == 1 and "automatic compaction is off" in lines[0] and "'samples'" in lines[0]
+    result = runner.invoke(main, ["--db", str(compacted), "list"])  # reads only: nothing to say
+    assert "automatic compaction" not in result.stderr
+
+
 def test_a_torn_slice_index_is_refused_at_first_use(compacted):
     raw = Path(compacted).read_bytes()
     at = raw.index(b'\\"INC-3\\"')  # inside the incidents' id index (JSON text in _meta)

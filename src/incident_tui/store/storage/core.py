@@ -29,7 +29,7 @@ from tinydb.table import Table
 from incident_tui.store import storage as _package
 from incident_tui.store.storage import journal
 from incident_tui.store.storage.codec import OPTS
-from incident_tui.store.storage.errors import LockHolder, StoreError, corrupt, one_line
+from incident_tui.store.storage.errors import CorruptDatabaseError, LockHolder, StoreError, corrupt, one_line
 from incident_tui.store.storage.files import (
     JOURNAL_SUFFIX,
     JOURNAL_TMP_INFIX,
@@ -207,6 +207,12 @@ class JournalStorage(Storage):
         self.compact_ratio = COMPACT_RATIO
         self._compact_pending = False  # a commit found the journal long; compact once unlocked
         self._bulk = 0  # inside bulk(): no automatic compaction
+        #: Why automatic compaction stopped (one line), or None: the snapshot has a damaged part,
+        #: which compaction never copies over the file. Not tried again until the snapshot changes
+        #: (another process compacted or the file was restored), so a commit never pays a failing
+        #: compaction again; the journal grows meanwhile, and the caller should say so.
+        self.compaction_refused: str | None = None
+        self._refused_snap: Any = None
         try:
             self._open()
         except BaseException:
@@ -888,9 +894,20 @@ class JournalStorage(Storage):
             # waiters are not held up by the serialisation.
             self._compact_pending = True
 
+    def compaction_warning(self) -> str | None:
+        """One line for the user while automatic compaction is refused (a damaged snapshot), else None."""
+        if self.compaction_refused is None:
+            return None
+        return (f"{self.compaction_refused}; automatic compaction is off until the file is restored or "
+                "repaired, so the journal grows (every write is still kept)")
+
     def _compact_due(self, factor: float = 1.0) -> bool:
         if self._bulk:
             return False
+        if self.compaction_refused is not None:
+            if self._snap_key == self._refused_snap:
+                return False  # the same damaged snapshot: it would fail again
+            self.compaction_refused = self._refused_snap = None
         ratio = self.compact_ratio
         snap_bytes = self._snap_key[1] if self._snap_key is not None else 0
         # What an eager open parses: the snapshot but its events (see COMPACT_RATIO).
@@ -904,6 +921,9 @@ class JournalStorage(Storage):
         self._compact_pending = False
         try:
             self._compact(wait=False, force=False)
+        except CorruptDatabaseError as exc:
+            # A damaged part of the snapshot: every later try would read it and fail the same way.
+            self.compaction_refused, self._refused_snap = one_line(str(exc)), self._snap_key
         except (OSError, StoreError):
             # The commit itself is durable; a failed or busy compaction only
             # leaves the journal long (and maybe a temp file, removed at the
