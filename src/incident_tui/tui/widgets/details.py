@@ -16,7 +16,7 @@ from textual.widgets import Static
 from incident_tui.domain.models import Incident
 from incident_tui.domain.playbooks import Playbook
 from incident_tui.tui.render import details
-from incident_tui.tui.widgets.line_runs import paint_runs, text_runs
+from incident_tui.tui.widgets.line_runs import paint_runs, paints_by_runs, text_runs
 
 EMPTY = Text("No incident selected. Press d to declare one.", style="dim")
 
@@ -87,7 +87,7 @@ class DetailsPanel(Static):
         style = self.visual_style
         # A line that fits, in plain left-aligned words, is painted from its runs (line_runs.py), as
         # Content would paint it; any other line (wrapped, a tab, text being selected) through Content.
-        by_runs = self.text_selection is None and self.styles.text_align in ("left", "start")
+        by_runs = paints_by_runs(self)
         lines: list[Strip] = []
         for line in self._text.split("\n", allow_blank=True):
             key = (line.plain, tuple(line.spans), line.style, width, style)

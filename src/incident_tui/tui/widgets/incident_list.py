@@ -20,7 +20,7 @@ from textual.visual import Padding, visualize
 
 from incident_tui.domain.models import Incident
 from incident_tui.tui.render import elapsed_words, incident_row
-from incident_tui.tui.widgets.line_runs import ellipsized, paint_runs, text_runs
+from incident_tui.tui.widgets.line_runs import ellipsized, paint_runs, paints_by_runs, text_runs
 from incident_tui.tui.widgets.row_list import RowList
 
 
@@ -247,7 +247,7 @@ class IncidentList(RowList, can_focus=True):
         either (~0.2 ms a row)."""
         top, right, bottom, left = padding
         inner = width - left - right
-        if top or bottom or inner <= 0 or self.text_selection is not None or self.styles.text_align not in ("left", "start"):
+        if top or bottom or inner <= 0 or not paints_by_runs(self):
             return None
         cut = self.styles.text_wrap == "nowrap" and self.styles.text_overflow == "ellipsis"
         strips = []

@@ -31,6 +31,12 @@ def run_style_on(app, base: Style, run_style: str) -> RichStyle:
     return (base + combined).rich_style
 
 
+def paints_by_runs(widget) -> bool:
+    """Whether the widget's lines may be painted from runs at all: left-aligned text, none of it
+    being selected with the mouse (a selection is drawn by Content)."""
+    return widget.text_selection is None and widget.styles.text_align in ("left", "start")
+
+
 def text_runs(line: Text) -> Runs | None:
     """A one-line Text as runs, or None when only Content paints it right (overlapping spans, a
     style object, a tab, an empty line)."""
